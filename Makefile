@@ -1,0 +1,40 @@
+# Every target sets itself up: a fresh clone needs only python3 (>= 3.11) and make.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+.PHONY: help install test test-pg15 lint demo bench-migrate schema clean
+
+help:            ## list the targets
+	@grep -E '^[a-z0-9-]+:.*##' $(MAKEFILE_LIST) | sed 's/:.*##/\t/'
+
+$(STAMP): pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	@touch $(STAMP)
+
+install: $(STAMP) ## create .venv and install netplus-db with its dev extra
+
+test: $(STAMP)   ## run the whole suite against a real PostgreSQL (embedded when nothing is configured)
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+lint: $(STAMP)   ## ruff and mypy --strict
+	$(BIN)/ruff check netplus_db tests
+	$(BIN)/ruff format --check netplus_db tests
+	$(BIN)/mypy
+
+demo: $(STAMP)   ## migrate the configured (or embedded) database and show its status
+	$(BIN)/netplus-db migrate up
+	$(BIN)/netplus-db migrate status
+
+bench-migrate: $(STAMP) ## time `migrate up` on an empty database beside psql applying the same SQL
+	$(BIN)/python -m netplus_db.bench_migrate $(BENCH_ARGS)
+
+schema: $(STAMP) ## regenerate schema/schema.sql and schema/erd.md from the migrations
+	$(BIN)/netplus-db schema dump
+	$(BIN)/netplus-db schema erd
+
+clean:           ## remove the venv and caches (keeps .netplus data)
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,123 @@
+"""Every error netplus-db raises on purpose, one class per failure a user can act on.
+
+Messages name the file, line, version or setting at fault, and never contain a password.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+
+class NetplusError(Exception):
+    """Base class: any failure netplus-db reports to its caller on purpose."""
+
+
+class ConfigError(NetplusError):
+    """The database target could not be worked out from options, environment or .env."""
+
+
+class ConnectError(NetplusError):
+    """The database target did not accept a connection."""
+
+
+class EmbeddedServerError(NetplusError):
+    """The embedded PostgreSQL could not be started, stopped or inspected."""
+
+
+class ClientToolError(NetplusError):
+    """A PostgreSQL client program (pg_dump, psql...) is missing, too old or failed."""
+
+
+# --- migration files ------------------------------------------------------------------------
+
+
+class MigrationFileError(NetplusError):
+    """A migration file is malformed; carries the file and the 1-based line at fault."""
+
+    def __init__(self, path: Path, line: int, problem: str) -> None:
+        self.path = path
+        self.line = line
+        self.problem = problem
+        super().__init__(f"{path}:{line}: {problem}")
+
+
+class BadFileName(MigrationFileError):
+    """The file name is not `NNNN_description.sql`."""
+
+
+class MissingSection(MigrationFileError):
+    """The file lacks its `-- migrate:up` or `-- migrate:down` marker."""
+
+
+class DuplicateSection(MigrationFileError):
+    """A section marker appears twice."""
+
+
+class SectionsOutOfOrder(MigrationFileError):
+    """`-- migrate:down` comes before `-- migrate:up`."""
+
+
+class BadMarkerOption(MigrationFileError):
+    """A section marker carries an option other than `transaction:true|false`."""
+
+
+class StrayContent(MigrationFileError):
+    """SQL stands before the `-- migrate:up` marker, where it would belong to no section."""
+
+
+class EmptySection(MigrationFileError):
+    """The up section holds no SQL."""
+
+
+class DuplicateVersion(MigrationFileError):
+    """Two files carry the same version number."""
+
+
+class MigrationSetError(NetplusError):
+    """One or more migration files failed to parse; nothing was applied."""
+
+    def __init__(self, errors: list[MigrationFileError]) -> None:
+        self.errors = errors
+        lines = "\n".join(f"  {e}" for e in errors)
+        super().__init__(
+            f"{len(errors)} migration file(s) are malformed; nothing was applied:\n{lines}"
+        )
+
+
+# --- migration state --------------------------------------------------------------------------
+
+
+class MigrationStateError(NetplusError):
+    """The files on disk and the ledger in the database disagree."""
+
+
+class ChecksumMismatch(MigrationStateError):
+    """An applied migration's file was edited after it was applied."""
+
+
+class MissingMigrationFile(MigrationStateError):
+    """An applied migration's file is no longer on disk."""
+
+
+class OutOfOrderMigration(MigrationStateError):
+    """An unapplied migration is older than the newest applied one."""
+
+
+class UnknownVersion(MigrationStateError):
+    """A `--to` version names no migration."""
+
+
+class MigrationLockTimeout(NetplusError):
+    """Another runner held the migration lock for longer than the timeout."""
+
+
+class MigrationFailed(NetplusError):
+    """A migration's SQL failed; its transaction was rolled back (file and line named)."""
+
+    def __init__(self, path: Path, line: int | None, message: str, sqlstate: str | None) -> None:
+        self.path = path
+        self.line = line
+        self.sqlstate = sqlstate
+        where = f"{path}:{line}" if line else str(path)
+        code = f" [SQLSTATE {sqlstate}]" if sqlstate else ""
+        super().__init__(f"{where}: {message}{code}")

@@ -1,0 +1,226 @@
+"""One migration file: `NNNN_description.sql` with `-- migrate:up` and `-- migrate:down` sections.
+
+Parsing is strict and every refusal names the file and line (see `netplus_db.errors`). A set of
+files is loaded whole or not at all, so a single malformed file stops every migration.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import sqlparse
+
+from netplus_db.errors import (
+    BadFileName,
+    BadMarkerOption,
+    DuplicateSection,
+    DuplicateVersion,
+    EmptySection,
+    MigrationFileError,
+    MigrationSetError,
+    MissingSection,
+    SectionsOutOfOrder,
+    StrayContent,
+)
+
+FILE_NAME = re.compile(r"^(?P<version>\d+)_(?P<name>[a-z0-9][a-z0-9_]*)\.sql$")
+MARKER = re.compile(r"^--\s*migrate:(?P<kind>up|down)\b(?P<options>.*)$")
+OPTION = re.compile(r"^transaction:(?P<value>true|false)$")
+TEMPLATE = """-- migrate:up
+-- What this migration does, and why.
+
+
+-- migrate:down
+-- Undo exactly what the up section did, in reverse order.
+
+"""
+
+
+@dataclass(frozen=True)
+class Statement:
+    """One SQL statement of a section and the file line it starts on."""
+
+    sql: str
+    line: int
+
+
+@dataclass(frozen=True)
+class Section:
+    """The SQL of one direction, where it starts in the file, and whether it runs in a transaction."""
+
+    sql: str
+    first_line: int
+    transaction: bool
+
+    @property
+    def is_empty(self) -> bool:
+        """True when the section holds nothing but comments and blank lines."""
+        return not self.statements()
+
+    def statements(self) -> list[Statement]:
+        """The section split into statements, each with the file line where it starts."""
+        result: list[Statement] = []
+        cursor = 0
+        for raw in sqlparse.split(self.sql, strip_semicolon=False):
+            text = raw.strip()
+            if not text or _only_comments(text):
+                continue
+            at = self.sql.find(text, cursor)
+            at = cursor if at < 0 else at
+            cursor = at + len(text)
+            result.append(Statement(text, self.first_line + self.sql.count("\n", 0, at)
+                                    + _leading_comment_lines(text)))
+        return result
+
+
+@dataclass(frozen=True)
+class Migration:
+    """A parsed migration file."""
+
+    version: int
+    name: str
+    path: Path
+    checksum: str
+    source: str
+    up: Section
+    down: Section
+
+    @property
+    def label(self) -> str:
+        """`0003_learning_content`: the file name without `.sql`."""
+        return self.path.stem
+
+
+def parse_file(path: Path) -> Migration:
+    """Parse one migration file, raising a MigrationFileError subclass naming the line at fault."""
+    match = FILE_NAME.match(path.name)
+    if not match:
+        raise BadFileName(
+            path,
+            1,
+            "file name must be NNNN_description.sql (digits, an underscore, then lower-case "
+            "letters, digits and underscores)",
+        )
+    data = path.read_bytes()
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        raise MigrationFileError(path, line, "file is not valid UTF-8") from None
+    lines = text.splitlines(keepends=True)
+
+    markers: dict[str, tuple[int, bool]] = {}
+    for number, line in enumerate(lines, start=1):
+        found = MARKER.match(line.strip())
+        if not found:
+            if not markers and line.strip() and not line.strip().startswith("--"):
+                raise StrayContent(
+                    path, number, "SQL before the `-- migrate:up` marker belongs to no section"
+                )
+            continue
+        kind = found["kind"]
+        if kind in markers:
+            raise DuplicateSection(
+                path, number, f"second `-- migrate:{kind}` marker (first on line {markers[kind][0]})"
+            )
+        if kind == "down" and "up" not in markers:
+            raise SectionsOutOfOrder(
+                path, number, "`-- migrate:down` comes before `-- migrate:up`"
+            )
+        markers[kind] = (number, _transaction_option(path, number, found["options"]))
+
+    if "up" not in markers:
+        raise MissingSection(path, 1, "no `-- migrate:up` marker")
+    if "down" not in markers:
+        raise MissingSection(path, len(lines) or 1, "no `-- migrate:down` marker")
+
+    up_line, up_tx = markers["up"]
+    down_line, down_tx = markers["down"]
+    up = Section("".join(lines[up_line:down_line - 1]), up_line + 1, up_tx)
+    down = Section("".join(lines[down_line:]), down_line + 1, down_tx)
+    if up.is_empty:
+        raise EmptySection(path, up_line, "the up section holds no SQL")
+    return Migration(
+        version=int(match["version"]),
+        name=match["name"],
+        path=path,
+        checksum=hashlib.sha256(data).hexdigest(),
+        source=text,
+        up=up,
+        down=down,
+    )
+
+
+def load_directory(directory: Path) -> list[Migration]:
+    """Parse every `*.sql` file of a directory, sorted by version; all must parse or none counts."""
+    if not directory.is_dir():
+        raise MigrationSetError(
+            [MigrationFileError(directory, 0, "migrations directory does not exist")]
+        )
+    errors: list[MigrationFileError] = []
+    migrations: list[Migration] = []
+    seen: dict[int, Path] = {}
+    for path in sorted(directory.glob("*.sql")):
+        try:
+            migration = parse_file(path)
+        except MigrationFileError as exc:
+            errors.append(exc)
+            continue
+        if migration.version in seen:
+            errors.append(
+                DuplicateVersion(
+                    path, 1, f"version {migration.version} is also used by {seen[migration.version]}"
+                )
+            )
+            continue
+        seen[migration.version] = path
+        migrations.append(migration)
+    if errors:
+        raise MigrationSetError(errors)
+    return sorted(migrations, key=lambda m: m.version)
+
+
+def new_file(directory: Path, name: str) -> Path:
+    """Create `NNNN_name.sql` with the next version number and both section markers."""
+    slug = re.sub(r"[^a-z0-9]+", "_", name.lower()).strip("_")
+    if not slug:
+        raise ValueError(f"migration name {name!r} has no letters or digits")
+    directory.mkdir(parents=True, exist_ok=True)
+    versions = [
+        int(m["version"]) for p in directory.glob("*.sql") if (m := FILE_NAME.match(p.name))
+    ]
+    path = directory / f"{max(versions, default=0) + 1:04d}_{slug}.sql"
+    with path.open("x") as f:  # never overwrite
+        f.write(TEMPLATE)
+    return path
+
+
+def _transaction_option(path: Path, line: int, options: str) -> bool:
+    transaction = True
+    for option in options.split():
+        found = OPTION.match(option)
+        if not found:
+            raise BadMarkerOption(
+                path, line, f"unknown marker option {option!r} (allowed: transaction:false)"
+            )
+        transaction = found["value"] == "true"
+    return transaction
+
+
+def _leading_comment_lines(text: str) -> int:
+    """How many comment or blank lines open a statement (so its line is that of its code)."""
+    count = 0
+    for line in text.splitlines():
+        if line.strip() and not line.strip().startswith("--"):
+            break
+        count += 1
+    return count
+
+
+def _only_comments(text: str) -> bool:
+    return all(
+        not line.strip() or line.strip().startswith("--") for line in text.splitlines()
+    ) and "/*" not in text
