@@ -30,7 +30,7 @@ demo: $(STAMP)   ## migrate the configured (or embedded) database and show its s
 	$(BIN)/netplus-db migrate status
 
 bench-migrate: $(STAMP) ## time `migrate up` on an empty database beside psql applying the same SQL
-	$(BIN)/python -m netplus_db.bench_migrate $(BENCH_ARGS)
+	$(BIN)/netplus-db bench migrate $(BENCH_ARGS)
 
 schema: $(STAMP) ## regenerate schema/schema.sql and schema/erd.md from the migrations
 	$(BIN)/netplus-db schema dump

@@ -168,7 +168,13 @@ def up(
 
 @migrate.command(context_settings=CONTEXT)
 @click.option("--steps", type=click.IntRange(min=1), metavar="N", help="Roll back N migrations.")
-@click.option("--to", "to", type=int, metavar="VERSION", help="Roll back every one newer than VERSION (0: all).")
+@click.option(
+    "--to",
+    "to",
+    type=int,
+    metavar="VERSION",
+    help="Roll back every one newer than VERSION (0: all).",
+)
 @click.option("--dry-run", is_flag=True, help="List what would be rolled back; change nothing.")
 @_runner_options
 @pass_env
@@ -224,7 +230,9 @@ def status(env: Env, as_json: bool) -> None:
 
 
 @migrate.command(context_settings=CONTEXT)
-@click.option("--allow-out-of-order", is_flag=True, help="Do not count out-of-order files as errors.")
+@click.option(
+    "--allow-out-of-order", is_flag=True, help="Do not count out-of-order files as errors."
+)
 @pass_env
 def validate(env: Env, allow_out_of_order: bool) -> None:
     """Check every file parses and matches what the database applied; exit 1 otherwise."""
@@ -367,7 +375,12 @@ def schema() -> None:
 
 
 @schema.command(name="dump", context_settings=CONTEXT)
-@click.option("--output", type=click.Path(dir_okay=False, path_type=Path), default=SCHEMA_FILE, show_default=True)
+@click.option(
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=SCHEMA_FILE,
+    show_default=True,
+)
 @click.option("--check", is_flag=True, help="Do not write; exit 1 if the file differs.")
 @pass_env
 def schema_dump(env: Env, output: Path, check: bool) -> None:
@@ -376,7 +389,9 @@ def schema_dump(env: Env, output: Path, check: bool) -> None:
 
 
 @schema.command(name="erd", context_settings=CONTEXT)
-@click.option("--output", type=click.Path(dir_okay=False, path_type=Path), default=ERD_FILE, show_default=True)
+@click.option(
+    "--output", type=click.Path(dir_okay=False, path_type=Path), default=ERD_FILE, show_default=True
+)
 @click.option("--check", is_flag=True, help="Do not write; exit 1 if the file differs.")
 @pass_env
 def schema_erd(env: Env, output: Path, check: bool) -> None:
@@ -393,6 +408,31 @@ def _generated(output: Path, text: str, check: bool) -> None:
         click.echo(f"{output} is up to date", err=True)
         return
     click.echo(f"{'wrote' if write(output, text) else 'unchanged'} {output}", err=True)
+
+
+# --- bench ------------------------------------------------------------------------------------
+
+
+@cli.group(context_settings=CONTEXT)
+def bench() -> None:
+    """Benchmarks that print numbers beside a baseline."""
+
+
+@bench.command(name="migrate", context_settings=CONTEXT)
+@click.option("--runs", default=5, show_default=True, type=click.IntRange(min=1))
+@pass_env
+def bench_migrate(env: Env, runs: int) -> None:
+    """Time `migrate up` on an empty database beside psql applying the same SQL.
+
+    Each run uses a scratch database (bench_migrate, bench_psql) on the target's server,
+    dropped afterwards. Reports min / median / max in milliseconds.
+    """
+    from netplus_db.benchmarks import migrate_up
+
+    timings = migrate_up(env.target(), env.migrations_dir, runs)
+    click.echo(f"{'what':<44} {'min ms':>8} {'median':>8} {'max ms':>8}")
+    for timing in timings:
+        click.echo(timing.row())
 
 
 # --- entry point ------------------------------------------------------------------------------

@@ -88,7 +88,7 @@ class Target:
         return redact(text, self.params.get("password"))
 
     def libpq_env(self) -> dict[str, str]:
-        """Environment for client programs (pg_dump, psql): PG* variables, password via PGPASSWORD."""
+        """Environment for pg_dump, psql...: PG* variables, the password in PGPASSWORD."""
         mapping = {
             "host": "PGHOST",
             "port": "PGPORT",

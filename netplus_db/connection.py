@@ -26,7 +26,7 @@ def ready(target: Target) -> Target:
 
 
 def connect(target: Target, *, autocommit: bool = False, **kwargs: Any) -> psycopg.Connection[Any]:
-    """Open a psycopg connection; a failure raises ConnectError naming the target, not its password."""
+    """Open a connection; failure raises ConnectError naming the target, never its password."""
     target = ready(target)
     try:
         return psycopg.connect(target.conninfo, autocommit=autocommit, **kwargs)
@@ -64,9 +64,7 @@ def drop_database(target: Target) -> bool:
     with connect(target.with_dbname(MAINTENANCE_DB), autocommit=True) as conn:
         existed = bool(internal().database_exists(conn, datname=target.dbname))
         conn.execute(
-            sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(
-                sql.Identifier(target.dbname)
-            )
+            sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(target.dbname))
         )
         return existed
 

@@ -49,7 +49,7 @@ class Statement:
 
 @dataclass(frozen=True)
 class Section:
-    """The SQL of one direction, where it starts in the file, and whether it runs in a transaction."""
+    """The SQL of one direction, where it starts in the file, whether it runs in a transaction."""
 
     sql: str
     first_line: int
@@ -71,8 +71,12 @@ class Section:
             at = self.sql.find(text, cursor)
             at = cursor if at < 0 else at
             cursor = at + len(text)
-            result.append(Statement(text, self.first_line + self.sql.count("\n", 0, at)
-                                    + _leading_comment_lines(text)))
+            result.append(
+                Statement(
+                    text,
+                    self.first_line + self.sql.count("\n", 0, at) + _leading_comment_lines(text),
+                )
+            )
         return result
 
 
@@ -108,8 +112,8 @@ def parse_file(path: Path) -> Migration:
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
-        line = data[: exc.start].count(b"\n") + 1
-        raise MigrationFileError(path, line, "file is not valid UTF-8") from None
+        bad_line = data[: exc.start].count(b"\n") + 1
+        raise MigrationFileError(path, bad_line, "file is not valid UTF-8") from None
     lines = text.splitlines(keepends=True)
 
     markers: dict[str, tuple[int, bool]] = {}
@@ -124,12 +128,12 @@ def parse_file(path: Path) -> Migration:
         kind = found["kind"]
         if kind in markers:
             raise DuplicateSection(
-                path, number, f"second `-- migrate:{kind}` marker (first on line {markers[kind][0]})"
+                path,
+                number,
+                f"second `-- migrate:{kind}` marker (first on line {markers[kind][0]})",
             )
         if kind == "down" and "up" not in markers:
-            raise SectionsOutOfOrder(
-                path, number, "`-- migrate:down` comes before `-- migrate:up`"
-            )
+            raise SectionsOutOfOrder(path, number, "`-- migrate:down` comes before `-- migrate:up`")
         markers[kind] = (number, _transaction_option(path, number, found["options"]))
 
     if "up" not in markers:
@@ -139,7 +143,7 @@ def parse_file(path: Path) -> Migration:
 
     up_line, up_tx = markers["up"]
     down_line, down_tx = markers["down"]
-    up = Section("".join(lines[up_line:down_line - 1]), up_line + 1, up_tx)
+    up = Section("".join(lines[up_line : down_line - 1]), up_line + 1, up_tx)
     down = Section("".join(lines[down_line:]), down_line + 1, down_tx)
     if up.is_empty:
         raise EmptySection(path, up_line, "the up section holds no SQL")
@@ -172,7 +176,9 @@ def load_directory(directory: Path) -> list[Migration]:
         if migration.version in seen:
             errors.append(
                 DuplicateVersion(
-                    path, 1, f"version {migration.version} is also used by {seen[migration.version]}"
+                    path,
+                    1,
+                    f"version {migration.version} is also used by {seen[migration.version]}",
                 )
             )
             continue
@@ -221,6 +227,7 @@ def _leading_comment_lines(text: str) -> int:
 
 
 def _only_comments(text: str) -> bool:
-    return all(
-        not line.strip() or line.strip().startswith("--") for line in text.splitlines()
-    ) and "/*" not in text
+    return (
+        all(not line.strip() or line.strip().startswith("--") for line in text.splitlines())
+        and "/*" not in text
+    )

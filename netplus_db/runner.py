@@ -21,7 +21,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
-from enum import Enum
+from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
@@ -52,7 +52,7 @@ def default_migrations_dir() -> Path:
     return checkout if checkout.is_dir() else package / "_data" / "migrations"
 
 
-class State(str, Enum):
+class State(StrEnum):
     """Where one migration stands."""
 
     APPLIED = "applied"
@@ -232,7 +232,9 @@ class Migrator:
 
     # --- planning ----------------------------------------------------------------------------
 
-    def _plan_up(self, files: list[Migration], applied: list[Applied], to: int | None) -> list[Migration]:
+    def _plan_up(
+        self, files: list[Migration], applied: list[Applied], to: int | None
+    ) -> list[Migration]:
         self._raise_problems(_compare(files, applied))
         done = {a.version for a in applied}
         return [m for m in files if m.version not in done and (to is None or m.version <= to)]
@@ -252,7 +254,9 @@ class Migrator:
         problems = self._problems(statuses)
         if problems:
             detail = "\n".join(f"  {p}" for p in problems)
-            error = type(problems[0]) if len({type(p) for p in problems}) == 1 else MigrationStateError
+            error = (
+                type(problems[0]) if len({type(p) for p in problems}) == 1 else MigrationStateError
+            )
             raise error(f"the migrations on disk disagree with the database:\n{detail}")
 
     # --- running -----------------------------------------------------------------------------
@@ -313,7 +317,10 @@ class Migrator:
         section = Section(a.down_sql, down_line, a.down_transaction)
         if section.is_empty:
             raise MigrationFailed(
-                path, down_line, "the down section is empty: this migration cannot be rolled back", None
+                path,
+                down_line,
+                "the down section is empty: this migration cannot be rolled back",
+                None,
             )
         if section.transaction:
             with conn.transaction():

@@ -51,7 +51,7 @@ def _probe_docker() -> bool:
     try:
         from testcontainers.core.docker_client import DockerClient
 
-        DockerClient(timeout=3).client.ping()  # type: ignore[call-arg]
+        DockerClient(timeout=3).client.ping()
     except Exception:
         return False
     return True
@@ -127,7 +127,9 @@ def _drop_stale_databases(conn: psycopg.Connection[Any]) -> None:
     for (name,) in rows:
         found = re.match(r"npt_(\d+)_", name)
         if found and not _alive(int(found.group(1))):
-            conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+            conn.execute(
+                sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
+            )
 
 
 def _alive(pid: int) -> bool:
