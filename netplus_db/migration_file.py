@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import re
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 
 import sqlparse
@@ -58,10 +59,11 @@ class Section:
     @property
     def is_empty(self) -> bool:
         """True when the section holds nothing but comments and blank lines."""
-        return not self.statements()
+        return not self.statements
 
+    @cached_property
     def statements(self) -> list[Statement]:
-        """The section split into statements, each with the file line where it starts."""
+        """The section split into statements (by sqlparse, once), each with its file line."""
         result: list[Statement] = []
         cursor = 0
         for raw in sqlparse.split(self.sql, strip_semicolon=False):

@@ -335,14 +335,14 @@ class Migrator:
         return Step(a.version, a.name, "down", ms)
 
     def _run(self, conn: psycopg.Connection[Any], path: Path, section: Section) -> None:
-        for statement in section.statements():
+        for statement in section.statements:
             self._execute(conn, path, statement)
 
     def _run_outside_transaction(
         self, conn: psycopg.Connection[Any], path: Path, section: Section
     ) -> None:
         internal().set_lock_timeout(conn, timeout=self.ddl_lock_timeout)
-        statements = section.statements()
+        statements = section.statements
         try:
             for number, statement in enumerate(statements, start=1):
                 try:

@@ -47,11 +47,11 @@ def test_a_good_file_parses_into_sections_with_lines(tmp_path: Path) -> None:
     m = parse_file(write(tmp_path, "0007_create_t.sql", GOOD))
     assert (m.version, m.name, m.label) == (7, "create_t", "0007_create_t")
     assert m.up.transaction and not m.down.transaction
-    assert [(s.line, s.sql.splitlines()[-1]) for s in m.up.statements()] == [
+    assert [(s.line, s.sql.splitlines()[-1]) for s in m.up.statements] == [
         (3, "CREATE TABLE t (a int);"),
         (5, "END $$;"),
     ]
-    assert [s.line for s in m.down.statements()] == [11, 12]
+    assert [s.line for s in m.down.statements] == [11, 12]
     assert len(m.checksum) == 64
 
 
@@ -186,5 +186,5 @@ def test_statement_lines_point_at_the_statement_in_the_file(
     lines += ["-- migrate:down", "SELECT 1;"]
     path = tmp_path_factory.mktemp("prop") / "0001_p.sql"
     path.write_text("\n".join(lines) + "\n")
-    found = [s.line for s in parse_file(path).up.statements()]
+    found = [s.line for s in parse_file(path).up.statements]
     assert found == expected
