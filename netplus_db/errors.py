@@ -121,3 +121,22 @@ class MigrationFailed(NetplusError):
         where = f"{path}:{line}" if line else str(path)
         code = f" [SQLSTATE {sqlstate}]" if sqlstate else ""
         super().__init__(f"{where}: {message}{code}")
+
+
+# --- domain errors a backend maps to HTTP ------------------------------------------------------
+
+
+class DomainError(NetplusError):
+    """A request the data layer refuses; nothing was written."""
+
+
+class ValidationError(DomainError):
+    """A value is malformed; `field` names it (a dotted path into JSON where it applies)."""
+
+    def __init__(self, field: str, message: str) -> None:
+        self.field = field
+        super().__init__(f"{field}: {message}")
+
+
+class QuestionFormatError(NetplusError):
+    """A question's definition (question_data / correct_answer) is malformed."""

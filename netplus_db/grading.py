@@ -1,0 +1,361 @@
+"""Grading a learner's answer to one question, by its type (see docs/question-formats.md).
+
+Every question yields a fraction in [0, 1]; points earned = fraction x the question's points,
+and an answer is correct only when the fraction is 1. `None` is a skipped question. A
+malformed answer raises ValidationError naming the field; a malformed question definition
+raises QuestionFormatError (checked when seeding, so it never reaches a learner).
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+import unicodedata
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from fractions import Fraction
+from typing import Any
+
+from netplus_db.errors import QuestionFormatError, ValidationError
+
+QUESTION_TYPES = (
+    "multiple_choice",
+    "multiple_select",
+    "true_false",
+    "fill_blank",
+    "matching",
+    "simulation",
+)
+NORMALIZERS = ("text", "number", "ipv4", "ipv6", "cidr", "ports")
+
+
+@dataclass(frozen=True)
+class Grade:
+    """The outcome for one question."""
+
+    fraction: Fraction
+    skipped: bool = False
+    parts: Mapping[str, Fraction] | None = None
+
+    @property
+    def correct(self) -> bool:
+        """Full marks (partial credit earns points but is not correct)."""
+        return not self.skipped and self.fraction == 1
+
+    def points(self, question_points: int | Decimal) -> Decimal:
+        """Points earned, rounded to the cent as stored (numeric(10,2))."""
+        value = Decimal(self.fraction.numerator) / Decimal(self.fraction.denominator)
+        return (value * Decimal(question_points)).quantize(Decimal("0.01"), ROUND_HALF_UP)
+
+
+SKIPPED = Grade(Fraction(0), skipped=True)
+
+
+def grade(
+    question_type: str,
+    question_data: Mapping[str, Any],
+    correct_answer: Mapping[str, Any],
+    user_answer: Any,
+) -> Grade:
+    """Grade one answer; `None` (or an empty object) means the learner skipped the question."""
+    if user_answer is None or user_answer == {}:
+        return SKIPPED
+    grader = _GRADERS.get(question_type)
+    if grader is None:
+        raise QuestionFormatError(f"unknown question type {question_type!r}")
+    _require_object(user_answer, "user_answer")
+    return grader(question_data, correct_answer, user_answer, "user_answer")
+
+
+def validate_question(
+    question_type: str, question_data: Mapping[str, Any], correct_answer: Mapping[str, Any]
+) -> None:
+    """Raise QuestionFormatError unless the definition is well formed and its key scores 1."""
+    if question_type not in _GRADERS:
+        raise QuestionFormatError(f"unknown question type {question_type!r}")
+    key = answer_key(question_type, question_data, correct_answer)
+    try:
+        result = grade(question_type, question_data, correct_answer, key)
+    except ValidationError as exc:
+        raise QuestionFormatError(f"correct_answer does not fit question_data: {exc}") from None
+    if result.fraction != 1:
+        raise QuestionFormatError(f"the correct answer scores {result.fraction}, not 1")
+
+
+def answer_key(
+    question_type: str, question_data: Mapping[str, Any], correct_answer: Mapping[str, Any]
+) -> dict[str, Any]:
+    """A learner answer that earns full marks: the key, in the shape a learner submits."""
+    if question_type == "multiple_choice":
+        return {"option": _str(correct_answer, "option", "correct_answer")}
+    if question_type == "multiple_select":
+        return {"options": list(_str_list(correct_answer, "options", "correct_answer"))}
+    if question_type == "true_false":
+        return {"value": _bool(correct_answer, "value", "correct_answer")}
+    if question_type == "fill_blank":
+        accepted = _accepted(correct_answer)
+        full = [a for a, credit in accepted if credit == 1 and "*" not in a]
+        if not full:
+            raise QuestionFormatError("fill_blank needs an accepted answer with credit 1 and no *")
+        return {"text": full[0]}
+    if question_type == "matching":
+        return {"pairs": dict(_pairs(correct_answer, "correct_answer"))}
+    if question_type == "simulation":
+        parts = _parts(question_data)
+        keys = _require_object(correct_answer.get("parts"), "correct_answer.parts")
+        return {
+            "parts": {
+                p["id"]: answer_key(p["type"], p.get("data", {}), keys.get(p["id"], {}))
+                for p in parts
+            }
+        }
+    raise QuestionFormatError(f"unknown question type {question_type!r}")
+
+
+# --- the rules, one per type -------------------------------------------------------------------
+
+
+def _multiple_choice(data: Mapping[str, Any], key: Mapping[str, Any], answer: Any, at: str) -> Grade:
+    options = _option_ids(data)
+    chosen = _str(answer, "option", at)
+    if chosen not in options:
+        raise ValidationError(f"{at}.option", f"must be one of {', '.join(options)}")
+    if chosen == _str(key, "option", "correct_answer"):
+        return Grade(Fraction(1))
+    partial = key.get("partial") or {}
+    credit = partial.get(chosen, 0) if isinstance(partial, Mapping) else 0
+    return Grade(_clamp(_fraction(credit, "correct_answer.partial")))
+
+
+def _multiple_select(data: Mapping[str, Any], key: Mapping[str, Any], answer: Any, at: str) -> Grade:
+    options = _option_ids(data)
+    ticked = _str_list(answer, "options", at)
+    if len(set(ticked)) != len(ticked):
+        raise ValidationError(f"{at}.options", "lists an option twice")
+    unknown = [o for o in ticked if o not in options]
+    if unknown:
+        raise ValidationError(f"{at}.options", f"unknown option(s) {', '.join(unknown)}")
+    right = set(_str_list(key, "options", "correct_answer"))
+    if not right or not right <= set(options):
+        raise QuestionFormatError("multiple_select correct options must be a non-empty subset")
+    if data.get("all_or_nothing"):
+        return Grade(Fraction(int(set(ticked) == right)))
+    wrong = len(options) - len(right)
+    total = sum(
+        (Fraction(1, len(right)) if o in right else -Fraction(1, wrong)) for o in ticked
+    )
+    return Grade(_clamp(total))
+
+
+def _true_false(_data: Mapping[str, Any], key: Mapping[str, Any], answer: Any, at: str) -> Grade:
+    value = _bool(answer, "value", at)
+    return Grade(Fraction(int(value == _bool(key, "value", "correct_answer"))))
+
+
+def _fill_blank(data: Mapping[str, Any], key: Mapping[str, Any], answer: Any, at: str) -> Grade:
+    text = _str(answer, "text", at)
+    if len(text) > 1000:
+        raise ValidationError(f"{at}.text", "is longer than 1000 characters")
+    normalizer = data.get("normalize", "text")
+    if normalizer not in NORMALIZERS:
+        raise QuestionFormatError(f"unknown normalizer {normalizer!r}")
+    case_sensitive = bool(data.get("case_sensitive", False))
+    given = _normalize(text, normalizer, case_sensitive)
+    if given is None:
+        return Grade(Fraction(0))
+    for accepted, credit in _accepted(key):
+        if "*" in accepted:
+            pattern = _normalize(accepted, "text", case_sensitive) or ""
+            regex = ".*".join(re.escape(piece) for piece in pattern.split("*"))
+            if re.fullmatch(regex, given, flags=re.DOTALL):
+                return Grade(credit)
+        elif _normalize(accepted, normalizer, case_sensitive) == given:
+            return Grade(credit)
+    return Grade(Fraction(0))
+
+
+def _matching(data: Mapping[str, Any], key: Mapping[str, Any], answer: Any, at: str) -> Grade:
+    stems = [s["id"] for s in _items(data, "stems")]
+    choices = {c["id"] for c in _items(data, "choices")}
+    given = _pairs(answer, at)
+    for stem, choice in given.items():
+        if stem not in stems:
+            raise ValidationError(f"{at}.pairs", f"unknown stem {stem!r}")
+        if choice not in choices:
+            raise ValidationError(f"{at}.pairs.{stem}", f"unknown choice {choice!r}")
+    right = _pairs(key, "correct_answer")
+    return Grade(Fraction(sum(1 for s in stems if given.get(s) == right.get(s)), len(stems)))
+
+
+def _simulation(data: Mapping[str, Any], key: Mapping[str, Any], answer: Any, at: str) -> Grade:
+    parts = _parts(data)
+    keys = _require_object(key.get("parts"), "correct_answer.parts")
+    given = _require_object(answer.get("parts"), f"{at}.parts")
+    unknown = set(given) - {p["id"] for p in parts}
+    if unknown:
+        raise ValidationError(f"{at}.parts", f"unknown part(s) {', '.join(sorted(unknown))}")
+    scores: dict[str, Fraction] = {}
+    weighted = Fraction(0)
+    total_weight = Fraction(0)
+    for part in parts:
+        weight = _fraction(part.get("weight", 1), f"question_data.parts.{part['id']}.weight")
+        total_weight += weight
+        part_answer = given.get(part["id"])
+        if part_answer is None or part_answer == {}:
+            scores[part["id"]] = Fraction(0)
+            continue
+        _require_object(part_answer, f"{at}.parts.{part['id']}")
+        result = _GRADERS[part["type"]](
+            part.get("data", {}), keys.get(part["id"], {}), part_answer, f"{at}.parts.{part['id']}"
+        )
+        scores[part["id"]] = result.fraction
+        weighted += weight * result.fraction
+    return Grade(weighted / total_weight if total_weight else Fraction(0), parts=scores)
+
+
+Grader = Callable[[Mapping[str, Any], Mapping[str, Any], Any, str], Grade]
+_GRADERS: dict[str, Grader] = {
+    "multiple_choice": _multiple_choice,
+    "multiple_select": _multiple_select,
+    "true_false": _true_false,
+    "fill_blank": _fill_blank,
+    "matching": _matching,
+    "simulation": _simulation,
+}
+
+
+# --- normalisers for fill_blank ----------------------------------------------------------------
+
+
+def _normalize(text: str, normalizer: str, case_sensitive: bool) -> str | None:
+    """The canonical form of an answer, or None when it cannot be read as that kind of value."""
+    text = unicodedata.normalize("NFC", text).strip()
+    text = re.sub(r"\s+", " ", text)
+    if not case_sensitive:
+        text = text.casefold()
+    try:
+        if normalizer == "number":
+            return str(Decimal(text.replace(",", "")).normalize())
+        if normalizer == "ipv4":
+            return str(ipaddress.IPv4Address(text))
+        if normalizer == "ipv6":
+            return ipaddress.IPv6Address(text).compressed
+        if normalizer == "cidr":
+            return ipaddress.ip_network(text.replace(" ", ""), strict=False).with_prefixlen
+        if normalizer == "ports":
+            return ",".join(str(p) for p in sorted(_ports(text)))
+    except (ValueError, InvalidOperation):
+        return None
+    return text
+
+
+def _ports(text: str) -> set[int]:
+    ports: set[int] = set()
+    for piece in re.split(r"[,\s/]+|\band\b", text):
+        if not piece:
+            continue
+        low, _, high = piece.partition("-")
+        first, last = int(low), int(high or low)
+        if not 0 <= first <= last <= 65535:
+            raise ValueError(piece)
+        ports.update(range(first, last + 1))
+    if not ports:
+        raise ValueError(text)
+    return ports
+
+
+# --- shape checks ------------------------------------------------------------------------------
+
+
+def _require_object(value: Any, at: str) -> Mapping[str, Any]:
+    if not isinstance(value, Mapping):
+        raise ValidationError(at, f"must be a JSON object, got {type(value).__name__}")
+    return value
+
+
+def _str(obj: Mapping[str, Any], field: str, at: str) -> str:
+    value = obj.get(field)
+    if not isinstance(value, str):
+        raise ValidationError(f"{at}.{field}", "must be a string")
+    return value
+
+
+def _bool(obj: Mapping[str, Any], field: str, at: str) -> bool:
+    value = obj.get(field)
+    if not isinstance(value, bool):
+        raise ValidationError(f"{at}.{field}", "must be true or false")
+    return value
+
+
+def _str_list(obj: Mapping[str, Any], field: str, at: str) -> list[str]:
+    value = obj.get(field)
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise ValidationError(f"{at}.{field}", "must be a list of option ids")
+    return value
+
+
+def _pairs(obj: Mapping[str, Any], at: str) -> dict[str, str]:
+    value = obj.get("pairs")
+    if not isinstance(value, Mapping) or not all(
+        isinstance(k, str) and isinstance(v, str) for k, v in value.items()
+    ):
+        raise ValidationError(f"{at}.pairs", "must map stem ids to choice ids")
+    return dict(value)
+
+
+def _items(data: Mapping[str, Any], field: str) -> list[Mapping[str, Any]]:
+    items = data.get(field)
+    if (
+        not isinstance(items, list)
+        or not items
+        or not all(isinstance(i, Mapping) and isinstance(i.get("id"), str) for i in items)
+    ):
+        raise QuestionFormatError(f"question_data.{field} must be a non-empty list of {{id, text}}")
+    ids = [i["id"] for i in items]
+    if len(set(ids)) != len(ids):
+        raise QuestionFormatError(f"question_data.{field} repeats an id")
+    return items
+
+
+def _option_ids(data: Mapping[str, Any]) -> list[str]:
+    options = [o["id"] for o in _items(data, "options")]
+    if len(options) < 2:
+        raise QuestionFormatError("question_data.options needs at least two options")
+    return options
+
+
+def _parts(data: Mapping[str, Any]) -> list[Mapping[str, Any]]:
+    parts = _items(data, "parts")
+    for part in parts:
+        if part.get("type") not in _GRADERS or part.get("type") == "simulation":
+            raise QuestionFormatError(
+                f"question_data.parts.{part['id']}.type must be a non-simulation question type"
+            )
+    return parts
+
+
+def _accepted(key: Mapping[str, Any]) -> list[tuple[str, Fraction]]:
+    accepted = key.get("accepted")
+    if not isinstance(accepted, list) or not accepted:
+        raise QuestionFormatError("correct_answer.accepted must be a non-empty list")
+    result = []
+    for item in accepted:
+        if not isinstance(item, Mapping) or not isinstance(item.get("answer"), str):
+            raise QuestionFormatError("each correct_answer.accepted item needs an answer string")
+        credit = _clamp(_fraction(item.get("credit", 1), "correct_answer.accepted.credit"))
+        result.append((item["answer"], credit))
+    return result
+
+
+def _fraction(value: Any, at: str) -> Fraction:
+    if isinstance(value, bool) or not isinstance(value, int | float | str):
+        raise QuestionFormatError(f"{at} must be a number")
+    try:
+        return Fraction(str(value))
+    except ValueError:
+        raise QuestionFormatError(f"{at} must be a number") from None
+
+
+def _clamp(value: Fraction) -> Fraction:
+    return max(Fraction(0), min(Fraction(1), value))
