@@ -116,7 +116,9 @@ def answer_key(
 # --- the rules, one per type -------------------------------------------------------------------
 
 
-def _multiple_choice(data: Mapping[str, Any], key: Mapping[str, Any], answer: Any, at: str) -> Grade:
+def _multiple_choice(
+    data: Mapping[str, Any], key: Mapping[str, Any], answer: Any, at: str
+) -> Grade:
     options = _option_ids(data)
     chosen = _str(answer, "option", at)
     if chosen not in options:
@@ -128,7 +130,9 @@ def _multiple_choice(data: Mapping[str, Any], key: Mapping[str, Any], answer: An
     return Grade(_clamp(_fraction(credit, "correct_answer.partial")))
 
 
-def _multiple_select(data: Mapping[str, Any], key: Mapping[str, Any], answer: Any, at: str) -> Grade:
+def _multiple_select(
+    data: Mapping[str, Any], key: Mapping[str, Any], answer: Any, at: str
+) -> Grade:
     options = _option_ids(data)
     ticked = _str_list(answer, "options", at)
     if len(set(ticked)) != len(ticked):
@@ -143,7 +147,8 @@ def _multiple_select(data: Mapping[str, Any], key: Mapping[str, Any], answer: An
         return Grade(Fraction(int(set(ticked) == right)))
     wrong = len(options) - len(right)
     total = sum(
-        (Fraction(1, len(right)) if o in right else -Fraction(1, wrong)) for o in ticked
+        ((Fraction(1, len(right)) if o in right else -Fraction(1, wrong)) for o in ticked),
+        start=Fraction(0),
     )
     return Grade(_clamp(total))
 

@@ -1,0 +1,31 @@
+"""`netplus-db bench ...`: benchmarks that report numbers beside a baseline."""
+
+from __future__ import annotations
+
+import click
+
+from netplus_db.commands import CONTEXT, Env, pass_env
+
+# --- bench ------------------------------------------------------------------------------------
+
+
+@click.group(context_settings=CONTEXT)
+def bench() -> None:
+    """Benchmarks that print numbers beside a baseline."""
+
+
+@bench.command(name="migrate", context_settings=CONTEXT)
+@click.option("--runs", default=5, show_default=True, type=click.IntRange(min=1))
+@pass_env
+def bench_migrate(env: Env, runs: int) -> None:
+    """Time `migrate up` on an empty database beside psql applying the same SQL.
+
+    Each run uses a scratch database (bench_migrate, bench_psql) on the target's server,
+    dropped afterwards. Reports min / median / max in milliseconds.
+    """
+    from netplus_db.benchmarks import migrate_up
+
+    timings = migrate_up(env.target(), env.migrations_dir, runs)
+    click.echo(f"{'what':<44} {'min ms':>8} {'median':>8} {'max ms':>8}")
+    for timing in timings:
+        click.echo(timing.row())
