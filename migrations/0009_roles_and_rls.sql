@@ -24,15 +24,18 @@ DO $$
 DECLARE
     r record;
 BEGIN
-    IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'app_user') THEN
-        CREATE ROLE app_user NOLOGIN NOSUPERUSER NOBYPASSRLS NOCREATEDB NOCREATEROLE;
-    END IF;
-    IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'readonly') THEN
-        CREATE ROLE readonly NOLOGIN NOSUPERUSER NOBYPASSRLS NOCREATEDB NOCREATEROLE;
-    END IF;
-    IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'admin') THEN
-        CREATE ROLE admin NOLOGIN NOSUPERUSER NOBYPASSRLS NOCREATEDB NOCREATEROLE;
-    END IF;
+    -- Two databases of one cluster migrating at the same moment may both find a
+    -- role missing; the loser of that race takes the role the winner created.
+    FOR r IN SELECT unnest(ARRAY['app_user', 'readonly', 'admin']) AS rolname LOOP
+        IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = r.rolname) THEN
+            BEGIN
+                EXECUTE format('CREATE ROLE %I NOLOGIN NOSUPERUSER NOBYPASSRLS NOCREATEDB NOCREATEROLE',
+                               r.rolname);
+            EXCEPTION WHEN duplicate_object OR unique_violation THEN
+                NULL;
+            END;
+        END IF;
+    END LOOP;
 
     -- Pre-existing roles may have been created differently. For app_user and
     -- readonly that would switch row-level security off without any error:

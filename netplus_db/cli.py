@@ -20,6 +20,7 @@ from netplus_db.commands.bench import bench
 from netplus_db.commands.doctor import doctor
 from netplus_db.commands.embedded import embedded_group
 from netplus_db.commands.migrate import migrate
+from netplus_db.commands.queries import queries
 from netplus_db.commands.schema import schema
 from netplus_db.config import load_env_file, redact
 from netplus_db.errors import NetplusError
@@ -62,7 +63,7 @@ def cli(ctx: click.Context, dsn: str | None, migrations_dir: Path | None) -> Non
     ctx.obj = Env(dsn, migrations_dir)
 
 
-for command in (migrate, embedded_group, doctor, schema, bench):
+for command in (migrate, embedded_group, doctor, schema, queries, bench):
     cli.add_command(command)
 
 

@@ -140,3 +140,27 @@ class ValidationError(DomainError):
 
 class QuestionFormatError(NetplusError):
     """A question's definition (question_data / correct_answer) is malformed."""
+
+
+class NotFound(DomainError):
+    """The row asked for does not exist (or is not visible to this user)."""
+
+
+class Conflict(DomainError):
+    """The write clashes with existing data, e.g. an email already taken; `field` names it."""
+
+    def __init__(self, field: str, message: str) -> None:
+        self.field = field
+        super().__init__(f"{field}: {message}")
+
+
+class AttemptClosed(DomainError):
+    """The assessment attempt is no longer in progress (submitted, abandoned or timed out)."""
+
+
+class MaxAttemptsReached(DomainError):
+    """The learner has used every attempt the assessment allows."""
+
+
+class QueryArgumentError(NetplusError, TypeError):
+    """A query was called with missing or unexpected keyword arguments; nothing was sent."""

@@ -1,0 +1,226 @@
+"""A thin layer over aiosql: named SQL from `queries/*.sql`, run the same way sync and async.
+
+aiosql parses the files (names, operations, `:name` parameters); this module fixes what it
+leaves to the caller under psycopg 3 (see shared notes): every call returns the same shape
+sync and async, many-row results are lists (not lazy generators), keyword arguments are
+checked against the query's parameters before anything is sent, a literal `%` works, and rows
+are frozen dataclasses. Database errors become domain errors (`netplus_db.errors`).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from enum import StrEnum
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import aiosql
+import psycopg
+from psycopg.types.json import Jsonb
+from psycopg.rows import RowFactory, class_row, scalar_row, tuple_row
+
+from netplus_db.errors import Conflict, NotFound, QueryArgumentError, ValidationError
+
+
+def default_queries_dir() -> Path:
+    """`queries/` of a checkout, else the copy shipped inside the installed wheel."""
+    package = Path(__file__).resolve().parent
+    checkout = package.parent / "queries"
+    return checkout if checkout.is_dir() else package / "_data" / "queries"
+
+
+class Shape(StrEnum):
+    """What a query returns, from its aiosql suffix."""
+
+    ROWS = "rows"  # no suffix: list of rows
+    ROW = "row"  # ^ : one row or None
+    VALUE = "value"  # $ : first column of the first row, or None
+    EXEC = "exec"  # ! : number of rows affected
+    RETURNING = "returning"  # <! : the one row RETURNING gives (None when it gives none)
+    SCRIPT = "script"  # # : nothing
+
+
+_SHAPES = {
+    "SELECT": Shape.ROWS,
+    "SELECT_ONE": Shape.ROW,
+    "SELECT_VALUE": Shape.VALUE,
+    "INSERT_UPDATE_DELETE": Shape.EXEC,
+    "INSERT_UPDATE_DELETE_MANY": Shape.EXEC,
+    "INSERT_RETURNING": Shape.RETURNING,
+    "SCRIPT": Shape.SCRIPT,
+}
+
+
+@dataclass(frozen=True)
+class SqlQuery:
+    """One named query as written in a .sql file."""
+
+    area: str
+    name: str
+    sql: str  # psycopg placeholders: %(name)s, literal % doubled
+    parameters: tuple[str, ...]
+    shape: Shape
+    doc: str
+    path: Path
+    line: int
+
+    @property
+    def where(self) -> str:
+        """`queries/users.sql:12`: where the query is written."""
+        return f"{self.path}:{self.line}"
+
+
+@cache
+def load_area(path: Path) -> dict[str, SqlQuery]:
+    """Every query of one .sql file, by name, in file order."""
+    text = path.read_text("utf-8")
+    queries = aiosql.from_str(text, "psycopg")
+    found: dict[str, SqlQuery] = {}
+    for name in queries.available_queries:
+        if name.endswith("_cursor"):
+            continue
+        fn = getattr(queries, name)
+        found[name] = SqlQuery(
+            area=path.stem,
+            name=name,
+            sql=_escape_percent(fn.sql),
+            parameters=tuple(fn.parameters or ()),
+            shape=_SHAPES[fn.operation.name],
+            doc=(fn.__doc__ or "").strip(),
+            path=path,
+            line=_line_of(text, name),
+        )
+    return dict(sorted(found.items(), key=lambda item: item[1].line))
+
+
+def load_all(directory: Path | None = None) -> dict[str, dict[str, SqlQuery]]:
+    """Every area (file stem) of the queries directory and its queries."""
+    directory = directory or default_queries_dir()
+    return {p.stem: load_area(p) for p in sorted(directory.glob("*.sql"))}
+
+
+def query(area: str, name: str) -> SqlQuery:
+    """One query by area and name (raises KeyError naming the file when it is missing)."""
+    path = default_queries_dir() / f"{area}.sql"
+    queries = load_area(path)
+    if name not in queries:
+        raise KeyError(f"{path}: no query named {name!r}")
+    return queries[name]
+
+
+def jsonb(value: Any) -> Any:
+    """Wrap a value for a json/jsonb parameter (None stays NULL)."""
+    return None if value is None else Jsonb(value)
+
+
+def bind(q: SqlQuery, args: Mapping[str, Any]) -> dict[str, Any]:
+    """Check keyword arguments against the query's parameters, before anything is sent."""
+    given = set(args)
+    expected = set(q.parameters)
+    if given != expected:
+        missing = ", ".join(sorted(expected - given)) or "none"
+        extra = ", ".join(sorted(given - expected)) or "none"
+        raise QueryArgumentError(
+            f"{q.area}.{q.name} ({q.where}) takes {', '.join(q.parameters) or 'no arguments'}; "
+            f"missing: {missing}; unexpected: {extra}"
+        )
+    return dict(args)
+
+
+def row_factory(q: SqlQuery, row: type | None) -> RowFactory[Any]:
+    """The psycopg row factory for a query's shape and result class."""
+    if q.shape is Shape.VALUE:
+        return scalar_row
+    if row is None:
+        return tuple_row
+    return class_row(row)
+
+
+def run(conn: psycopg.Connection[Any], q: SqlQuery, args: Mapping[str, Any], row: type | None = None) -> Any:
+    """Execute a query on a sync connection and return its shape's result."""
+    params = bind(q, args)
+    try:
+        with conn.cursor(row_factory=row_factory(q, row)) as cur:
+            cur.execute(q.sql, params)
+            return _result(q, cur.rowcount, cur.fetchall() if cur.description else [])
+    except psycopg.Error as exc:
+        raise translate(exc, q) from exc
+
+
+async def arun(
+    conn: psycopg.AsyncConnection[Any], q: SqlQuery, args: Mapping[str, Any], row: type | None = None
+) -> Any:
+    """Execute a query on an async connection; the result has the same shape as `run`'s."""
+    params = bind(q, args)
+    try:
+        async with conn.cursor(row_factory=row_factory(q, row)) as cur:
+            await cur.execute(q.sql, params)
+            return _result(q, cur.rowcount, await cur.fetchall() if cur.description else [])
+    except psycopg.Error as exc:
+        raise translate(exc, q) from exc
+
+
+def _result(q: SqlQuery, rowcount: int, rows: list[Any]) -> Any:
+    if q.shape is Shape.ROWS:
+        return rows
+    if q.shape in (Shape.ROW, Shape.VALUE, Shape.RETURNING):
+        return rows[0] if rows else None
+    if q.shape is Shape.EXEC:
+        return rowcount
+    return None
+
+
+# Constraint names say which field a violation is about: users_email_check -> email.
+_FIELD = re.compile(r"^(?:idx_)?(?P<table>[a-z_]+?)_(?:lower_)?(?P<field>[a-z_]+?)(?:_check|_key|_fkey)?$")
+
+
+def translate(exc: psycopg.Error, q: SqlQuery) -> Exception:
+    """Map a database error to a domain error a backend can turn into an HTTP status."""
+    diag = exc.diag
+    constraint = diag.constraint_name or ""
+    message = (diag.message_primary or str(exc)).strip()
+    if isinstance(exc, psycopg.errors.UniqueViolation):
+        return Conflict(_field(constraint, diag.table_name), f"already exists ({constraint})")
+    if isinstance(exc, psycopg.errors.ForeignKeyViolation):
+        return NotFound(f"{_field(constraint, diag.table_name)}: {message}")
+    if isinstance(exc, psycopg.errors.CheckViolation | psycopg.errors.NotNullViolation):
+        field = diag.column_name or _field(constraint, diag.table_name)
+        return ValidationError(field, f"rejected by {constraint or 'NOT NULL'}: {message}")
+    if isinstance(
+        exc,
+        psycopg.errors.InvalidTextRepresentation
+        | psycopg.errors.InvalidParameterValue
+        | psycopg.errors.NumericValueOutOfRange
+        | psycopg.errors.StringDataRightTruncation
+        | psycopg.errors.InvalidDatetimeFormat,
+    ):
+        return ValidationError(q.name, message)
+    if isinstance(exc, psycopg.errors.NoDataFound):
+        return NotFound(message)
+    return exc
+
+
+def _field(constraint: str, table: str | None) -> str:
+    if table and constraint.startswith(f"{table}_"):
+        rest = constraint[len(table) + 1 :]
+        return re.sub(r"_(check|key|fkey|pkey)$", "", rest)
+    found = _FIELD.match(constraint)
+    if found:
+        field = found["field"]
+        if table and constraint.startswith(f"idx_{table}_"):
+            field = re.sub(r"^lower_", "", constraint[len(f"idx_{table}_") :])
+        return field
+    return constraint or "value"
+
+
+def _escape_percent(sql: str) -> str:
+    """Double every % that is not one of aiosql's %(name)s placeholders."""
+    return re.sub(r"%(?!\(\w+\)s)", "%%", sql)
+
+
+def _line_of(text: str, name: str) -> int:
+    found = re.search(rf"^--\s*name:\s*{re.escape(name)}\b", text, flags=re.MULTILINE)
+    return text.count("\n", 0, found.start()) + 1 if found else 1
