@@ -182,7 +182,9 @@ def _describe(
         return None
     try:
         desc = pg.describe_prepared(statement)
-        params_by_name = {name: types.get(desc.param_type(i), "unknown") for i, name in enumerate(order)}
+        params_by_name = {
+            name: types.get(desc.param_type(i), "unknown") for i, name in enumerate(order)
+        }
         nullable_tables = _nullable_relations(conn, statement, len(order))
         not_null_hint = _names(hints.get("not-null", ""))
         columns: list[Column] = []
@@ -218,7 +220,9 @@ def _check_marker(q: SqlQuery, columns: list[Column], report: Report) -> None:
 def _nullable_relations(conn: psycopg.Connection[Any], statement: bytes, nparams: int) -> set[int]:
     """OIDs of tables scanned on the nullable side of an outer join in the generic plan."""
     args = ", ".join(["NULL"] * nparams)
-    execute = f"EXECUTE {statement.decode()}({args})" if nparams else f"EXECUTE {statement.decode()}"
+    execute = (
+        f"EXECUTE {statement.decode()}({args})" if nparams else f"EXECUTE {statement.decode()}"
+    )
     try:
         with conn.transaction(force_rollback=True):  # EXPLAIN of a write plans, never runs it
             row = conn.execute(f"EXPLAIN (VERBOSE, FORMAT JSON) {execute}").fetchone()
@@ -294,7 +298,9 @@ def render(described: list[Described]) -> dict[Path, str]:
     areas: dict[str, list[Described]] = {}
     for d in described:
         areas.setdefault(d.query.area, []).append(d)
-    files = {GENERATED_DIR / f"{area}.py": _render_area(area, items) for area, items in areas.items()}
+    files = {
+        GENERATED_DIR / f"{area}.py": _render_area(area, items) for area, items in areas.items()
+    }
     files[GENERATED_DIR / "__init__.py"] = _render_init(sorted(areas))
     return files
 
@@ -380,13 +386,14 @@ def _render_area(area: str, items: list[Described]) -> str:
     for asynchronous in (False, True):
         cls = ("Async" if asynchronous else "") + f"{_camel(area)}Queries"
         conn_type = "AsyncConnection[Any]" if asynchronous else "Connection[Any]"
+        kind = "async " if asynchronous else ""
         out += [
             "",
             "",
             f"class {cls}:",
-            f'    """The queries of queries/{area}.sql on one {"async " if asynchronous else ""}connection."""',
+            f'    """The queries of queries/{area}.sql on one {kind}connection."""',
             "",
-            "    __slots__ = (\"conn\",)",
+            '    __slots__ = ("conn",)',
             "",
             f"    def __init__(self, conn: {conn_type}) -> None:",
             "        self.conn = conn",
@@ -487,7 +494,7 @@ def _render_init(areas: list[str]) -> str:
             "        self.conn = conn",
         ]
         out += [f"        self.{a} = {prefix}{_camel(a)}Queries(conn)" for a in areas]
-    out += ["", "", f"__all__ = [\"AsyncQueries\", \"Queries\"]"]
+    out += ["", "", '__all__ = ["AsyncQueries", "Queries"]']
     return "\n".join(out) + "\n"
 
 
@@ -523,4 +530,3 @@ def write(files: dict[Path, str]) -> list[Path]:
             path.unlink()
             changed.append(path)
     return changed
-

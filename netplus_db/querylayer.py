@@ -19,8 +19,8 @@ from typing import Any
 
 import aiosql
 import psycopg
-from psycopg.types.json import Jsonb
 from psycopg.rows import RowFactory, class_row, scalar_row, tuple_row
+from psycopg.types.json import Jsonb
 
 from netplus_db.errors import Conflict, NotFound, QueryArgumentError, ValidationError
 
@@ -139,7 +139,9 @@ def row_factory(q: SqlQuery, row: type | None) -> RowFactory[Any]:
     return class_row(row)
 
 
-def run(conn: psycopg.Connection[Any], q: SqlQuery, args: Mapping[str, Any], row: type | None = None) -> Any:
+def run(
+    conn: psycopg.Connection[Any], q: SqlQuery, args: Mapping[str, Any], row: type | None = None
+) -> Any:
     """Execute a query on a sync connection and return its shape's result."""
     params = bind(q, args)
     try:
@@ -151,7 +153,10 @@ def run(conn: psycopg.Connection[Any], q: SqlQuery, args: Mapping[str, Any], row
 
 
 async def arun(
-    conn: psycopg.AsyncConnection[Any], q: SqlQuery, args: Mapping[str, Any], row: type | None = None
+    conn: psycopg.AsyncConnection[Any],
+    q: SqlQuery,
+    args: Mapping[str, Any],
+    row: type | None = None,
 ) -> Any:
     """Execute a query on an async connection; the result has the same shape as `run`'s."""
     params = bind(q, args)
@@ -174,7 +179,9 @@ def _result(q: SqlQuery, rowcount: int, rows: list[Any]) -> Any:
 
 
 # Constraint names say which field a violation is about: users_email_check -> email.
-_FIELD = re.compile(r"^(?:idx_)?(?P<table>[a-z_]+?)_(?:lower_)?(?P<field>[a-z_]+?)(?:_check|_key|_fkey)?$")
+_FIELD = re.compile(
+    r"^(?:idx_)?(?P<table>[a-z_]+?)_(?:lower_)?(?P<field>[a-z_]+?)(?:_check|_key|_fkey)?$"
+)
 
 
 def translate(exc: psycopg.Error, q: SqlQuery) -> Exception:
