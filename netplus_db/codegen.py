@@ -76,8 +76,8 @@ class Param:
 
     @property
     def annotation(self) -> str:
-        """The Python annotation of the keyword argument."""
-        base = py_type(self.pg_type)
+        """The Python annotation of the keyword argument (arrays accept any sequence)."""
+        base = py_type(self.pg_type).replace("list[", "Sequence[", 1)
         return f"{base} | None" if self.optional else base
 
 
@@ -341,6 +341,7 @@ def _render_area(area: str, items: list[Described]) -> str:
         for line, needed in (
             ("import datetime", "datetime." in used),
             ("import uuid", "uuid." in used),
+            ("from collections.abc import Sequence", "Sequence[" in used),
             ("from dataclasses import dataclass", any(_row_class(d) for d in items)),
             ("from decimal import Decimal", "Decimal" in used),
             ("from typing import Any, cast", True),

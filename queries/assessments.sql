@@ -13,7 +13,8 @@ SELECT id, slug, title, description, assessment_type, domain, difficulty_level,
 -- name: lock_attempts(user_id, assessment_id)$
 -- Serialise attempt starts of one user on one assessment until the transaction
 -- ends, so that racing starts cannot exceed max_attempts.
-SELECT pg_advisory_xact_lock(hashtextextended(:user_id::text || '/' || :assessment_id::text, 42));
+SELECT pg_advisory_xact_lock(
+           hashtextextended(:user_id::uuid::text || '/' || :assessment_id::uuid::text, 42));
 
 -- name: start_attempt(user_id, assessment_id)<!
 -- Open the next attempt (number = previous + 1) unless max_attempts is used up;

@@ -43,3 +43,18 @@ UPDATE study_goals
  WHERE id = :goal_id AND user_id = :user_id
 RETURNING id, user_id, goal_type, title, target_value, current_value, metric, start_date,
           target_date, completed_date, status;
+
+-- name: sync_streak_goals(user_id)
+-- Set every active streak goal of the user to the current streak; a goal that
+-- reaches its target is completed today. Returns the goals changed.
+-- row: Goal
+UPDATE study_goals g
+   SET current_value = s.current_streak,
+       status = CASE WHEN s.current_streak >= g.target_value THEN 'completed' ELSE g.status END,
+       completed_date = CASE WHEN s.current_streak >= g.target_value
+                             THEN greatest(current_date, g.start_date) END
+  FROM learning_streaks s
+ WHERE s.user_id = g.user_id AND g.user_id = :user_id AND g.metric = 'streak'
+   AND g.status = 'active'
+RETURNING g.id, g.user_id, g.goal_type, g.title, g.target_value, g.current_value, g.metric,
+          g.start_date, g.target_date, g.completed_date, g.status;

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, cast
@@ -200,7 +201,7 @@ class AssessmentsQueries:
             ),
         )
 
-    def lock_attempts(self, *, user_id: str, assessment_id: str) -> None:
+    def lock_attempts(self, *, user_id: uuid.UUID, assessment_id: uuid.UUID) -> None:
         """Serialise attempt starts of one user on one assessment until the transaction ends, so
         that racing starts cannot exceed max_attempts.
         """
@@ -386,9 +387,9 @@ class AssessmentsQueries:
         self,
         *,
         attempt_id: uuid.UUID,
-        question_ids: list[uuid.UUID | None],
-        correct: list[bool | None],
-        points: list[Decimal | None],
+        question_ids: Sequence[uuid.UUID | None],
+        correct: Sequence[bool | None],
+        points: Sequence[Decimal | None],
     ) -> int:
         """Store each answer's correctness and points; questions never answered get a row too, so
         the attempt's answers add up to its totals.
@@ -443,10 +444,10 @@ class AssessmentsQueries:
     def update_question_stats(
         self,
         *,
-        question_ids: list[uuid.UUID | None],
-        correct: list[bool | None],
-        answered: list[bool | None],
-        seconds: list[int | None],
+        question_ids: Sequence[uuid.UUID | None],
+        correct: Sequence[bool | None],
+        answered: Sequence[bool | None],
+        seconds: Sequence[int | None],
     ) -> int:
         """Add one attempt's outcome to each question's statistics: usage, correct and incorrect
         counts, and the running mean of the time spent.
@@ -557,7 +558,7 @@ class AsyncAssessmentsQueries:
             ),
         )
 
-    async def lock_attempts(self, *, user_id: str, assessment_id: str) -> None:
+    async def lock_attempts(self, *, user_id: uuid.UUID, assessment_id: uuid.UUID) -> None:
         """Serialise attempt starts of one user on one assessment until the transaction ends, so
         that racing starts cannot exceed max_attempts.
         """
@@ -748,9 +749,9 @@ class AsyncAssessmentsQueries:
         self,
         *,
         attempt_id: uuid.UUID,
-        question_ids: list[uuid.UUID | None],
-        correct: list[bool | None],
-        points: list[Decimal | None],
+        question_ids: Sequence[uuid.UUID | None],
+        correct: Sequence[bool | None],
+        points: Sequence[Decimal | None],
     ) -> int:
         """Store each answer's correctness and points; questions never answered get a row too, so
         the attempt's answers add up to its totals.
@@ -805,10 +806,10 @@ class AsyncAssessmentsQueries:
     async def update_question_stats(
         self,
         *,
-        question_ids: list[uuid.UUID | None],
-        correct: list[bool | None],
-        answered: list[bool | None],
-        seconds: list[int | None],
+        question_ids: Sequence[uuid.UUID | None],
+        correct: Sequence[bool | None],
+        answered: Sequence[bool | None],
+        seconds: Sequence[int | None],
     ) -> int:
         """Add one attempt's outcome to each question's statistics: usage, correct and incorrect
         counts, and the running mean of the time spent.

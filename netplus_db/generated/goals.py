@@ -36,6 +36,7 @@ _CREATE_GOAL = query("goals", "create_goal")
 _LIST_GOALS = query("goals", "list_goals")
 _ADVANCE_GOALS = query("goals", "advance_goals")
 _SET_GOAL_STATUS = query("goals", "set_goal_status")
+_SYNC_STREAK_GOALS = query("goals", "sync_streak_goals")
 
 
 class GoalsQueries:
@@ -131,6 +132,22 @@ class GoalsQueries:
             ),
         )
 
+    def sync_streak_goals(self, *, user_id: uuid.UUID) -> list[Goal]:
+        """Set every active streak goal of the user to the current streak; a goal that reaches its
+        target is completed today. Returns the goals changed.
+        """
+        return cast(
+            "list[Goal]",
+            run(
+                self.conn,
+                _SYNC_STREAK_GOALS,
+                {
+                    "user_id": user_id,
+                },
+                Goal,
+            ),
+        )
+
 
 class AsyncGoalsQueries:
     """The queries of queries/goals.sql on one async connection."""
@@ -220,6 +237,22 @@ class AsyncGoalsQueries:
                     "goal_id": goal_id,
                     "user_id": user_id,
                     "status": status,
+                },
+                Goal,
+            ),
+        )
+
+    async def sync_streak_goals(self, *, user_id: uuid.UUID) -> list[Goal]:
+        """Set every active streak goal of the user to the current streak; a goal that reaches its
+        target is completed today. Returns the goals changed.
+        """
+        return cast(
+            "list[Goal]",
+            await arun(
+                self.conn,
+                _SYNC_STREAK_GOALS,
+                {
+                    "user_id": user_id,
                 },
                 Goal,
             ),

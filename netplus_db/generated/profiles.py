@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, cast
 
@@ -90,7 +91,7 @@ class ProfilesQueries:
         avatar_url: str | None,
         timezone: str,
         locale: str,
-        certifications: list[str | None],
+        certifications: Sequence[str | None],
     ) -> Profile | None:
         """Replace a user's profile fields (send the current value for fields left unchanged)."""
         return cast(
@@ -136,7 +137,7 @@ class ProfilesQueries:
         email_notifications: bool,
         study_reminders: bool,
         reminder_time: datetime.time | None,
-        reminder_days: list[int | None],
+        reminder_days: Sequence[int | None],
         accessibility_mode: bool,
         high_contrast: bool,
         font_size: str,
@@ -201,7 +202,7 @@ class AsyncProfilesQueries:
         avatar_url: str | None,
         timezone: str,
         locale: str,
-        certifications: list[str | None],
+        certifications: Sequence[str | None],
     ) -> Profile | None:
         """Replace a user's profile fields (send the current value for fields left unchanged)."""
         return cast(
@@ -247,7 +248,7 @@ class AsyncProfilesQueries:
         email_notifications: bool,
         study_reminders: bool,
         reminder_time: datetime.time | None,
-        reminder_days: list[int | None],
+        reminder_days: Sequence[int | None],
         accessibility_mode: bool,
         high_contrast: bool,
         font_size: str,
