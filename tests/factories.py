@@ -1,0 +1,280 @@
+"""Small helpers for the database tests: valid rows inserted by plain parameterised SQL.
+
+Each builder takes column overrides as keyword arguments and returns the new row's id. A
+foreign key that is not given is filled by building a parent row first, so `progress(conn)`
+creates a user, a component and their progress row. Table and column names are composed with
+`psycopg.sql.Identifier`; values always travel as parameters.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from datetime import date
+from typing import Any, LiteralString
+from uuid import UUID
+
+import psycopg
+from psycopg import sql
+from psycopg.rows import dict_row
+from psycopg.types.json import Jsonb
+
+from netplus_db.connection import connect, create_database, drop_database
+
+from .conftest import Server, fresh_name
+
+Conn = psycopg.Connection[Any]
+Builder = Callable[..., UUID]
+
+_serial = itertools.count(1)
+
+# A syntactically plausible bcrypt hash; the database only checks that it is not blank.
+PASSWORD_HASH = "$2b$12$" + "N" * 53
+DOMAIN = "Networking Fundamentals"
+
+
+@contextmanager
+def module_connection(server: Server, template: str) -> Iterator[Conn]:
+    """A non-autocommit connection to a migrated database shared by one test module.
+
+    Creating a database per test costs 50-100 ms on these servers, so the modules with many
+    small data-level cases share one database and roll back after each test (see `tx` in
+    those modules); tests that need commits or several connections use `conn` instead.
+    """
+    target = server.database(fresh_name("module"))
+    create_database(target, template=template)
+    try:
+        with connect(target) as conn:
+            yield conn
+            conn.rollback()
+    finally:
+        drop_database(target)
+
+
+def _n() -> int:
+    return next(_serial)
+
+
+def _adapt(value: Any) -> Any:
+    """Dicts go to jsonb columns; everything else is adapted by psycopg as it is."""
+    return Jsonb(value) if isinstance(value, dict) else value
+
+
+def insert(conn: Conn, table: str, values: Mapping[str, Any]) -> UUID:
+    """INSERT one row with these column values and return its id."""
+    if values:
+        query = sql.SQL("INSERT INTO {} ({}) VALUES ({}) RETURNING id").format(
+            sql.Identifier(table),
+            sql.SQL(", ").join(sql.Identifier(column) for column in values),
+            sql.SQL(", ").join(sql.Placeholder() for _ in values),
+        )
+    else:
+        query = sql.SQL("INSERT INTO {} DEFAULT VALUES RETURNING id").format(sql.Identifier(table))
+    row = conn.execute(query, [_adapt(value) for value in values.values()]).fetchone()
+    assert row is not None
+    new_id = row[0]
+    assert isinstance(new_id, UUID)
+    return new_id
+
+
+def update(conn: Conn, table: str, row_id: UUID, values: Mapping[str, Any]) -> None:
+    """UPDATE the row with this id, setting these column values."""
+    query = sql.SQL("UPDATE {} SET {} WHERE id = %s").format(
+        sql.Identifier(table),
+        sql.SQL(", ").join(sql.SQL("{} = %s").format(sql.Identifier(column)) for column in values),
+    )
+    conn.execute(query, [*(_adapt(value) for value in values.values()), row_id])
+
+
+def fetch(conn: Conn, table: str, row_id: UUID) -> dict[str, Any] | None:
+    """The row with this id as a dict, or None when it is gone."""
+    query = sql.SQL("SELECT * FROM {} WHERE id = %s").format(sql.Identifier(table))
+    with conn.cursor(row_factory=dict_row) as cur:
+        return cur.execute(query, [row_id]).fetchone()
+
+
+def scalar(conn: Conn, query: LiteralString, params: Sequence[Any] = ()) -> Any:
+    """The first column of the single row a query returns."""
+    row = conn.execute(query, params).fetchone()
+    assert row is not None, query
+    return row[0]
+
+
+def rows(
+    conn: Conn, query: LiteralString, params: Sequence[Any] | Mapping[str, Any] = ()
+) -> list[dict[str, Any]]:
+    """Every row of a query, as dicts."""
+    with conn.cursor(row_factory=dict_row) as cur:
+        return cur.execute(query, params).fetchall()
+
+
+def count(conn: Conn, table: str) -> int:
+    """The number of rows of a table or view that the current role can see."""
+    query = sql.SQL("SELECT count(*) FROM {}").format(sql.Identifier(table))
+    row = conn.execute(query).fetchone()
+    assert row is not None
+    return int(row[0])
+
+
+def _need(conn: Conn, values: dict[str, Any], column: str, make: Builder) -> None:
+    """Build a parent row for a foreign key the caller did not give."""
+    if column not in values:
+        values[column] = make(conn)
+
+
+# ---------------------------------------------------------------------------
+# One builder per table
+# ---------------------------------------------------------------------------
+
+
+def user(conn: Conn, **kw: Any) -> UUID:
+    n = _n()
+    values = {"email": f"user{n}@example.test", "username": f"user{n}"}
+    return insert(conn, "users", {**values, "password_hash": PASSWORD_HASH, **kw})
+
+
+def profile(conn: Conn, **kw: Any) -> UUID:
+    _need(conn, kw, "user_id", user)
+    return insert(conn, "user_profiles", kw)
+
+
+def settings(conn: Conn, **kw: Any) -> UUID:
+    _need(conn, kw, "user_id", user)
+    return insert(conn, "user_settings", kw)
+
+
+def component(conn: Conn, **kw: Any) -> UUID:
+    n = _n()
+    values = {
+        "component_type": "lesson",
+        "domain": DOMAIN,
+        "title": f"Component {n}",
+        "slug": f"component-{n}",
+        "is_published": True,
+    }
+    return insert(conn, "learning_components", {**values, **kw})
+
+
+def progress(conn: Conn, **kw: Any) -> UUID:
+    _need(conn, kw, "user_id", user)
+    _need(conn, kw, "component_id", component)
+    return insert(conn, "user_progress", kw)
+
+
+def session(conn: Conn, **kw: Any) -> UUID:
+    _need(conn, kw, "user_id", user)
+    _need(conn, kw, "component_id", component)
+    return insert(conn, "learning_sessions", kw)
+
+
+def bookmark(conn: Conn, **kw: Any) -> UUID:
+    _need(conn, kw, "user_id", user)
+    _need(conn, kw, "component_id", component)
+    return insert(conn, "bookmarks", kw)
+
+
+def question(conn: Conn, **kw: Any) -> UUID:
+    n = _n()
+    values = {
+        "question_type": "multiple_choice",
+        "domain": DOMAIN,
+        "question_text": f"Which layer does question {n} ask about?",
+        "correct_answer": {"choice": "A"},
+        "is_published": True,
+    }
+    return insert(conn, "question_bank", {**values, **kw})
+
+
+def assessment(conn: Conn, **kw: Any) -> UUID:
+    n = _n()
+    values = {
+        "assessment_type": "quiz",
+        "title": f"Assessment {n}",
+        "slug": f"assessment-{n}",
+        "is_published": True,
+    }
+    return insert(conn, "assessments", {**values, **kw})
+
+
+def attempt(conn: Conn, **kw: Any) -> UUID:
+    _need(conn, kw, "user_id", user)
+    _need(conn, kw, "assessment_id", assessment)
+    return insert(conn, "assessment_attempts", kw)
+
+
+def answer(conn: Conn, **kw: Any) -> UUID:
+    _need(conn, kw, "attempt_id", attempt)
+    _need(conn, kw, "question_id", question)
+    return insert(conn, "assessment_answers", kw)
+
+
+def achievement(conn: Conn, **kw: Any) -> UUID:
+    n = _n()
+    values = {"achievement_type": "badge", "code": f"achievement-{n}", "name": f"Badge {n}"}
+    return insert(conn, "achievements", {**values, **kw})
+
+
+def user_achievement(conn: Conn, **kw: Any) -> UUID:
+    _need(conn, kw, "user_id", user)
+    _need(conn, kw, "achievement_id", achievement)
+    return insert(conn, "user_achievements", kw)
+
+
+def streak(conn: Conn, **kw: Any) -> UUID:
+    _need(conn, kw, "user_id", user)
+    return insert(conn, "learning_streaks", kw)
+
+
+def goal(conn: Conn, **kw: Any) -> UUID:
+    _need(conn, kw, "user_id", user)
+    values = {"goal_type": "daily", "title": "Study every day", "target_value": 30}
+    return insert(conn, "study_goals", {**values, "metric": "minutes", **kw})
+
+
+def activity_log(conn: Conn, **kw: Any) -> UUID:
+    _need(conn, kw, "user_id", user)
+    return insert(conn, "user_activity_logs", {"activity_type": "login", **kw})
+
+
+def component_day(conn: Conn, **kw: Any) -> UUID:
+    _need(conn, kw, "component_id", component)
+    return insert(conn, "component_analytics", {"date": date(2024, 1, 15), **kw})
+
+
+def metric(conn: Conn, **kw: Any) -> UUID:
+    values = {"metric_type": "database", "metric_name": "query_ms", "metric_value": 12.5}
+    return insert(conn, "performance_metrics", {**values, **kw})
+
+
+BUILDERS: dict[str, Builder] = {
+    "users": user,
+    "user_profiles": profile,
+    "user_settings": settings,
+    "learning_components": component,
+    "user_progress": progress,
+    "learning_sessions": session,
+    "bookmarks": bookmark,
+    "question_bank": question,
+    "assessments": assessment,
+    "assessment_attempts": attempt,
+    "assessment_answers": answer,
+    "achievements": achievement,
+    "user_achievements": user_achievement,
+    "learning_streaks": streak,
+    "study_goals": goal,
+    "user_activity_logs": activity_log,
+    "component_analytics": component_day,
+    "performance_metrics": metric,
+}
+
+
+def public_tables(conn: Conn) -> set[str]:
+    """The ordinary tables of the public schema, from the catalog."""
+    return {
+        name
+        for (name,) in conn.execute(
+            "SELECT c.relname FROM pg_class c"
+            " WHERE c.relnamespace = 'public'::regnamespace AND c.relkind = 'r'"
+        ).fetchall()
+    }
