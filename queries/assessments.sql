@@ -91,7 +91,8 @@ SELECT q.question_type, q.question_data, q.correct_answer
 -- optional: user_answer, time_spent_seconds
 INSERT INTO assessment_answers
        (attempt_id, question_id, user_answer, time_spent_seconds, flagged_for_review)
-SELECT t.id, :question_id, :user_answer, :time_spent_seconds, :flagged_for_review
+SELECT t.id, :question_id, :user_answer, coalesce(:time_spent_seconds::int, 0),
+       :flagged_for_review
   FROM assessment_attempts t
   JOIN assessments a ON a.id = t.assessment_id
  WHERE t.id = :attempt_id AND t.user_id = :user_id AND t.status = 'in_progress'

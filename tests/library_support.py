@@ -68,7 +68,7 @@ class AsyncApi:
         self.loop.close()
 
     def _wait(self, coro: Awaitable[T]) -> T:
-        return self.loop.run_until_complete(coro)  # type: ignore[arg-type]
+        return self.loop.run_until_complete(coro)
 
     def run(self, flow: Flow[T], user_id: uuid.UUID | None = None) -> T:
         return self._wait(self.db.run(flow, user_id))

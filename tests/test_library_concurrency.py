@@ -6,6 +6,7 @@ import asyncio
 import threading
 import uuid
 from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 import psycopg
@@ -93,6 +94,10 @@ def test_racing_starts_never_exceed_max_attempts(db: Target, conn: psycopg.Conne
     assert sorted(r.attempt.attempt_number for r in started) == [1, 2]
 
 
+def complete(lib: Database, user_id: uuid.UUID, component_id: uuid.UUID) -> Any:
+    return lib.record_progress(user_id=user_id, component_id=component_id, status="completed")
+
+
 def test_concurrent_completions_on_one_day_count_the_streak_once(
     db: Target, conn: psycopg.Connection[Any]
 ) -> None:
@@ -100,16 +105,7 @@ def test_concurrent_completions_on_one_day_count_the_streak_once(
     components = [c.lesson for c in courses] + [c.lab for c in courses]
     with Database(db, max_size=WORKERS) as lib:
         user = register(lib)
-        results = together(
-            [
-                (
-                    lambda cid=cid: lib.record_progress(
-                        user_id=user.id, component_id=cid, status="completed"
-                    )
-                )
-                for cid in components
-            ]
-        )
+        results = together([partial(complete, lib, user.id, cid) for cid in components])
     assert all(not isinstance(r, Exception) and r.newly_completed for r in results), results
     streak = conn.execute(
         "SELECT current_streak, total_active_days FROM learning_streaks WHERE user_id = %s",
