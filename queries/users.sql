@@ -1,12 +1,14 @@
 -- Accounts: registration, login look-up, verification, soft delete and restore.
 -- Passwords are hashed in Python (bcrypt); only hashes reach these queries.
 
--- name: create_user(email, username, password_hash, role)<!
--- Register an account; a taken email or username (case-insensitive, among live
--- accounts) raises Conflict from the unique index, never from a racy pre-check.
+-- name: create_user(id, email, username, password_hash, role)<!
+-- Register an account under an id chosen by the caller (who acts as that user,
+-- so RLS lets the row be written and returned); a taken email or username
+-- (case-insensitive, among live accounts) raises Conflict from the unique index,
+-- never from a racy pre-check.
 -- row: User
-INSERT INTO users (email, username, password_hash, role)
-VALUES (btrim(:email), btrim(:username), :password_hash, :role)
+INSERT INTO users (id, email, username, password_hash, role)
+VALUES (:id, btrim(:email), btrim(:username), :password_hash, :role)
 RETURNING id, email, username, role, account_status, email_verified, created_at;
 
 -- name: create_profile(user_id, first_name, last_name, display_name)!
@@ -25,14 +27,11 @@ INSERT INTO learning_streaks (user_id) VALUES (:user_id);
 
 -- name: find_login(login)^
 -- The live account whose email or username is `login` (case-insensitive), for
--- the password check; status is checked by the caller after the constant-time
--- comparison so that timing does not reveal which accounts exist.
-SELECT id, password_hash, account_status, role
-  FROM users
- WHERE deleted_at IS NULL
-   AND (lower(email) = lower(btrim(:login)) OR lower(username) = lower(btrim(:login)))
- ORDER BY (lower(email) = lower(btrim(:login))) DESC
- LIMIT 1;
+-- the password check (find_login_candidate: app_user sees no other account);
+-- status is checked by the caller after the constant-time comparison so that
+-- timing does not reveal which accounts exist.
+-- not-null: id, password_hash, account_status, role
+SELECT id, password_hash, account_status, role FROM find_login_candidate(:login);
 
 -- name: get_user(user_id)^
 -- One live account.

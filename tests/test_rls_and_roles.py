@@ -216,8 +216,9 @@ def test_the_user_owned_tables_and_only_those_force_row_level_security(tx: Conn)
          WHERE relnamespace = 'public'::regnamespace AND relkind = 'r'
         """,
     )
-    assert {r["relname"] for r in found if r["relrowsecurity"]} == set(RLS_TABLES)
-    assert {r["relname"] for r in found if r["relforcerowsecurity"]} == set(RLS_TABLES)
+    owned = set(RLS_TABLES) | {"users"}  # users since migration 0010
+    assert {r["relname"] for r in found if r["relrowsecurity"]} == owned
+    assert {r["relname"] for r in found if r["relforcerowsecurity"]} == owned
 
 
 # ---------------------------------------------------------------------------
@@ -304,10 +305,19 @@ def test_app_user_may_log_anonymous_events_but_not_read_them(tx: Conn) -> None:
     assert f.scalar(tx, "SELECT count(*) FROM user_activity_logs WHERE user_id IS NULL") == 3
 
 
-def test_app_user_sees_every_user_row_for_login(tx: Conn) -> None:
+def test_app_user_sees_only_its_own_account_but_login_can_find_any(tx: Conn) -> None:
     alice, bob = two_learners(tx)
+    bob_email = f.scalar(tx, "SELECT email FROM users WHERE id = %s", [bob.id])
     as_app_user(tx, None)
-    assert {alice.id, bob.id} <= visible_ids(tx, "users")
+    assert visible_ids(tx, "users") == set()
+    found = f.rows(tx, "SELECT id FROM find_login_candidate(%s)", [bob_email.upper()])
+    assert [r["id"] for r in found] == [bob.id]
+    set_user(tx, alice.id)
+    assert visible_ids(tx, "users") == {alice.id}
+    tx.execute("UPDATE users SET role = 'admin' WHERE id = %s", [bob.id])
+    tx.execute("DELETE FROM users WHERE id = %s", [bob.id])
+    tx.execute("RESET ROLE")
+    assert f.scalar(tx, "SELECT role FROM users WHERE id = %s", [bob.id]) == "student"
 
 
 def test_an_app_user_id_that_is_not_a_uuid_is_an_error(tx: Conn) -> None:
@@ -401,15 +411,6 @@ def test_the_views_show_app_user_no_other_users_data(tx: Conn, server: Server) -
     assert performance == [{"users": 1}]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "v_user_learning_stats is built on users, which has no row-level security, so as"
-        " app_user it returns a row for EVERY user; the other users' rows show 0 components,"
-        " 0 minutes and 0 achievements because their user_progress etc. rows are hidden, i.e."
-        " wrong figures instead of no row"
-    ),
-)
 def test_v_user_learning_stats_shows_app_user_only_its_own_row(tx: Conn, server: Server) -> None:
     if server.major < 15:
         pytest.skip("security_invoker views need PostgreSQL 15")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import uuid
 from dataclasses import dataclass
 from typing import Any
 
@@ -54,14 +55,16 @@ def register(
         raise ValidationError("username", "3-50 letters, digits, '.', '_' or '-'")
     _check_password(password)
     password_hash: str = yield Offload(_hash, (password, rounds))
+    user_id = uuid.uuid4()
+    yield ActAs(user_id)
     user: User = yield call(
         UsersQueries.create_user,
+        id=user_id,
         email=email,
         username=username,
         password_hash=password_hash,
         role=role,
     )
-    yield ActAs(user.id)
     yield call(
         UsersQueries.create_profile,
         user_id=user.id,

@@ -69,13 +69,15 @@ class UsersQueries:
     def create_user(
         self,
         *,
+        id: uuid.UUID,
         email: str,
         username: str,
         password_hash: str,
         role: str,
     ) -> User | None:
-        """Register an account; a taken email or username (case-insensitive, among live accounts)
-        raises Conflict from the unique index, never from a racy pre-check.
+        """Register an account under an id chosen by the caller (who acts as that user, so RLS lets
+        the row be written and returned); a taken email or username (case-insensitive, among
+        live accounts) raises Conflict from the unique index, never from a racy pre-check.
         """
         return cast(
             "User | None",
@@ -83,6 +85,7 @@ class UsersQueries:
                 self.conn,
                 _CREATE_USER,
                 {
+                    "id": id,
                     "email": email,
                     "username": username,
                     "password_hash": password_hash,
@@ -146,8 +149,9 @@ class UsersQueries:
 
     def find_login(self, *, login: str) -> FindLoginRow | None:
         """The live account whose email or username is `login` (case-insensitive), for the password
-        check; status is checked by the caller after the constant-time comparison so that timing
-        does not reveal which accounts exist.
+        check (find_login_candidate: app_user sees no other account); status is checked by the
+        caller after the constant-time comparison so that timing does not reveal which accounts
+        exist.
         """
         return cast(
             "FindLoginRow | None",
@@ -247,13 +251,15 @@ class AsyncUsersQueries:
     async def create_user(
         self,
         *,
+        id: uuid.UUID,
         email: str,
         username: str,
         password_hash: str,
         role: str,
     ) -> User | None:
-        """Register an account; a taken email or username (case-insensitive, among live accounts)
-        raises Conflict from the unique index, never from a racy pre-check.
+        """Register an account under an id chosen by the caller (who acts as that user, so RLS lets
+        the row be written and returned); a taken email or username (case-insensitive, among
+        live accounts) raises Conflict from the unique index, never from a racy pre-check.
         """
         return cast(
             "User | None",
@@ -261,6 +267,7 @@ class AsyncUsersQueries:
                 self.conn,
                 _CREATE_USER,
                 {
+                    "id": id,
                     "email": email,
                     "username": username,
                     "password_hash": password_hash,
@@ -324,8 +331,9 @@ class AsyncUsersQueries:
 
     async def find_login(self, *, login: str) -> FindLoginRow | None:
         """The live account whose email or username is `login` (case-insensitive), for the password
-        check; status is checked by the caller after the constant-time comparison so that timing
-        does not reveal which accounts exist.
+        check (find_login_candidate: app_user sees no other account); status is checked by the
+        caller after the constant-time comparison so that timing does not reveal which accounts
+        exist.
         """
         return cast(
             "FindLoginRow | None",
