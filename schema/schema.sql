@@ -239,6 +239,28 @@ $$;
 COMMENT ON FUNCTION public.check_and_award_achievement(p_user_id uuid, p_achievement_code text) IS 'Evaluate achievements.criteria for a user and award the achievement at most once; true only when awarded by this call. Criteria: {} or {"type":"manual"}; {"type":"components_completed","count":N[,"domain"][,"component_type"]}; {"type":"components_mastered","count":N[,"domain"]}; {"type":"streak_days","days":N}; {"type":"active_days","days":N}; {"type":"assessments_passed","count":N[,"assessment_type"]}; {"type":"perfect_score","count":N}; {"type":"total_minutes","minutes":N}; {"type":"first_login"}. Unknown code or user: no_data_found; unknown criteria type: invalid_parameter_value.';
 
 --
+-- Name: find_login_candidate(text); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.find_login_candidate(p_login text) RETURNS TABLE(id uuid, password_hash text, account_status character varying, role character varying)
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path TO 'public', 'pg_temp'
+    AS $$
+    SELECT u.id, u.password_hash, u.account_status, u.role
+      FROM users u
+     WHERE u.deleted_at IS NULL
+       AND (lower(u.email) = lower(btrim(p_login)) OR lower(u.username) = lower(btrim(p_login)))
+     ORDER BY (lower(u.email) = lower(btrim(p_login))) DESC
+     LIMIT 1
+$$;
+
+--
+-- Name: FUNCTION find_login_candidate(p_login text); Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON FUNCTION public.find_login_candidate(p_login text) IS 'Login look-up: the live account whose email or username (case-insensitive) is the argument, with its password hash and status; the only way app_user can see an account that is not its own.';
+
+--
 -- Name: get_user_dashboard_summary(uuid); Type: FUNCTION; Schema: public; Owner: -
 --
 
@@ -1021,6 +1043,8 @@ CREATE TABLE public.users (
     CONSTRAINT users_role_check CHECK (((role)::text = ANY ((ARRAY['student'::character varying, 'instructor'::character varying, 'admin'::character varying])::text[]))),
     CONSTRAINT users_username_check CHECK ((btrim((username)::text) <> ''::text))
 );
+
+ALTER TABLE ONLY public.users FORCE ROW LEVEL SECURITY;
 
 --
 -- Name: TABLE users; Type: COMMENT; Schema: public; Owner: -
@@ -2121,6 +2145,30 @@ CREATE POLICY user_settings_own_rows ON public.user_settings TO app_user USING (
 CREATE POLICY user_settings_readonly_select ON public.user_settings FOR SELECT TO readonly USING (true);
 
 --
+-- Name: users; Type: ROW SECURITY; Schema: public; Owner: -
+--
+
+ALTER TABLE public.users ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: users users_admin_all; Type: POLICY; Schema: public; Owner: -
+--
+
+CREATE POLICY users_admin_all ON public.users TO admin USING (true) WITH CHECK (true);
+
+--
+-- Name: users users_own_row; Type: POLICY; Schema: public; Owner: -
+--
+
+CREATE POLICY users_own_row ON public.users TO app_user USING ((id = public.app_current_user_id())) WITH CHECK ((id = public.app_current_user_id()));
+
+--
+-- Name: users users_readonly_select; Type: POLICY; Schema: public; Owner: -
+--
+
+CREATE POLICY users_readonly_select ON public.users FOR SELECT TO readonly USING (true);
+
+--
 -- Name: SCHEMA public; Type: ACL; Schema: -; Owner: -
 --
 
@@ -2149,6 +2197,14 @@ GRANT ALL ON FUNCTION public.calculate_overall_progress(p_user_id uuid) TO admin
 REVOKE ALL ON FUNCTION public.check_and_award_achievement(p_user_id uuid, p_achievement_code text) FROM PUBLIC;
 GRANT ALL ON FUNCTION public.check_and_award_achievement(p_user_id uuid, p_achievement_code text) TO app_user;
 GRANT ALL ON FUNCTION public.check_and_award_achievement(p_user_id uuid, p_achievement_code text) TO admin;
+
+--
+-- Name: FUNCTION find_login_candidate(p_login text); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.find_login_candidate(p_login text) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.find_login_candidate(p_login text) TO app_user;
+GRANT ALL ON FUNCTION public.find_login_candidate(p_login text) TO admin;
 
 --
 -- Name: FUNCTION get_user_dashboard_summary(p_user_id uuid); Type: ACL; Schema: public; Owner: -
