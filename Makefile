@@ -21,8 +21,8 @@ test: $(STAMP)   ## run the whole suite against a real PostgreSQL (embedded when
 	$(BIN)/pytest $(PYTEST_ARGS)
 
 lint: $(STAMP)   ## ruff and mypy --strict
-	$(BIN)/ruff check netplus_db tests
-	$(BIN)/ruff format --check netplus_db tests
+	$(BIN)/ruff check netplus_db tests examples
+	$(BIN)/ruff format --check netplus_db tests examples
 	$(BIN)/mypy
 
 demo: $(STAMP)   ## migrate the configured (or embedded) database and show its status

@@ -746,7 +746,7 @@ def _psql_restore(prepared: Prepared, scratch: Target, report: Report) -> None:
         ) as proc:
             stdin = cast(IO[bytes], proc.stdin)
             try:
-                _feed(prepared.path, stdin, report)
+                complete = _feed(prepared.path, stdin, report)
             except BaseException:
                 proc.kill()
                 raise
@@ -754,30 +754,43 @@ def _psql_restore(prepared: Prepared, scratch: Target, report: Report) -> None:
             proc.wait()
         err.seek(0)
         message = scratch.redact(err.read().decode("utf-8", "replace")).strip()
-    if proc.returncode != 0:
+    if proc.returncode == 0 and not complete:
+        message = "it stopped reading before the end of the file"
+    if proc.returncode != 0 or not complete:
         raise ArchiveError(
             prepared.path,
             f"restore failed, nothing was kept: psql failed (exit {proc.returncode}): {message}",
         )
 
 
-def _feed(path: Path, sink: IO[bytes], report: Report) -> None:
-    """Copy the SQL to psql; a file without pg_dump's closing line is a truncated one."""
+def _feed(path: Path, sink: IO[bytes], report: Report) -> bool:
+    """Copy the SQL to psql; False when psql stopped reading (at an error) before the end.
+
+    A file without pg_dump's closing line is a truncated one: ArchiveError.
+    """
     tail = b""
     fed = 0
     last = started = time.perf_counter()
     try:
         for chunk in _sql_chunks(path):
-            sink.write(chunk)
+            _write_all(sink, chunk)
             tail = (tail + chunk)[-4096:]
             fed += len(chunk)
             if time.perf_counter() - last > PROGRESS_EVERY:
                 last = time.perf_counter()
                 report(f"psql: {fed / 1e6:.0f} MB of SQL fed ({last - started:.0f}s)")
     except BrokenPipeError:
-        return  # psql stopped at an error; its exit status and message tell which
+        return False  # psql stopped; its exit status and message tell why
     if PLAIN_FOOTER not in tail:
         raise ArchiveError(path, "the SQL dump is truncated: pg_dump's closing line is missing")
+    return True
+
+
+def _write_all(sink: IO[bytes], chunk: bytes) -> None:
+    """Write every byte to an unbuffered pipe (a raw write may take only part of it)."""
+    view = memoryview(chunk)
+    while view:
+        view = view[sink.write(view) or 0 :]
 
 
 def _sql_chunks(path: Path) -> Iterator[bytes]:

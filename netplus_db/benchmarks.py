@@ -78,3 +78,94 @@ def _repeat(
         seconds.append(time.perf_counter() - started)
         drop_database(scratch)
     return seconds
+
+
+@dataclass(frozen=True)
+class Overhead:
+    """Per-call cost of one query through the library and through raw psycopg."""
+
+    label: str
+    raw_us: float
+    library_us: float
+
+    def row(self) -> str:
+        """`label  raw  library  overhead` in microseconds."""
+        return (
+            f"{self.label:<36} {self.raw_us:>10.1f} {self.library_us:>10.1f}"
+            f" {self.library_us - self.raw_us:>+10.1f}"
+        )
+
+
+def query_overhead(target: Target, calls: int = 2000, rounds: int = 7) -> list[Overhead]:
+    """Per-call time of typed library calls beside raw psycopg running the same SQL and
+    parameters on the same connection (interleaved rounds; the median round counts).
+
+    Uses a scratch database `<db>__bench_queries` on the target's server, dropped afterwards.
+    """
+    from netplus_db.codegen import scratch_database
+    from netplus_db.flows import accounts, drive
+    from netplus_db.generated import Queries
+    from netplus_db.querylayer import query
+
+    results: list[Overhead] = []
+    with scratch_database(target.with_dbname(f"{target.dbname}__bench")) as scratch:
+        with connect(scratch) as conn:
+            user = drive(
+                accounts.register(
+                    email="bench@network.test", username="bench", password="password123", rounds=4
+                ),
+                Queries(conn),
+                None,
+            )
+            conn.commit()
+        with connect(scratch, autocommit=True) as conn:
+            q = Queries(conn)
+            cases: list[tuple[str, Callable[[], object], str, dict[str, object]]] = [
+                (
+                    "users.get_user (one row)",
+                    lambda: q.users.get_user(user_id=user.id),
+                    query("users", "get_user").sql,
+                    {"user_id": user.id},
+                ),
+                (
+                    "activity.list_activity (rows)",
+                    lambda: q.activity.list_activity(user_id=user.id, page_size=10),
+                    query("activity", "list_activity").sql,
+                    {"user_id": user.id, "page_size": 10},
+                ),
+                (
+                    "analytics.dashboard_summary (function)",
+                    lambda: q.analytics.dashboard_summary(user_id=user.id),
+                    query("analytics", "dashboard_summary").sql,
+                    {"user_id": user.id},
+                ),
+            ]
+            for label, library_call, sql_text, params in cases:
+
+                def raw(sql_text: str = sql_text, params: dict[str, object] = params) -> object:
+                    with conn.cursor() as cur:
+                        cur.execute(sql_text, params)
+                        return cur.fetchall()
+
+                raw_times: list[float] = []
+                lib_times: list[float] = []
+                for _ in range(rounds):
+                    raw_times.append(_per_call(raw, calls))
+                    lib_times.append(_per_call(library_call, calls))
+                results.append(
+                    Overhead(
+                        label,
+                        statistics.median(raw_times) * 1e6,
+                        statistics.median(lib_times) * 1e6,
+                    )
+                )
+    return results
+
+
+def _per_call(fn: Callable[[], object], calls: int) -> float:
+    for _ in range(20):  # warm up: psycopg prepares a statement after 5 executions
+        fn()
+    started = time.perf_counter()
+    for _ in range(calls):
+        fn()
+    return (time.perf_counter() - started) / calls

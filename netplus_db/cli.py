@@ -16,6 +16,7 @@ import click
 import psycopg
 
 from netplus_db.commands import CONTEXT, Env
+from netplus_db.commands.backup import backup, restore
 from netplus_db.commands.bench import bench
 from netplus_db.commands.doctor import doctor
 from netplus_db.commands.embedded import embedded_group
@@ -63,7 +64,7 @@ def cli(ctx: click.Context, dsn: str | None, migrations_dir: Path | None) -> Non
     ctx.obj = Env(dsn, migrations_dir)
 
 
-for command in (migrate, embedded_group, doctor, schema, queries, bench):
+for command in (migrate, embedded_group, doctor, schema, queries, backup, restore, bench):
     cli.add_command(command)
 
 

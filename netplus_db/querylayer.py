@@ -10,7 +10,7 @@ are frozen dataclasses. Database errors become domain errors (`netplus_db.errors
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from functools import cache
@@ -19,7 +19,7 @@ from typing import Any
 
 import aiosql
 import psycopg
-from psycopg.rows import RowFactory, class_row, scalar_row, tuple_row
+from psycopg.rows import RowFactory, scalar_row, tuple_row
 from psycopg.types.json import Jsonb
 
 from netplus_db.errors import Conflict, NotFound, QueryArgumentError, ValidationError
@@ -62,6 +62,7 @@ class SqlQuery:
     name: str
     sql: str  # psycopg placeholders: %(name)s, literal % doubled
     parameters: tuple[str, ...]
+    parameter_set: frozenset[str]
     shape: Shape
     doc: str
     path: Path
@@ -88,6 +89,7 @@ def load_area(path: Path) -> dict[str, SqlQuery]:
             name=name,
             sql=_escape_percent(fn.sql),
             parameters=tuple(fn.parameters or ()),
+            parameter_set=frozenset(fn.parameters or ()),
             shape=_SHAPES[fn.operation.name],
             doc=(fn.__doc__ or "").strip(),
             path=path,
@@ -116,10 +118,12 @@ def jsonb(value: Any) -> Any:
     return None if value is None else Jsonb(value)
 
 
-def bind(q: SqlQuery, args: Mapping[str, Any]) -> dict[str, Any]:
+def bind(q: SqlQuery, args: Mapping[str, Any]) -> Mapping[str, Any]:
     """Check keyword arguments against the query's parameters, before anything is sent."""
+    if args.keys() == q.parameter_set:
+        return args
     given = set(args)
-    expected = set(q.parameters)
+    expected = q.parameter_set
     if given != expected:
         missing = ", ".join(sorted(expected - given)) or "none"
         extra = ", ".join(sorted(given - expected)) or "none"
@@ -127,7 +131,7 @@ def bind(q: SqlQuery, args: Mapping[str, Any]) -> dict[str, Any]:
             f"{q.area}.{q.name} ({q.where}) takes {', '.join(q.parameters) or 'no arguments'}; "
             f"missing: {missing}; unexpected: {extra}"
         )
-    return dict(args)
+    return args
 
 
 def row_factory(q: SqlQuery, row: type | None) -> RowFactory[Any]:
@@ -136,7 +140,21 @@ def row_factory(q: SqlQuery, row: type | None) -> RowFactory[Any]:
         return scalar_row
     if row is None:
         return tuple_row
-    return class_row(row)
+    return _positional(row)
+
+
+@cache
+def _positional(cls: type) -> RowFactory[Any]:
+    """Rows built from values by position: the generated dataclasses list their fields in
+    the statement's column order (checked by `queries check`), so no dict per row is needed."""
+
+    def factory(cursor: Any) -> Any:
+        def make(values: Sequence[Any]) -> Any:
+            return cls(*values)
+
+        return make
+
+    return factory
 
 
 def run(

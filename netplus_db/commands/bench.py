@@ -29,3 +29,22 @@ def bench_migrate(env: Env, runs: int) -> None:
     click.echo(f"{'what':<44} {'min ms':>8} {'median':>8} {'max ms':>8}")
     for timing in timings:
         click.echo(timing.row())
+
+
+@bench.command(name="queries", context_settings=CONTEXT)
+@click.option("--calls", default=2000, show_default=True, type=click.IntRange(min=10))
+@click.option("--rounds", default=7, show_default=True, type=click.IntRange(min=1))
+@pass_env
+def bench_queries(env: Env, calls: int, rounds: int) -> None:
+    """The library's overhead per call beside raw psycopg running the same SQL.
+
+    Both run on one autocommit connection to a scratch database (`<db>__bench__querygen`,
+    dropped afterwards), interleaved in rounds; each figure is the median round's mean
+    time per call, in microseconds. The target: at most 30 us of overhead per call.
+    """
+    from netplus_db.benchmarks import query_overhead
+
+    results = query_overhead(env.target(), calls, rounds)
+    click.echo(f"{'query':<36} {'raw us':>10} {'netplus us':>10} {'overhead':>10}")
+    for result in results:
+        click.echo(result.row())
