@@ -9,11 +9,12 @@ raises QuestionFormatError (checked when seeding, so it never reaches a learner)
 from __future__ import annotations
 
 import ipaddress
+import math
 import re
 import unicodedata
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from decimal import Decimal
 from fractions import Fraction
 from typing import Any
 
@@ -44,9 +45,9 @@ class Grade:
         return not self.skipped and self.fraction == 1
 
     def points(self, question_points: int | Decimal) -> Decimal:
-        """Points earned, rounded to the cent as stored (numeric(10,2))."""
-        value = Decimal(self.fraction.numerator) / Decimal(self.fraction.denominator)
-        return (value * Decimal(question_points)).quantize(Decimal("0.01"), ROUND_HALF_UP)
+        """Points earned, rounded half up to the cent as stored (numeric(10,2)), exactly."""
+        cents = self.fraction * Fraction(question_points) * 100
+        return (Decimal(math.floor(cents + Fraction(1, 2))) / 100).quantize(Decimal("0.01"))
 
 
 SKIPPED = Grade(Fraction(0), skipped=True)
@@ -74,8 +75,8 @@ def validate_question(
     """Raise QuestionFormatError unless the definition is well formed and its key scores 1."""
     if question_type not in _GRADERS:
         raise QuestionFormatError(f"unknown question type {question_type!r}")
-    key = answer_key(question_type, question_data, correct_answer)
     try:
+        key = answer_key(question_type, question_data, correct_answer)
         result = grade(question_type, question_data, correct_answer, key)
     except ValidationError as exc:
         raise QuestionFormatError(f"correct_answer does not fit question_data: {exc}") from None
@@ -143,6 +144,8 @@ def _multiple_select(
     right = set(_str_list(key, "options", "correct_answer"))
     if not right or not right <= set(options):
         raise QuestionFormatError("multiple_select correct options must be a non-empty subset")
+    if right == set(options):
+        raise QuestionFormatError("multiple_select needs at least one distractor")
     if data.get("all_or_nothing"):
         return Grade(Fraction(int(set(ticked) == right)))
     wrong = len(options) - len(right)
@@ -162,6 +165,8 @@ def _fill_blank(data: Mapping[str, Any], key: Mapping[str, Any], answer: Any, at
     text = _str(answer, "text", at)
     if len(text) > 1000:
         raise ValidationError(f"{at}.text", "is longer than 1000 characters")
+    if not text.strip():
+        return SKIPPED
     normalizer = data.get("normalize", "text")
     if normalizer not in NORMALIZERS:
         raise QuestionFormatError(f"unknown normalizer {normalizer!r}")
@@ -190,7 +195,11 @@ def _matching(data: Mapping[str, Any], key: Mapping[str, Any], answer: Any, at: 
         if choice not in choices:
             raise ValidationError(f"{at}.pairs.{stem}", f"unknown choice {choice!r}")
     right = _pairs(key, "correct_answer")
-    return Grade(Fraction(sum(1 for s in stems if given.get(s) == right.get(s)), len(stems)))
+    if set(right) != set(stems) or not set(right.values()) <= choices:
+        raise QuestionFormatError(
+            "matching correct_answer.pairs must pair every stem with a choice"
+        )
+    return Grade(Fraction(sum(1 for s in stems if given.get(s) == right[s]), len(stems)))
 
 
 def _simulation(data: Mapping[str, Any], key: Mapping[str, Any], answer: Any, at: str) -> Grade:
@@ -205,6 +214,8 @@ def _simulation(data: Mapping[str, Any], key: Mapping[str, Any], answer: Any, at
     total_weight = Fraction(0)
     for part in parts:
         weight = _fraction(part.get("weight", 1), f"question_data.parts.{part['id']}.weight")
+        if weight < 0:
+            raise QuestionFormatError(f"question_data.parts.{part['id']}.weight is negative")
         total_weight += weight
         part_answer = given.get(part["id"])
         if part_answer is None or part_answer == {}:
@@ -237,8 +248,8 @@ def _normalize(text: str, normalizer: str, case_sensitive: bool) -> str | None:
     """The canonical form of an answer, or None when it cannot be read as that kind of value."""
     text = unicodedata.normalize("NFC", text).strip()
     text = re.sub(r"\s+", " ", text)
-    if not case_sensitive:
-        text = text.casefold()
+    if not case_sensitive:  # case folding can undo composition: normalise again
+        text = unicodedata.normalize("NFC", text.casefold())
     try:
         if normalizer == "number":
             return str(Decimal(text.replace(",", "")).normalize())
@@ -250,7 +261,7 @@ def _normalize(text: str, normalizer: str, case_sensitive: bool) -> str | None:
             return ipaddress.ip_network(text.replace(" ", ""), strict=False).with_prefixlen
         if normalizer == "ports":
             return ",".join(str(p) for p in sorted(_ports(text)))
-    except (ValueError, InvalidOperation):
+    except (ValueError, ArithmeticError):  # decimal's InvalidOperation and Overflow included
         return None
     return text
 
