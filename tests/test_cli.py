@@ -183,3 +183,16 @@ def test_with_nothing_configured_the_embedded_server_starts_on_demand(tmp_path: 
         stopped = run("embedded", "stop", env=env)
     assert stopped.stdout.strip() == "stopped"
     assert run("embedded", "status", env=env).returncode == 3
+
+
+@pytest.mark.slow
+def test_the_benchmark_commands_report_numbers_beside_a_baseline(db: Target) -> None:
+    migrate = run("--dsn", db.conninfo, "bench", "migrate", "--runs", "1")
+    assert migrate.returncode == 0, migrate.stderr
+    assert "netplus-db migrate up" in migrate.stdout and "(baseline)" in migrate.stdout
+    queries = run("--dsn", db.conninfo, "bench", "queries", "--calls", "20", "--rounds", "1")
+    assert queries.returncode == 0, queries.stderr
+    rows = [
+        line for line in queries.stdout.splitlines() if line.startswith(("users.", "activity."))
+    ]
+    assert len(rows) == 2 and all(len(line.split()) >= 4 for line in rows)
