@@ -3,8 +3,10 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
+# Two workers (these machines have two cores); each gets its own server or databases.
+PYTEST_ARGS ?= -n 2
 
-.PHONY: help install test test-pg15 lint demo bench-migrate schema clean
+.PHONY: help install test lint demo bench-migrate bench-queries schema queries clean
 
 help:            ## list the targets
 	@grep -E '^[a-z0-9-]+:.*##' $(MAKEFILE_LIST) | sed 's/:.*##/\t/'
@@ -25,16 +27,21 @@ lint: $(STAMP)   ## ruff and mypy --strict
 	$(BIN)/ruff format --check netplus_db tests examples
 	$(BIN)/mypy
 
-demo: $(STAMP)   ## migrate the configured (or embedded) database and show its status
-	$(BIN)/netplus-db migrate up
-	$(BIN)/netplus-db migrate status
+demo: $(STAMP)   ## migrate + seed the configured (or embedded) database, play a learner, show it
+	$(BIN)/netplus-db demo
 
 bench-migrate: $(STAMP) ## time `migrate up` on an empty database beside psql applying the same SQL
 	$(BIN)/netplus-db bench migrate $(BENCH_ARGS)
 
+bench-queries: $(STAMP) ## the library's overhead per call beside raw psycopg
+	$(BIN)/netplus-db bench queries $(BENCH_ARGS)
+
 schema: $(STAMP) ## regenerate schema/schema.sql and schema/erd.md from the migrations
 	$(BIN)/netplus-db schema dump
 	$(BIN)/netplus-db schema erd
+
+queries: $(STAMP) ## regenerate netplus_db/generated/ from queries/*.sql
+	$(BIN)/netplus-db queries gen
 
 clean:           ## remove the venv and caches (keeps .netplus data)
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -18,6 +18,7 @@ import psycopg
 from netplus_db.commands import CONTEXT, Env
 from netplus_db.commands.backup import backup, restore
 from netplus_db.commands.bench import bench
+from netplus_db.commands.demo import demo
 from netplus_db.commands.doctor import doctor
 from netplus_db.commands.embedded import embedded_group
 from netplus_db.commands.migrate import migrate
@@ -64,7 +65,7 @@ def cli(ctx: click.Context, dsn: str | None, migrations_dir: Path | None) -> Non
     ctx.obj = Env(dsn, migrations_dir)
 
 
-for command in (migrate, embedded_group, doctor, schema, queries, backup, restore, bench):
+for command in (migrate, embedded_group, doctor, schema, queries, backup, restore, demo, bench):
     cli.add_command(command)
 
 

@@ -61,6 +61,7 @@ class SqlQuery:
     area: str
     name: str
     sql: str  # psycopg placeholders: %(name)s, literal % doubled
+    raw_sql: str  # as written, for a parameterless script sent without parameters
     parameters: tuple[str, ...]
     parameter_set: frozenset[str]
     shape: Shape
@@ -88,6 +89,7 @@ def load_area(path: Path) -> dict[str, SqlQuery]:
             area=path.stem,
             name=name,
             sql=_escape_percent(fn.sql),
+            raw_sql=fn.sql,
             parameters=tuple(fn.parameters or ()),
             parameter_set=frozenset(fn.parameters or ()),
             shape=_SHAPES[fn.operation.name],
@@ -134,6 +136,14 @@ def bind(q: SqlQuery, args: Mapping[str, Any]) -> Mapping[str, Any]:
     return args
 
 
+def statement(q: SqlQuery, params: Mapping[str, Any]) -> tuple[str, Mapping[str, Any] | None]:
+    """What to send: a parameterless script goes as written, with no parameters, so that
+    its several statements run (PostgreSQL refuses several in one parameterised command)."""
+    if q.shape is Shape.SCRIPT and not q.parameters:
+        return q.raw_sql, None
+    return q.sql, params
+
+
 def row_factory(q: SqlQuery, row: type | None) -> RowFactory[Any]:
     """The psycopg row factory for a query's shape and result class."""
     if q.shape is Shape.VALUE:
@@ -164,8 +174,8 @@ def run(
     params = bind(q, args)
     try:
         with conn.cursor(row_factory=row_factory(q, row)) as cur:
-            cur.execute(q.sql, params)
-            return _result(q, cur.rowcount, cur.fetchall() if cur.description else [])
+            cur.execute(*statement(q, params))
+            return result_of(q, cur.rowcount, cur.fetchall() if cur.description else [])
     except psycopg.Error as exc:
         raise translate(exc, q) from exc
 
@@ -180,13 +190,14 @@ async def arun(
     params = bind(q, args)
     try:
         async with conn.cursor(row_factory=row_factory(q, row)) as cur:
-            await cur.execute(q.sql, params)
-            return _result(q, cur.rowcount, await cur.fetchall() if cur.description else [])
+            await cur.execute(*statement(q, params))
+            return result_of(q, cur.rowcount, await cur.fetchall() if cur.description else [])
     except psycopg.Error as exc:
         raise translate(exc, q) from exc
 
 
-def _result(q: SqlQuery, rowcount: int, rows: list[Any]) -> Any:
+def result_of(q: SqlQuery, rowcount: int, rows: list[Any]) -> Any:
+    """What a query of this shape returns, given its row count and fetched rows."""
     if q.shape is Shape.ROWS:
         return rows
     if q.shape in (Shape.ROW, Shape.VALUE, Shape.RETURNING):
