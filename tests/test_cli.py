@@ -196,3 +196,6 @@ def test_the_benchmark_commands_report_numbers_beside_a_baseline(db: Target) -> 
         line for line in queries.stdout.splitlines() if line.startswith(("users.", "activity."))
     ]
     assert len(rows) == 2 and all(len(line.split()) >= 4 for line in rows)
+    backup = run("--dsn", db.conninfo, "bench", "backup", "--runs", "1")
+    assert backup.returncode == 0, backup.stderr
+    assert "pg_dump -Fc (baseline)" in backup.stdout and "netplus-db restore" in backup.stdout

@@ -26,7 +26,7 @@ def bench_migrate(env: Env, runs: int) -> None:
     from netplus_db.benchmarks import migrate_up
 
     timings = migrate_up(env.target(), env.migrations_dir, runs)
-    click.echo(f"{'what':<44} {'min ms':>8} {'median':>8} {'max ms':>8}")
+    click.echo(f"{'what':<48} {'min ms':>8} {'median':>8} {'max ms':>8}")
     for timing in timings:
         click.echo(timing.row())
 
@@ -48,3 +48,20 @@ def bench_queries(env: Env, calls: int, rounds: int) -> None:
     click.echo(f"{'query':<36} {'raw us':>10} {'netplus us':>10} {'overhead':>10}")
     for result in results:
         click.echo(result.row())
+
+
+@bench.command(name="backup", context_settings=CONTEXT)
+@click.option("--runs", default=3, show_default=True, type=click.IntRange(min=1))
+@pass_env
+def bench_backup(env: Env, runs: int) -> None:
+    """Time `backup full` and `restore` beside plain pg_dump -Fc and pg_restore.
+
+    The target database is only read; restores go to scratch databases, dropped afterwards.
+    Reports min / median / max in milliseconds.
+    """
+    from netplus_db.benchmarks import backup_restore
+
+    timings = backup_restore(env.target(), runs)
+    click.echo(f"{'what':<48} {'min ms':>8} {'median':>8} {'max ms':>8}")
+    for timing in timings:
+        click.echo(timing.row())
