@@ -24,6 +24,7 @@ from netplus_db.commands.embedded import embedded_group
 from netplus_db.commands.migrate import migrate
 from netplus_db.commands.queries import queries
 from netplus_db.commands.schema import schema
+from netplus_db.commands.seed import seed
 from netplus_db.config import load_env_file, redact
 from netplus_db.errors import NetplusError
 
@@ -65,7 +66,18 @@ def cli(ctx: click.Context, dsn: str | None, migrations_dir: Path | None) -> Non
     ctx.obj = Env(dsn, migrations_dir)
 
 
-for command in (migrate, embedded_group, doctor, schema, queries, backup, restore, demo, bench):
+for command in (
+    migrate,
+    embedded_group,
+    doctor,
+    schema,
+    queries,
+    seed,
+    backup,
+    restore,
+    demo,
+    bench,
+):
     cli.add_command(command)
 
 

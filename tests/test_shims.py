@@ -68,3 +68,15 @@ def test_backup_sh_and_restore_sh_round_trip(db: Target, tmp_path: Path) -> None
 def test_bin_netplus_db_runs_from_the_checkout(empty_db: Target) -> None:
     result = run("netplus-db", "--dsn", empty_db.conninfo, "doctor", env=spec_env(empty_db))
     assert "reachable:  yes" in result.stdout
+
+
+@pytest.mark.slow
+def test_seed_sh_seeds_and_adds_scale_data(db: Target) -> None:
+    env = spec_env(db)
+    first = run("seed.sh", "--scale", "1", env=env)
+    assert first.returncode == 0, first.stderr
+    assert "question_bank" in first.stdout + first.stderr
+    assert "1,000" in first.stdout + first.stderr  # the scale users
+    again = run("seed.sh", env=env)
+    assert again.returncode == 0, again.stderr
+    assert "inserted 0, updated 0" in again.stdout + again.stderr
