@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 import psycopg
+from psycopg import sql
 
 from netplus_db.config import Target
 from netplus_db.connection import connect, create_database, drop_database, ready
@@ -173,10 +174,10 @@ def _describe(
             order.append(match.group(1))
         return f"${order.index(match.group(1)) + 1}"
 
-    sql = re.sub(r"%\((\w+)\)s", number, q.sql).replace("%%", "%")
+    text = re.sub(r"%\((\w+)\)s", number, q.sql).replace("%%", "%")
     statement = f"netplus_gen_{q.area}_{q.name}".encode()
     pg = conn.pgconn
-    prepared = pg.prepare(statement, sql.encode())
+    prepared = pg.prepare(statement, text.encode())
     if prepared.error_message:
         report.add(q, f"does not prepare: {_first_line(prepared.error_message.decode())}")
         return None
@@ -198,7 +199,7 @@ def _describe(
                 nullable = not _attnotnull(conn, table, attnum) or table in nullable_tables
             columns.append(Column(name, types.get(desc.ftype(i), "unknown"), nullable))
     finally:
-        conn.execute(f"DEALLOCATE {statement.decode()}")
+        conn.execute(sql.SQL("DEALLOCATE {}").format(sql.Identifier(statement.decode())))
     optional = _names(hints.get("optional", ""))
     for name in sorted((optional | not_null_hint) - set(order) - {c.name for c in columns}):
         report.add(q, f"hint names {name!r}, which is neither a parameter nor a column")
@@ -219,13 +220,14 @@ def _check_marker(q: SqlQuery, columns: list[Column], report: Report) -> None:
 
 def _nullable_relations(conn: psycopg.Connection[Any], statement: bytes, nparams: int) -> set[int]:
     """OIDs of tables scanned on the nullable side of an outer join in the generic plan."""
-    args = ", ".join(["NULL"] * nparams)
-    execute = (
-        f"EXECUTE {statement.decode()}({args})" if nparams else f"EXECUTE {statement.decode()}"
+    explain = sql.SQL("EXPLAIN (VERBOSE, FORMAT JSON) EXECUTE {}").format(
+        sql.Identifier(statement.decode())
     )
+    if nparams:  # every parameter NULL: the generic plan does not depend on values
+        explain = sql.SQL("{}({})").format(explain, sql.SQL(", ").join([sql.NULL] * nparams))
     try:
         with conn.transaction(force_rollback=True):  # EXPLAIN of a write plans, never runs it
-            row = conn.execute(f"EXPLAIN (VERBOSE, FORMAT JSON) {execute}").fetchone()
+            row = conn.execute(explain).fetchone()
     except psycopg.Error:
         return set()  # not explainable (e.g. a utility statement): keep catalog nullability
     plan = row[0] if row else []
