@@ -75,7 +75,7 @@ def status(home: Path) -> EmbeddedStatus:
         socket_dir = Path(lines[4]) if lines[4].strip() else None
     except (IndexError, ValueError):
         return EmbeddedStatus(pgdata, initialised, running=False)
-    running = _alive(pid) and len(lines) >= 8 and lines[7].strip() == "ready"
+    running = process_alive(pid) and len(lines) >= 8 and lines[7].strip() == "ready"
     if not running:
         return EmbeddedStatus(pgdata, initialised, running=False, pid=pid)
     return EmbeddedStatus(pgdata, initialised, True, pid, socket_dir, port)
@@ -131,7 +131,8 @@ def server_settings(home: Path, settings: dict[str, str]) -> None:
             f.write(f"{key} = '{value}'\n")
 
 
-def _alive(pid: int) -> bool:
+def process_alive(pid: int) -> bool:
+    """Whether a process with this pid exists (any owner)."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:

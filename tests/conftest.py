@@ -126,20 +126,10 @@ def _drop_stale_databases(conn: psycopg.Connection[Any]) -> None:
     rows = conn.execute("SELECT datname FROM pg_database WHERE datname LIKE 'npt\\_%'").fetchall()
     for (name,) in rows:
         found = re.match(r"npt_(\d+)_", name)
-        if found and not _alive(int(found.group(1))):
+        if found and not embedded.process_alive(int(found.group(1))):
             conn.execute(
                 sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
             )
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 _counter = itertools.count()
@@ -181,3 +171,28 @@ def conn(db: Target) -> Iterator[psycopg.Connection[Any]]:
     """A superuser connection to this test's migrated database (autocommit)."""
     with connect(db, autocommit=True) as connection:
         yield connection
+
+
+@pytest.fixture(scope="module")
+def shared(server: Server, template: str) -> Iterator[psycopg.Connection[Any]]:
+    """A migrated database shared by one test module, on a non-autocommit connection.
+
+    Creating a database per test costs 50-100 ms on these servers, so modules with many
+    small data-level cases share one and roll back after each test (`tx`); tests that need
+    commits or several connections use `db`/`conn` instead.
+    """
+    target = server.database(fresh_name("module"))
+    create_database(target, template=template)
+    try:
+        with connect(target) as connection:
+            yield connection
+            connection.rollback()
+    finally:
+        drop_database(target)
+
+
+@pytest.fixture
+def tx(shared: psycopg.Connection[Any]) -> Iterator[psycopg.Connection[Any]]:
+    """The module's shared database inside a transaction rolled back after the test."""
+    yield shared
+    shared.rollback()

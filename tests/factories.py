@@ -9,8 +9,7 @@ creates a user, a component and their progress row. Table and column names are c
 from __future__ import annotations
 
 import itertools
-from collections.abc import Callable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Mapping, Sequence
 from datetime import date
 from typing import Any, LiteralString
 from uuid import UUID
@@ -20,10 +19,6 @@ from psycopg import sql
 from psycopg.rows import dict_row
 from psycopg.types.json import Jsonb
 
-from netplus_db.connection import connect, create_database, drop_database
-
-from .conftest import Server, fresh_name
-
 Conn = psycopg.Connection[Any]
 Builder = Callable[..., UUID]
 
@@ -32,24 +27,6 @@ _serial = itertools.count(1)
 # A syntactically plausible bcrypt hash; the database only checks that it is not blank.
 PASSWORD_HASH = "$2b$12$" + "N" * 53
 DOMAIN = "Networking Fundamentals"
-
-
-@contextmanager
-def module_connection(server: Server, template: str) -> Iterator[Conn]:
-    """A non-autocommit connection to a migrated database shared by one test module.
-
-    Creating a database per test costs 50-100 ms on these servers, so the modules with many
-    small data-level cases share one database and roll back after each test (see `tx` in
-    those modules); tests that need commits or several connections use `conn` instead.
-    """
-    target = server.database(fresh_name("module"))
-    create_database(target, template=template)
-    try:
-        with connect(target) as conn:
-            yield conn
-            conn.rollback()
-    finally:
-        drop_database(target)
 
 
 def _n() -> int:

@@ -2,30 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime
 
 import pytest
 from psycopg import sql
 
 from . import factories as f
-from .conftest import Server
 from .factories import BUILDERS, Conn
 from .spec import cascade_rules
-
-
-@pytest.fixture(scope="module")
-def shared(server: Server, template: str) -> Iterator[Conn]:
-    with f.module_connection(server, template) as connection:
-        yield connection
-
-
-@pytest.fixture
-def tx(shared: Conn) -> Iterator[Conn]:
-    """The module's database inside a transaction that is rolled back after the test."""
-    yield shared
-    shared.rollback()
-
 
 # Foreign keys the ERD's one-to-many table does not list: authored content outlives its
 # author, and the 1:1 tables go with their user.

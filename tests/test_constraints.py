@@ -4,7 +4,6 @@ and the unique constraints and id defaults behave as the ERD says."""
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
@@ -17,7 +16,6 @@ from psycopg import sql
 from psycopg.types.json import Jsonb
 
 from . import factories as f
-from .conftest import Server
 from .factories import BUILDERS, Conn
 
 NOW = datetime(2024, 3, 1, 12, 0, tzinfo=UTC)
@@ -411,19 +409,6 @@ ENUMERATIONS: dict[str, Enumeration] = {
         "study_goals", "status", ("active", "completed", "failed", "abandoned")
     ),
 }
-
-
-@pytest.fixture(scope="module")
-def shared(server: Server, template: str) -> Iterator[Conn]:
-    with f.module_connection(server, template) as connection:
-        yield connection
-
-
-@pytest.fixture
-def tx(shared: Conn) -> Iterator[Conn]:
-    """The module's database inside a transaction that is rolled back after the test."""
-    yield shared
-    shared.rollback()
 
 
 def check_constraints(conn: Conn) -> dict[str, tuple[str, str]]:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
@@ -18,7 +18,6 @@ from netplus_db.config import Target
 from netplus_db.connection import connect
 
 from . import factories as f
-from .conftest import Server
 from .factories import Conn
 
 T = TypeVar("T")
@@ -26,19 +25,6 @@ T = TypeVar("T")
 D = date(2024, 5, 6)  # a Monday
 NOW = datetime(2024, 5, 6, 12, 0, tzinfo=UTC)
 SECURITY = "Network Security"
-
-
-@pytest.fixture(scope="module")
-def shared(server: Server, template: str) -> Iterator[Conn]:
-    with f.module_connection(server, template) as connection:
-        yield connection
-
-
-@pytest.fixture
-def tx(shared: Conn) -> Iterator[Conn]:
-    """The module's database inside a transaction that is rolled back after the test."""
-    yield shared
-    shared.rollback()
 
 
 # ---------------------------------------------------------------------------

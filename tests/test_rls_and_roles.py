@@ -3,7 +3,6 @@ everything and writes nothing, and neither can reach the migration ledger."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
@@ -56,19 +55,6 @@ WRITES = {
     "DELETE": "DELETE FROM {}",
     "TRUNCATE": "TRUNCATE {}",
 }
-
-
-@pytest.fixture(scope="module")
-def shared(server: Server, template: str) -> Iterator[Conn]:
-    with f.module_connection(server, template) as connection:
-        yield connection
-
-
-@pytest.fixture
-def tx(shared: Conn) -> Iterator[Conn]:
-    """The module's database inside a transaction that is rolled back after the test."""
-    yield shared
-    shared.rollback()
 
 
 # ---------------------------------------------------------------------------
