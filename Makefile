@@ -5,8 +5,10 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 # Two workers (these machines have two cores); each gets its own server or databases.
 PYTEST_ARGS ?= -n 2
+# Thousands of synthetic users for `make bench` (100: the spec's 100,000-user scale).
+SCALE ?= 1
 
-.PHONY: help install test lint demo bench-migrate bench-queries schema queries clean
+.PHONY: help install test lint demo bench bench-migrate bench-queries schema queries clean
 
 help:            ## list the targets
 	@grep -E '^[a-z0-9-]+:.*##' $(MAKEFILE_LIST) | sed 's/:.*##/\t/'
@@ -29,6 +31,9 @@ lint: $(STAMP)   ## ruff and mypy --strict
 
 demo: $(STAMP)   ## migrate + seed the configured (or embedded) database, play a learner, show it
 	$(BIN)/netplus-db demo
+
+bench: $(STAMP)   ## benchmark suite at SCALE thousand users (SCALE=100 for the full run) -> docs/benchmarks.md
+	$(BIN)/netplus-db bench suite --scale $(SCALE) $(BENCH_ARGS)
 
 bench-migrate: $(STAMP) ## time `migrate up` on an empty database beside psql applying the same SQL
 	$(BIN)/netplus-db bench migrate $(BENCH_ARGS)

@@ -147,18 +147,12 @@ RETURNING id, user_id, assessment_id, attempt_number, status, started_at, comple
 
 -- name: update_question_stats(question_ids, correct, answered, seconds)!
 -- Add one attempt's outcome to each question's statistics: usage, correct and
--- incorrect counts, and the running mean of the time spent.
-UPDATE question_bank q
-   SET usage_count = q.usage_count + 1,
-       correct_count = q.correct_count + g.correct::int,
-       incorrect_count = q.incorrect_count + (g.answered AND NOT g.correct)::int,
-       average_time_seconds = CASE
-           WHEN g.seconds IS NULL THEN q.average_time_seconds
-           ELSE round((coalesce(q.average_time_seconds, 0) * q.usage_count + g.seconds)
-                      / (q.usage_count + 1), 2) END
-  FROM unnest(:question_ids::uuid[], :correct::boolean[], :answered::boolean[],
-              :seconds::int[]) AS g(question_id, correct, answered, seconds)
- WHERE q.id = g.question_id;
+-- incorrect counts, and the running mean of the time spent
+-- (update_question_stats: the rows are locked in id order first, so that two
+-- submits of attempts presenting the same questions in different orders cannot
+-- deadlock).
+SELECT update_question_stats(:question_ids::uuid[], :correct::boolean[],
+                             :answered::boolean[], :seconds::int[]);
 
 -- name: abandon_attempt(attempt_id, user_id)<!
 -- Give up an attempt in progress.

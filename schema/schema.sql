@@ -407,6 +407,47 @@ $$;
 COMMENT ON FUNCTION public.update_learning_streak(p_user_id uuid, p_activity_date date) IS 'Record learning activity of a user on a date (default today): first activity starts a streak at 1; same or earlier day: no change; next day: +1; a gap of g missed days is bridged when streak_frozen_days >= g (g frozen days are spent), otherwise the finished streak is appended to streak_history as {"start","end","length"} and the streak restarts at 1. Safe under concurrent calls.';
 
 --
+-- Name: update_question_stats(uuid[], boolean[], boolean[], integer[]); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.update_question_stats(p_question_ids uuid[], p_correct boolean[], p_answered boolean[], p_seconds integer[]) RETURNS integer
+    LANGUAGE plpgsql
+    SET search_path TO 'public', 'pg_temp'
+    AS $$
+DECLARE
+    v_updated integer;
+BEGIN
+    -- Every submit locks in the same (id) order, so none waits for another in a cycle.
+    PERFORM 1
+       FROM question_bank
+      WHERE id = ANY (p_question_ids)
+      ORDER BY id
+        FOR NO KEY UPDATE;
+
+    -- A new statement, a new snapshot: it sees the row versions locked above.
+    UPDATE question_bank q
+       SET usage_count = q.usage_count + 1,
+           correct_count = q.correct_count + g.correct::int,
+           incorrect_count = q.incorrect_count + (g.answered AND NOT g.correct)::int,
+           average_time_seconds = CASE
+               WHEN g.seconds IS NULL THEN q.average_time_seconds
+               ELSE round((coalesce(q.average_time_seconds, 0) * q.usage_count + g.seconds)
+                          / (q.usage_count + 1), 2) END
+      FROM unnest(p_question_ids, p_correct, p_answered, p_seconds)
+           AS g(question_id, correct, answered, seconds)
+     WHERE q.id = g.question_id;
+    GET DIAGNOSTICS v_updated = ROW_COUNT;
+    RETURN v_updated;
+END;
+$$;
+
+--
+-- Name: FUNCTION update_question_stats(p_question_ids uuid[], p_correct boolean[], p_answered boolean[], p_seconds integer[]); Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON FUNCTION public.update_question_stats(p_question_ids uuid[], p_correct boolean[], p_answered boolean[], p_seconds integer[]) IS 'Add one graded attempt to its questions'' statistics (usage, correct and incorrect counts, running mean time), locking the question rows in id order first so that concurrent submits cannot deadlock; returns the rows updated.';
+
+--
 -- Name: update_updated_at_column(); Type: FUNCTION; Schema: public; Owner: -
 --
 
@@ -1448,10 +1489,10 @@ CREATE INDEX idx_achievements_is_active ON public.achievements USING btree (is_a
 CREATE INDEX idx_assessment_answers_question_id ON public.assessment_answers USING btree (question_id);
 
 --
--- Name: idx_assessment_attempts_assessment_id; Type: INDEX; Schema: public; Owner: -
+-- Name: idx_assessment_attempts_assessment_id_user_id; Type: INDEX; Schema: public; Owner: -
 --
 
-CREATE INDEX idx_assessment_attempts_assessment_id ON public.assessment_attempts USING btree (assessment_id);
+CREATE INDEX idx_assessment_attempts_assessment_id_user_id ON public.assessment_attempts USING btree (assessment_id, user_id) INCLUDE (status, percentage, passed, time_spent_minutes);
 
 --
 -- Name: idx_assessment_attempts_user_id_status; Type: INDEX; Schema: public; Owner: -
@@ -1482,6 +1523,12 @@ CREATE INDEX idx_assessments_domain ON public.assessments USING btree (domain);
 --
 
 CREATE INDEX idx_bookmarks_component_id ON public.bookmarks USING btree (component_id);
+
+--
+-- Name: idx_learning_components_assessment_slug; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX idx_learning_components_assessment_slug ON public.learning_components USING btree (((content ->> 'assessment_slug'::text)), created_at) WHERE (deleted_at IS NULL);
 
 --
 -- Name: idx_learning_components_component_type; Type: INDEX; Schema: public; Owner: -
@@ -2228,6 +2275,14 @@ GRANT ALL ON FUNCTION public.refresh_analytics_views() TO admin;
 REVOKE ALL ON FUNCTION public.update_learning_streak(p_user_id uuid, p_activity_date date) FROM PUBLIC;
 GRANT ALL ON FUNCTION public.update_learning_streak(p_user_id uuid, p_activity_date date) TO app_user;
 GRANT ALL ON FUNCTION public.update_learning_streak(p_user_id uuid, p_activity_date date) TO admin;
+
+--
+-- Name: FUNCTION update_question_stats(p_question_ids uuid[], p_correct boolean[], p_answered boolean[], p_seconds integer[]); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.update_question_stats(p_question_ids uuid[], p_correct boolean[], p_answered boolean[], p_seconds integer[]) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.update_question_stats(p_question_ids uuid[], p_correct boolean[], p_answered boolean[], p_seconds integer[]) TO app_user;
+GRANT ALL ON FUNCTION public.update_question_stats(p_question_ids uuid[], p_correct boolean[], p_answered boolean[], p_seconds integer[]) TO admin;
 
 --
 -- Name: FUNCTION update_updated_at_column(); Type: ACL; Schema: public; Owner: -

@@ -450,7 +450,9 @@ class AssessmentsQueries:
         seconds: Sequence[int | None],
     ) -> int:
         """Add one attempt's outcome to each question's statistics: usage, correct and incorrect
-        counts, and the running mean of the time spent.
+        counts, and the running mean of the time spent (update_question_stats: the rows are
+        locked in id order first, so that two submits of attempts presenting the same questions
+        in different orders cannot deadlock).
         """
         return cast(
             "int",
@@ -812,7 +814,9 @@ class AsyncAssessmentsQueries:
         seconds: Sequence[int | None],
     ) -> int:
         """Add one attempt's outcome to each question's statistics: usage, correct and incorrect
-        counts, and the running mean of the time spent.
+        counts, and the running mean of the time spent (update_question_stats: the rows are
+        locked in id order first, so that two submits of attempts presenting the same questions
+        in different orders cannot deadlock).
         """
         return cast(
             "int",

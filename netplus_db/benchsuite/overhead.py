@@ -1,0 +1,105 @@
+"""Where the library's overhead per call goes: the parts measured apart, on cached data.
+
+- the round trip of an empty query (what one more round trip costs on this machine now);
+- borrowing a pooled connection (`Database.pool.connection()`: the pool's per-borrow health
+  check is one round trip) against nothing;
+- the query layer per statement: a generated method (`Queries(conn).analytics.
+  dashboard_summary`) against `cursor.execute` + `fetchone` of the same SQL, on the same raw
+  connection inside the same kind of transaction.
+
+Each pair alternates in rounds; a figure is the median round's mean time per call.
+"""
+
+from __future__ import annotations
+
+import statistics
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from netplus_db.benchsuite.classes import APP_ROLE, Context, sql_of
+from netplus_db.flows import act_as
+from netplus_db.generated import Queries
+
+
+@dataclass(frozen=True)
+class Part:
+    """One part of the overhead: the library's way and the baseline, in microseconds."""
+
+    label: str
+    library_us: float
+    baseline_us: float
+    baseline: str
+
+    @property
+    def difference_us(self) -> float:
+        """Library minus baseline."""
+        return self.library_us - self.baseline_us
+
+
+def _per_call(pairs: dict[str, Callable[[], object]], calls: int, rounds: int) -> dict[str, float]:
+    for fn in pairs.values():
+        for _ in range(max(20, calls // 10)):
+            fn()
+    means: dict[str, list[float]] = {name: [] for name in pairs}
+    items = list(pairs.items())
+    for index in range(rounds):
+        for name, fn in items if index % 2 == 0 else reversed(items):
+            started = time.perf_counter_ns()
+            for _ in range(calls):
+                fn()
+            means[name].append((time.perf_counter_ns() - started) / calls / 1000)
+    return {name: statistics.median(values) for name, values in means.items()}
+
+
+def breakdown(ctx: Context, calls: int = 300, rounds: int = 7) -> list[Part]:
+    """Measure the parts (see the module docstring)."""
+    raw, db = ctx.raw, ctx.db
+    user_id = ctx.samples.learners[0]
+    dashboard = sql_of("analytics", "dashboard_summary")
+    raw.commit()
+
+    def round_trip() -> None:
+        raw.execute("")
+
+    def nothing() -> None:
+        pass
+
+    def borrow() -> None:
+        with db.pool.connection():
+            pass
+
+    def generated() -> None:
+        with raw.transaction():
+            act_as(raw, APP_ROLE, user_id)
+            Queries(raw).analytics.dashboard_summary(user_id=user_id)
+
+    def plain() -> None:
+        with raw.transaction():
+            act_as(raw, APP_ROLE, user_id)
+            with raw.cursor() as cur:
+                cur.execute(dashboard, {"user_id": user_id})
+                cur.fetchone()
+
+    raw.autocommit = True
+    try:
+        rt = _per_call({"rt": round_trip}, calls, rounds)["rt"]
+    finally:
+        raw.autocommit = False
+    pool = _per_call({"borrow": borrow, "nothing": nothing}, calls, rounds)
+    layer = _per_call({"generated": generated, "plain": plain}, calls, rounds)
+    return [
+        Part("round trip of an empty query (raw, autocommit)", rt, 0.0, "-"),
+        Part(
+            "borrow a pooled connection (health check included)",
+            pool["borrow"],
+            pool["nothing"],
+            "no pool",
+        ),
+        Part(
+            "one statement through the query layer (dashboard_summary)",
+            layer["generated"],
+            layer["plain"],
+            "cursor.execute + fetchone, same connection and transaction",
+        ),
+    ]
