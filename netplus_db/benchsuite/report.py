@@ -96,7 +96,8 @@ def render(result: SuiteResult, notes: str = DEFAULT_NOTES) -> str:
     add(
         f"Ratio: the spec's target divided by the netplus_db p95 (the aim is 20x). Library"
         f" overhead (budget {OVERHEAD_BUDGET_US:.0f} µs per call): measured as `bench queries`"
-        f" does, one argument repeated ({c.overhead_calls} calls x {c.overhead_rounds} rounds,"
+        f" does, one argument repeated (up to {c.overhead_calls} calls x {c.overhead_rounds}"
+        " rounds,"
         " alternating; difference of the median rounds' means), so that disk reads do not"
         " drown it; in brackets the difference of the random calls' p50s (the submit has only"
         " that). pgbench latencies include the transaction's draw of its sampled ids"
