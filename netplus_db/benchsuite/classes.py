@@ -18,7 +18,7 @@ import uuid
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from random import Random
 from typing import Any, ClassVar
 
@@ -28,9 +28,11 @@ from psycopg.types.json import Jsonb
 from netplus_db.benchsuite.pgbench import Script, command
 from netplus_db.config import Target
 from netplus_db.database import Database
-from netplus_db.errors import AttemptClosed, NotFound, ValidationError
+from netplus_db.errors import AttemptClosed, NotFound
 from netplus_db.flows.accounts import LOGIN_STATUSES
-from netplus_db.grading import answer_key, grade
+from netplus_db.flows.assessments import ScoredAttempt, score_sheet
+from netplus_db.generated.assessments import GradingSheetRow
+from netplus_db.grading import answer_key
 from netplus_db.querylayer import SqlQuery, query
 from netplus_db.sql import internal
 
@@ -623,58 +625,9 @@ def _raw_log(
 # --- assessment submit --------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Graded:
-    """An attempt graded the way flows.assessments.submit_attempt grades it."""
-
-    ids: list[uuid.UUID]
-    correct: list[bool]
-    points: list[Decimal]
-    answered: list[bool]
-    seconds: list[int | None]
-    score: Decimal
-    percentage: Decimal
-    passed: bool
-    right: int
-    wrong: int
-    skipped: int
-
-
-def grade_sheet(sheet: Iterable[Sequence[Any]], passing_score: Decimal | None) -> Graded:
-    """Grade `assessments.grading_sheet` rows (question_id, type, data, key, points, answer,
-    seconds) by the rules of netplus_db.grading, as the submit flow does."""
-    ids: list[uuid.UUID] = []
-    correct: list[bool] = []
-    points: list[Decimal] = []
-    answered: list[bool] = []
-    seconds: list[int | None] = []
-    score = possible = Decimal(0)
-    right = wrong = skipped = 0
-    for qid, qtype, data, key, worth, answer, spent in sheet:
-        try:
-            result = grade(qtype, data, key, answer)
-        except ValidationError:
-            result = grade(qtype, data, key, None)
-        earned = result.points(worth)
-        ids.append(qid)
-        correct.append(result.correct)
-        points.append(earned)
-        answered.append(not result.skipped)
-        seconds.append(spent)
-        score += earned
-        possible += worth
-        skipped += result.skipped
-        right += result.correct
-        wrong += not result.skipped and not result.correct
-    percentage = (
-        (score * 100 / possible).quantize(Decimal("0.01"), ROUND_HALF_UP)
-        if possible
-        else Decimal(0)
-    )
-    passed = percentage >= (passing_score or 0)
-    return Graded(
-        ids, correct, points, answered, seconds, score, percentage, passed, right, wrong, skipped
-    )
+def grade_sheet(sheet: Iterable[Sequence[Any]], passing_score: int | None) -> ScoredAttempt:
+    """Score raw `assessments.grading_sheet` rows with the submit flow's own scoring."""
+    return score_sheet([GradingSheetRow(*row) for row in sheet], passing_score)
 
 
 def raw_submit(conn: Conn, user_id: uuid.UUID, attempt_id: uuid.UUID) -> object:

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
+from collections.abc import Iterable
+from dataclasses import dataclass, replace
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
@@ -39,6 +40,64 @@ class SubmittedAttempt:
 
     attempt: Attempt
     progress: ProgressResult | None
+
+
+@dataclass(frozen=True)
+class ScoredAttempt:
+    """An attempt's grading sheet scored: per question, then the totals."""
+
+    ids: list[uuid.UUID]
+    correct: list[bool]
+    points: list[Decimal]
+    answered: list[bool]
+    seconds: list[int | None]
+    score: Decimal
+    percentage: Decimal
+    passed: bool
+    right: int
+    wrong: int
+    skipped: int
+
+
+def score_sheet(sheet: Iterable[GradingSheetRow], passing_score: int | None) -> ScoredAttempt:
+    """Grade each question of a grading sheet by its type and add up the attempt: points,
+    percentage (to the cent), passed, and correct / incorrect / skipped counts."""
+    scored = ScoredAttempt([], [], [], [], [], Decimal(0), Decimal(0), False, 0, 0, 0)
+    possible = Decimal(0)
+    score = Decimal(0)
+    right = wrong = skipped = 0
+    for row in sheet:
+        try:
+            result = grade(
+                row.question_type, row.question_data, row.correct_answer, row.user_answer
+            )
+        except ValidationError:  # validated when saved; a later key change cannot crash grading
+            result = grade(row.question_type, row.question_data, row.correct_answer, None)
+        earned = result.points(row.points)
+        scored.ids.append(row.question_id)
+        scored.correct.append(result.correct)
+        scored.points.append(earned)
+        scored.answered.append(not result.skipped)
+        scored.seconds.append(row.time_spent_seconds)
+        score += earned
+        possible += row.points
+        skipped += result.skipped
+        right += result.correct
+        wrong += not result.skipped and not result.correct
+    percentage = (
+        (score * 100 / possible).quantize(Decimal("0.01"), ROUND_HALF_UP)
+        if possible
+        else Decimal(0)
+    )
+    return replace(
+        scored,
+        score=score,
+        percentage=percentage,
+        passed=percentage >= (passing_score or 0),
+        right=right,
+        wrong=wrong,
+        skipped=skipped,
+    )
 
 
 def start_attempt(*, user_id: uuid.UUID, assessment_id: uuid.UUID) -> Flow[StartedAttempt]:
@@ -117,58 +176,31 @@ def submit_attempt(*, user_id: uuid.UUID, attempt_id: uuid.UUID) -> Flow[Submitt
     sheet: list[GradingSheetRow] = yield call(
         AssessmentsQueries.grading_sheet, attempt_id=attempt_id
     )
-    ids, correct, points, answered, seconds = [], [], [], [], []
-    score = Decimal(0)
-    possible = Decimal(0)
-    right = wrong = skipped = 0
-    for row in sheet:
-        try:
-            result = grade(
-                row.question_type, row.question_data, row.correct_answer, row.user_answer
-            )
-        except ValidationError:  # validated when saved; a later key change cannot crash grading
-            result = grade(row.question_type, row.question_data, row.correct_answer, None)
-        earned = result.points(row.points)
-        ids.append(row.question_id)
-        correct.append(result.correct)
-        points.append(earned)
-        answered.append(not result.skipped)
-        seconds.append(row.time_spent_seconds)
-        score += earned
-        possible += row.points
-        skipped += result.skipped
-        right += result.correct
-        wrong += not result.skipped and not result.correct
-    percentage = (
-        (score * 100 / possible).quantize(Decimal("0.01"), ROUND_HALF_UP)
-        if possible
-        else Decimal(0)
-    )
-    passed = percentage >= (state.passing_score or 0)
+    g = score_sheet(sheet, state.passing_score)
     yield call(
         AssessmentsQueries.record_grades,
         attempt_id=attempt_id,
-        question_ids=ids,
-        correct=correct,
-        points=points,
+        question_ids=g.ids,
+        correct=g.correct,
+        points=g.points,
     )
     yield call(
         AssessmentsQueries.update_question_stats,
-        question_ids=ids,
-        correct=correct,
-        answered=answered,
-        seconds=seconds,
+        question_ids=g.ids,
+        correct=g.correct,
+        answered=g.answered,
+        seconds=g.seconds,
     )
     attempt: Attempt = yield call(
         AssessmentsQueries.finish_attempt,
         attempt_id=attempt_id,
         status="timed_out" if state.expired else "completed",
-        score=score,
-        percentage=percentage,
-        passed=passed,
-        correct_answers=right,
-        incorrect_answers=wrong,
-        skipped_questions=skipped,
+        score=g.score,
+        percentage=g.percentage,
+        passed=g.passed,
+        correct_answers=g.right,
+        incorrect_answers=g.wrong,
+        skipped_questions=g.skipped,
     )
     component_id: uuid.UUID | None = yield call(
         AssessmentsQueries.component_for_assessment, slug=state.slug
@@ -178,19 +210,19 @@ def submit_attempt(*, user_id: uuid.UUID, attempt_id: uuid.UUID) -> Flow[Submitt
         progress = yield from record_progress(
             user_id=user_id,
             component_id=component_id,
-            status="completed" if passed else "in_progress",
-            progress_percentage=100 if passed else int(percentage),
+            status="completed" if g.passed else "in_progress",
+            progress_percentage=100 if g.passed else int(g.percentage),
             time_spent_minutes=attempt.time_spent_minutes,
-            score=percentage,
+            score=g.percentage,
         )
     yield call(
         ActivityQueries.log_activity,
         user_id=user_id,
         activity_type="assessment_submitted",
-        activity_description=f"Scored {percentage}% ({'passed' if passed else 'not passed'})",
+        activity_description=f"Scored {g.percentage}% ({'passed' if g.passed else 'not passed'})",
         resource_type="assessment_attempt",
         resource_id=attempt_id,
-        metadata={"percentage": str(percentage), "passed": passed, "status": attempt.status},
+        metadata={"percentage": str(g.percentage), "passed": g.passed, "status": attempt.status},
         ip_address=None,
         user_agent=None,
     )
