@@ -487,16 +487,26 @@ def _render_init(areas: list[str]) -> str:
             "",
             "",
             f"class {prefix}Queries:",
-            f'    """Every query area on one {"async " if asynchronous else ""}connection."""',
+            f'    """Every query area on one {"async " if asynchronous else ""}connection.',
             "",
-            "    __slots__ = (",
-            *(f'        "{a}",' for a in sorted([*areas, "conn"])),
-            "    )",
+            "    An area is made when asked for: a call of one query builds one small object, not",
+            "    one per area.",
+            '    """',
+            "",
+            '    __slots__ = ("conn",)',
             "",
             f"    def __init__(self, conn: {conn_type}) -> None:",
             "        self.conn = conn",
         ]
-        out += [f"        self.{a} = {prefix}{_camel(a)}Queries(conn)" for a in areas]
+        for a in areas:
+            cls = f"{prefix}{_camel(a)}Queries"
+            out += [
+                "",
+                "    @property",
+                f"    def {a}(self) -> {cls}:",
+                f'        """The {a} queries."""',
+                f"        return {cls}(self.conn)",
+            ]
     out += ["", "", '__all__ = ["AsyncQueries", "Queries"]']
     return "\n".join(out) + "\n"
 

@@ -9,23 +9,29 @@
 one transaction: an error leaves nothing written. `as_user` switches to the application role
 (`app_user`, not the owner, no BYPASSRLS) and sets `app.user_id`, both transaction-locally, so
 nothing leaks to the next borrower of a pooled connection.
+
+Keyword arguments beyond the sizes go to psycopg_pool (`max_lifetime=`, `timeout=`...). The
+pool checks a connection before lending it with `poolcheck.BorrowCheck`: a round trip only
+when the server has spoken on the idle socket or the connection sat unused for a while, so
+a terminated backend is replaced, not handed out; `check=` replaces it.
 """
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator, Iterator
-from contextlib import asynccontextmanager, contextmanager
+from contextlib import AbstractAsyncContextManager, AbstractContextManager
 from typing import Any, TypeVar
 
 from psycopg_pool import AsyncConnectionPool, ConnectionPool
 
 from netplus_db.config import Target, load_env_file, resolve_target
 from netplus_db.connection import ready
-from netplus_db.flows import Flow, aact_as, accounts, act_as, adrive, assessments, drive, learning
+from netplus_db.flows import Flow, accounts, adrive, assessments, drive, learning
 from netplus_db.generated import AsyncQueries, Queries
 from netplus_db.generated.assessments import Attempt, SaveAnswerRow
 from netplus_db.generated.users import User
+from netplus_db.poolcheck import AsyncBorrowCheck, BorrowCheck
+from netplus_db.session import NOBODY, AsyncSession, Session
 
 R = TypeVar("R")
 APP_ROLE = "app_user"
@@ -56,10 +62,9 @@ class Database:
             self.target.conninfo,
             min_size=min_size,
             max_size=max_size,
-            check=ConnectionPool.check_connection,
             open=True,
             name="netplus-db",
-            **pool_kwargs,
+            **{"check": BorrowCheck(), **pool_kwargs},
         )
 
     def close(self) -> None:
@@ -72,18 +77,13 @@ class Database:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    @contextmanager
-    def transaction(self) -> Iterator[Queries]:
+    def transaction(self) -> AbstractContextManager[Queries]:
         """One transaction on a pooled connection as the connecting role (no RLS identity)."""
-        with self.pool.connection() as conn, conn.transaction():
-            yield Queries(conn)
+        return Session(self.pool, None, NOBODY)
 
-    @contextmanager
-    def as_user(self, user_id: uuid.UUID | None) -> Iterator[Queries]:
+    def as_user(self, user_id: uuid.UUID | None) -> AbstractContextManager[Queries]:
         """One transaction acting as a user: application role, `app.user_id` set, RLS applies."""
-        with self.pool.connection() as conn, conn.transaction():
-            act_as(conn, self.app_role, user_id)
-            yield Queries(conn)
+        return Session(self.pool, self.app_role, user_id)
 
     def run(self, flow: Flow[R], user_id: uuid.UUID | None = None) -> R:
         """Run a flow in its own transaction, acting as `user_id` (or nobody yet)."""
@@ -149,10 +149,9 @@ class AsyncDatabase:
             self.target.conninfo,
             min_size=min_size,
             max_size=max_size,
-            check=AsyncConnectionPool.check_connection,
             open=False,
             name="netplus-db-async",
-            **pool_kwargs,
+            **{"check": AsyncBorrowCheck(), **pool_kwargs},
         )
 
     async def open(self) -> AsyncDatabase:
@@ -170,18 +169,13 @@ class AsyncDatabase:
     async def __aexit__(self, *exc: object) -> None:
         await self.close()
 
-    @asynccontextmanager
-    async def transaction(self) -> AsyncIterator[AsyncQueries]:
+    def transaction(self) -> AbstractAsyncContextManager[AsyncQueries]:
         """One transaction on a pooled connection as the connecting role."""
-        async with self.pool.connection() as conn, conn.transaction():
-            yield AsyncQueries(conn)
+        return AsyncSession(self.pool, None, NOBODY)
 
-    @asynccontextmanager
-    async def as_user(self, user_id: uuid.UUID | None) -> AsyncIterator[AsyncQueries]:
+    def as_user(self, user_id: uuid.UUID | None) -> AbstractAsyncContextManager[AsyncQueries]:
         """One transaction acting as a user: application role, `app.user_id` set, RLS applies."""
-        async with self.pool.connection() as conn, conn.transaction():
-            await aact_as(conn, self.app_role, user_id)
-            yield AsyncQueries(conn)
+        return AsyncSession(self.pool, self.app_role, user_id)
 
     async def run(self, flow: Flow[R], user_id: uuid.UUID | None = None) -> R:
         """Run a flow in its own transaction, acting as `user_id` (or nobody yet)."""

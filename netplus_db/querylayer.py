@@ -175,7 +175,7 @@ def run(
     try:
         with conn.cursor(row_factory=row_factory(q, row)) as cur:
             cur.execute(*statement(q, params))
-            return result_of(q, cur.rowcount, cur.fetchall() if _has_rows(cur) else [])
+            return result_of(q, cur.rowcount, cur.fetchall() if has_rows(cur) else [])
     except psycopg.Error as exc:
         raise translate(exc, q) from exc
 
@@ -191,12 +191,12 @@ async def arun(
     try:
         async with conn.cursor(row_factory=row_factory(q, row)) as cur:
             await cur.execute(*statement(q, params))
-            return result_of(q, cur.rowcount, await cur.fetchall() if _has_rows(cur) else [])
+            return result_of(q, cur.rowcount, await cur.fetchall() if has_rows(cur) else [])
     except psycopg.Error as exc:
         raise translate(exc, q) from exc
 
 
-def _has_rows(cur: psycopg.Cursor[Any] | psycopg.AsyncCursor[Any]) -> bool:
+def has_rows(cur: psycopg.Cursor[Any] | psycopg.AsyncCursor[Any]) -> bool:
     """Whether the statement returned columns (cheaper than building `cur.description`)."""
     result = cur.pgresult
     return result is not None and result.nfields > 0

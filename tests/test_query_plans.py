@@ -38,9 +38,8 @@ def test_every_hot_path_statement_can_use_its_intended_index(bench_db: Build) ->
     with (
         Database(target, min_size=1, max_size=1) as db,
         Database(target, min_size=1, max_size=1, app_role=ADMIN_ROLE) as admin,
-        connect(target) as raw,
     ):
-        ctx = Context(target, samples, db, admin, raw, Random(3))
+        ctx = Context(target, samples, db, admin, Random(3))
         checks = check_plans(ctx, force_index=True)
     by_label = {c.label: c for c in checks}
     assert set(by_label) == set(EXPECTED)

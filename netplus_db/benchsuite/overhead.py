@@ -1,8 +1,11 @@
 """Where the library's overhead per call goes: the parts measured apart, on cached data.
 
 - the round trip of an empty query (what one more round trip costs on this machine now);
-- borrowing a pooled connection (`Database.pool.connection()`: the pool's per-borrow health
-  check is one round trip) against nothing;
+- borrowing a pooled connection (`Database.pool.connection()`, with its borrow check:
+  `poolcheck.BorrowCheck`, a round trip only when the connection may be bad) against nothing;
+- a transaction through `Database.as_user` with no statement in it (borrow, BEGIN, `act_as`,
+  COMMIT, return) against BEGIN, the same `act_as` statement and COMMIT on the same connection
+  used directly: what the library adds per call, statements aside;
 - the query layer per statement: a generated method (`Queries(conn).analytics.
   dashboard_summary`) against `cursor.execute` + `fetchone` of the same SQL, on the same raw
   connection inside the same kind of transaction.
@@ -69,6 +72,14 @@ def breakdown(ctx: Context, calls: int = 300, rounds: int = 7) -> list[Part]:
         with db.pool.connection():
             pass
 
+    def session() -> None:
+        with db.as_user(user_id):
+            pass
+
+    def bare() -> None:
+        with raw.transaction():
+            act_as(raw, APP_ROLE, user_id)
+
     def generated() -> None:
         with raw.transaction():
             act_as(raw, APP_ROLE, user_id)
@@ -87,14 +98,21 @@ def breakdown(ctx: Context, calls: int = 300, rounds: int = 7) -> list[Part]:
     finally:
         raw.autocommit = False
     pool = _per_call({"borrow": borrow, "nothing": nothing}, calls, rounds)
+    tx = _per_call({"session": session, "bare": bare}, calls, rounds)
     layer = _per_call({"generated": generated, "plain": plain}, calls, rounds)
     return [
         Part("round trip of an empty query (raw, autocommit)", rt, 0.0, "-"),
         Part(
-            "borrow a pooled connection (health check included)",
+            "borrow a pooled connection (borrow check included)",
             pool["borrow"],
             pool["nothing"],
             "no pool",
+        ),
+        Part(
+            "a transaction through `as_user`, no statement (borrow and return included)",
+            tx["session"],
+            tx["bare"],
+            "BEGIN, act_as, COMMIT on the same connection",
         ),
         Part(
             "one statement through the query layer (dashboard_summary)",

@@ -155,11 +155,10 @@ def run_suite(target: Target, config: SuiteConfig, report: Report = print) -> Su
     result.machine = machine()
     chosen = qc.by_key(config.classes)
     with (
-        Database(bench, min_size=1, max_size=2) as db,
-        Database(bench, min_size=1, max_size=2, app_role=qc.ADMIN_ROLE) as admin_db,
-        connect(bench) as raw,
+        Database(bench, min_size=1, max_size=1) as db,
+        Database(bench, min_size=1, max_size=1, app_role=qc.ADMIN_ROLE) as admin_db,
     ):
-        ctx = qc.Context(bench, samples, db, admin_db, raw, Random(config.random_seed))
+        ctx = qc.Context(bench, samples, db, admin_db, Random(config.random_seed))
         with tempfile.TemporaryDirectory(prefix="netplus-bench-") as work:
             for query_class in chosen:
                 result.classes.append(

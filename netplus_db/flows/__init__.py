@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable, Generator
 from dataclasses import dataclass, field
+from functools import cache
 from typing import Any, Concatenate, ParamSpec, TypeVar
 
 import psycopg
@@ -102,13 +103,21 @@ async def adrive(flow: Flow[R], q: AsyncQueries, role: str | None) -> R:
         return stop.value  # type: ignore[no-any-return]
 
 
+@cache
+def _act_as_sql() -> str:
+    return str(internal().act_as.sql)
+
+
 def act_as(conn: psycopg.Connection[Any], role: str | None, user_id: Any) -> None:
-    """Switch to `role` (when given) and set `app.user_id`, both until the transaction ends."""
-    internal().act_as(conn, role=role or "", user_id="" if user_id is None else str(user_id))
+    """Switch to `role` (when given) and set `app.user_id`, both until the transaction ends
+    (sql/session.sql `act_as`; sent directly: it runs once per transaction, on the hot path)."""
+    params = {"role": role or "", "user_id": "" if user_id is None else str(user_id)}
+    with conn.cursor() as cur:
+        cur.execute(_act_as_sql(), params)
 
 
 async def aact_as(conn: psycopg.AsyncConnection[Any], role: str | None, user_id: Any) -> None:
     """The async twin of `act_as` (the same SQL)."""
     params = {"role": role or "", "user_id": "" if user_id is None else str(user_id)}
     async with conn.cursor() as cur:
-        await cur.execute(internal().act_as.sql, params)
+        await cur.execute(_act_as_sql(), params)

@@ -19,65 +19,129 @@ from netplus_db.generated.users import AsyncUsersQueries, UsersQueries
 
 
 class Queries:
-    """Every query area on one connection."""
+    """Every query area on one connection.
 
-    __slots__ = (
-        "achievements",
-        "activity",
-        "analytics",
-        "assessments",
-        "bookmarks",
-        "conn",
-        "content",
-        "goals",
-        "profiles",
-        "progress",
-        "users",
-    )
+    An area is made when asked for: a call of one query builds one small object, not
+    one per area.
+    """
+
+    __slots__ = ("conn",)
 
     def __init__(self, conn: Connection[Any]) -> None:
         self.conn = conn
-        self.achievements = AchievementsQueries(conn)
-        self.activity = ActivityQueries(conn)
-        self.analytics = AnalyticsQueries(conn)
-        self.assessments = AssessmentsQueries(conn)
-        self.bookmarks = BookmarksQueries(conn)
-        self.content = ContentQueries(conn)
-        self.goals = GoalsQueries(conn)
-        self.profiles = ProfilesQueries(conn)
-        self.progress = ProgressQueries(conn)
-        self.users = UsersQueries(conn)
+
+    @property
+    def achievements(self) -> AchievementsQueries:
+        """The achievements queries."""
+        return AchievementsQueries(self.conn)
+
+    @property
+    def activity(self) -> ActivityQueries:
+        """The activity queries."""
+        return ActivityQueries(self.conn)
+
+    @property
+    def analytics(self) -> AnalyticsQueries:
+        """The analytics queries."""
+        return AnalyticsQueries(self.conn)
+
+    @property
+    def assessments(self) -> AssessmentsQueries:
+        """The assessments queries."""
+        return AssessmentsQueries(self.conn)
+
+    @property
+    def bookmarks(self) -> BookmarksQueries:
+        """The bookmarks queries."""
+        return BookmarksQueries(self.conn)
+
+    @property
+    def content(self) -> ContentQueries:
+        """The content queries."""
+        return ContentQueries(self.conn)
+
+    @property
+    def goals(self) -> GoalsQueries:
+        """The goals queries."""
+        return GoalsQueries(self.conn)
+
+    @property
+    def profiles(self) -> ProfilesQueries:
+        """The profiles queries."""
+        return ProfilesQueries(self.conn)
+
+    @property
+    def progress(self) -> ProgressQueries:
+        """The progress queries."""
+        return ProgressQueries(self.conn)
+
+    @property
+    def users(self) -> UsersQueries:
+        """The users queries."""
+        return UsersQueries(self.conn)
 
 
 class AsyncQueries:
-    """Every query area on one async connection."""
+    """Every query area on one async connection.
 
-    __slots__ = (
-        "achievements",
-        "activity",
-        "analytics",
-        "assessments",
-        "bookmarks",
-        "conn",
-        "content",
-        "goals",
-        "profiles",
-        "progress",
-        "users",
-    )
+    An area is made when asked for: a call of one query builds one small object, not
+    one per area.
+    """
+
+    __slots__ = ("conn",)
 
     def __init__(self, conn: AsyncConnection[Any]) -> None:
         self.conn = conn
-        self.achievements = AsyncAchievementsQueries(conn)
-        self.activity = AsyncActivityQueries(conn)
-        self.analytics = AsyncAnalyticsQueries(conn)
-        self.assessments = AsyncAssessmentsQueries(conn)
-        self.bookmarks = AsyncBookmarksQueries(conn)
-        self.content = AsyncContentQueries(conn)
-        self.goals = AsyncGoalsQueries(conn)
-        self.profiles = AsyncProfilesQueries(conn)
-        self.progress = AsyncProgressQueries(conn)
-        self.users = AsyncUsersQueries(conn)
+
+    @property
+    def achievements(self) -> AsyncAchievementsQueries:
+        """The achievements queries."""
+        return AsyncAchievementsQueries(self.conn)
+
+    @property
+    def activity(self) -> AsyncActivityQueries:
+        """The activity queries."""
+        return AsyncActivityQueries(self.conn)
+
+    @property
+    def analytics(self) -> AsyncAnalyticsQueries:
+        """The analytics queries."""
+        return AsyncAnalyticsQueries(self.conn)
+
+    @property
+    def assessments(self) -> AsyncAssessmentsQueries:
+        """The assessments queries."""
+        return AsyncAssessmentsQueries(self.conn)
+
+    @property
+    def bookmarks(self) -> AsyncBookmarksQueries:
+        """The bookmarks queries."""
+        return AsyncBookmarksQueries(self.conn)
+
+    @property
+    def content(self) -> AsyncContentQueries:
+        """The content queries."""
+        return AsyncContentQueries(self.conn)
+
+    @property
+    def goals(self) -> AsyncGoalsQueries:
+        """The goals queries."""
+        return AsyncGoalsQueries(self.conn)
+
+    @property
+    def profiles(self) -> AsyncProfilesQueries:
+        """The profiles queries."""
+        return AsyncProfilesQueries(self.conn)
+
+    @property
+    def progress(self) -> AsyncProgressQueries:
+        """The progress queries."""
+        return AsyncProgressQueries(self.conn)
+
+    @property
+    def users(self) -> AsyncUsersQueries:
+        """The users queries."""
+        return AsyncUsersQueries(self.conn)
 
 
 __all__ = ["AsyncQueries", "Queries"]

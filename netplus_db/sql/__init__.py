@@ -16,7 +16,15 @@ from typing import Any
 
 import psycopg
 
-from netplus_db.querylayer import SqlQuery, bind, load_area, result_of, row_factory, statement
+from netplus_db.querylayer import (
+    SqlQuery,
+    bind,
+    has_rows,
+    load_area,
+    result_of,
+    row_factory,
+    statement,
+)
 
 SQL_DIR = Path(__file__).parent
 
@@ -37,7 +45,7 @@ class InternalQuery:
         bound: Mapping[str, Any] = bind(self.query, params)
         with conn.cursor(row_factory=row_factory(self.query, None)) as cur:
             cur.execute(*statement(self.query, bound))
-            return result_of(self.query, cur.rowcount, cur.fetchall() if cur.description else [])
+            return result_of(self.query, cur.rowcount, cur.fetchall() if has_rows(cur) else [])
 
 
 class Internal:

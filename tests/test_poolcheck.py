@@ -1,0 +1,138 @@
+"""The pool's check on borrow: no round trip for a quiet, recently used connection; the full
+check (and a replacement) when the server has spoken, or the connection sat idle too long."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from typing import Any
+
+import psycopg
+import pytest
+from psycopg_pool import AsyncConnectionPool, ConnectionPool
+
+from netplus_db.config import Target
+from netplus_db.database import AsyncDatabase, Database
+from netplus_db.poolcheck import AsyncBorrowCheck, BorrowCheck
+
+TERMINATE = (
+    "SELECT pg_terminate_backend(pid, 5000) FROM pg_stat_activity"
+    " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+)
+NEVER = 3600.0  # seconds: the timer never asks for a round trip within a test
+
+
+def backend_of(pool: ConnectionPool[Any]) -> int:
+    with pool.connection() as c:
+        return int(c.info.backend_pid)
+
+
+def state_change(observer: psycopg.Connection[Any], pid: int) -> Any:
+    """When the backend last went from active to idle (a round trip moves it)."""
+    row = observer.execute(
+        "SELECT state_change FROM pg_stat_activity WHERE pid = %s", [pid]
+    ).fetchone()
+    assert row is not None
+    return row[0]
+
+
+def test_a_quiet_recent_connection_is_lent_without_a_round_trip(
+    db: Target, conn: psycopg.Connection[Any]
+) -> None:
+    with ConnectionPool(db.conninfo, min_size=1, max_size=1, check=BorrowCheck(NEVER)) as pool:
+        pid = backend_of(pool)  # first borrow: the full check, then a query
+        before = state_change(conn, pid)
+        time.sleep(0.01)
+        for _ in range(5):
+            with pool.connection():
+                pass
+        assert state_change(conn, pid) == before
+
+
+def test_a_connection_idle_past_the_limit_gets_the_round_trip(
+    db: Target, conn: psycopg.Connection[Any]
+) -> None:
+    with ConnectionPool(db.conninfo, min_size=1, max_size=1, check=BorrowCheck(0.0)) as pool:
+        pid = backend_of(pool)
+        before = state_change(conn, pid)
+        time.sleep(0.01)
+        with pool.connection():
+            pass
+        assert state_change(conn, pid) > before
+
+
+def test_a_terminated_backend_is_replaced_before_it_is_lent(
+    db: Target, conn: psycopg.Connection[Any]
+) -> None:
+    with ConnectionPool(db.conninfo, min_size=1, max_size=1, check=BorrowCheck(NEVER)) as pool:
+        killed = backend_of(pool)
+        conn.execute(TERMINATE)  # waits until the backend has exited
+        with pool.connection() as c:
+            assert c.execute("SELECT pg_backend_pid()").fetchone() != (killed,)
+        assert pool.get_stats()["connections_lost"] == 1
+
+
+def test_a_notification_on_a_pooled_connection_is_read_by_the_check(
+    db: Target, conn: psycopg.Connection[Any]
+) -> None:
+    heard: list[str] = []
+    with ConnectionPool(
+        db.conninfo, min_size=1, max_size=1, check=BorrowCheck(NEVER), kwargs={"autocommit": True}
+    ) as pool:
+        with pool.connection() as c:
+            c.add_notify_handler(lambda n: heard.append(n.payload))
+            c.execute("LISTEN netplus_check")
+        conn.execute("SELECT pg_notify('netplus_check', 'hello')")
+        deadline = time.monotonic() + 5
+        while not heard and time.monotonic() < deadline:  # until the notification arrives
+            with pool.connection():  # no query: only the check can read it
+                pass
+            time.sleep(0.01)
+        assert heard == ["hello"]
+
+
+def test_a_closed_connection_fails_the_check_at_once(db: Target) -> None:
+    closed = psycopg.connect(db.conninfo)
+    closed.close()
+    with pytest.raises(psycopg.OperationalError, match="closed"):
+        BorrowCheck()(closed)
+
+
+def test_a_negative_limit_is_refused() -> None:
+    with pytest.raises(ValueError, match="full_check_after must be >= 0 seconds, not -1"):
+        BorrowCheck(-1)
+
+
+def test_the_async_check_replaces_a_terminated_backend(
+    db: Target, conn: psycopg.Connection[Any]
+) -> None:
+    async def scenario() -> tuple[int, int, int]:
+        async with AsyncConnectionPool(
+            db.conninfo, min_size=1, max_size=1, check=AsyncBorrowCheck(NEVER), open=False
+        ) as pool:
+            async with pool.connection() as c:
+                killed = c.info.backend_pid
+            await asyncio.to_thread(conn.execute, TERMINATE)
+            async with pool.connection() as c:
+                cur = await c.execute("SELECT pg_backend_pid()")
+                row = await cur.fetchone()
+                assert row is not None
+            return killed, row[0], pool.get_stats()["connections_lost"]
+
+    killed, now, lost = asyncio.run(scenario())
+    assert now != killed
+    assert lost == 1
+
+
+def test_database_uses_the_borrow_check_unless_given_another(db: Target) -> None:
+    seen: list[int] = []
+
+    def count(c: psycopg.Connection[Any]) -> None:
+        seen.append(c.info.backend_pid)
+
+    with Database(db, min_size=1, max_size=1) as lib:
+        assert isinstance(lib.pool._check, BorrowCheck)
+    with Database(db, min_size=1, max_size=1, check=count) as lib, lib.transaction():
+        pass
+    assert len(seen) == 1
+    assert isinstance(AsyncDatabase(db).pool._check, AsyncBorrowCheck)
