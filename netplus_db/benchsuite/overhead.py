@@ -10,17 +10,17 @@
   dashboard_summary`) against `cursor.execute` + `fetchone` of the same SQL, on the same raw
   connection inside the same kind of transaction.
 
-Each pair alternates in rounds; a figure is the median round's mean time per call.
+Each pair takes turns call by call; a figure is the median time per call
+(`stats.interleaved_medians_us`).
 """
 
 from __future__ import annotations
 
-import statistics
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
 from netplus_db.benchsuite.classes import APP_ROLE, Context, sql_of
+from netplus_db.benchsuite.stats import interleaved_medians_us
 from netplus_db.flows import act_as
 from netplus_db.generated import Queries
 
@@ -41,18 +41,7 @@ class Part:
 
 
 def _per_call(pairs: dict[str, Callable[[], object]], calls: int, rounds: int) -> dict[str, float]:
-    for fn in pairs.values():
-        for _ in range(max(20, calls // 10)):
-            fn()
-    means: dict[str, list[float]] = {name: [] for name in pairs}
-    items = list(pairs.items())
-    for index in range(rounds):
-        for name, fn in items if index % 2 == 0 else reversed(items):
-            started = time.perf_counter_ns()
-            for _ in range(calls):
-                fn()
-            means[name].append((time.perf_counter_ns() - started) / calls / 1000)
-    return {name: statistics.median(values) for name, values in means.items()}
+    return interleaved_medians_us(pairs, calls * rounds)
 
 
 def breakdown(ctx: Context, calls: int = 300, rounds: int = 7) -> list[Part]:

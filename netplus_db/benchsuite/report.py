@@ -95,12 +95,11 @@ def render(result: SuiteResult, notes: str = DEFAULT_NOTES) -> str:
     add("")
     add(
         f"Ratio: the spec's target divided by the netplus_db p95 (the aim is 20x). Library"
-        f" overhead (budget {OVERHEAD_BUDGET_US:.0f} µs per call): measured as `bench queries`"
-        f" does, one argument repeated (up to {c.overhead_calls} calls x {c.overhead_rounds}"
-        " rounds,"
-        " alternating; difference of the median rounds' means), so that disk reads do not"
-        " drown it; in brackets the difference of the random calls' p50s (the submit has only"
-        " that). pgbench latencies include the transaction's draw of its sampled ids"
+        f" overhead (budget {OVERHEAD_BUDGET_US:.0f} µs per call): one argument repeated (up"
+        f" to {c.overhead_calls * c.overhead_rounds} calls each way, taking turns call by call"
+        " on the same pooled connection; difference of the medians), so that disk reads do"
+        " not drown it; in brackets the difference of the random calls' p50s (the submit has"
+        " only that). pgbench latencies include the transaction's draw of its sampled ids"
         " (one indexed lookup in `netplus_bench`, the `lookup` column below), which the Python"
         " runners draw in Python."
     )

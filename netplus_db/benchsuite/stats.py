@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import math
+import statistics
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TypeVar
 
@@ -103,3 +104,27 @@ def fmt_ms(value: float) -> str:
     if value < 100:
         return f"{value:.1f}"
     return f"{value:.0f}"
+
+
+def interleaved_medians_us(
+    ways: Mapping[str, Callable[[], object]], calls: int
+) -> dict[str, float]:
+    """Median time per call of each way, in microseconds, the ways taking turns call by call.
+
+    Turn by turn, in an order reversed every turn, so that each way meets the machine in the
+    same states (a noisy VM drifts over seconds; rounds of hundreds of calls each would see
+    different moments of it). Medians, not means: one stall of a few milliseconds does not
+    move them. Each way runs `calls // 10` (at least 20) times first, untimed.
+    """
+    items = list(ways.items())
+    for _, fn in items:
+        for _ in range(max(20, calls // 10)):
+            fn()
+    samples: dict[str, list[int]] = {name: [] for name in ways}
+    clock = time.perf_counter_ns
+    for index in range(calls):
+        for name, fn in items if index % 2 == 0 else reversed(items):
+            started = clock()
+            fn()
+            samples[name].append(clock() - started)
+    return {name: statistics.median(values) / 1000 for name, values in samples.items()}

@@ -6,7 +6,6 @@ from __future__ import annotations
 import contextlib
 import os
 import platform
-import statistics
 import tempfile
 import time
 from collections.abc import Callable, Sequence
@@ -21,7 +20,7 @@ import psycopg
 
 from netplus_db.benchsuite import classes as qc
 from netplus_db.benchsuite import database, extras, mixed, overhead, pgbench, plans
-from netplus_db.benchsuite.stats import Summary, summarize
+from netplus_db.benchsuite.stats import Summary, interleaved_medians_us, summarize
 from netplus_db.config import Target
 from netplus_db.connection import connect, server_version
 from netplus_db.database import Database
@@ -234,11 +233,10 @@ def _measure_class(
             out += _timed(items[start:stop], runner)
     result = ClassResult(query_class, summarize(api_ns), summarize(raw_ns))
     if not heavy and config.overhead_calls:
-        # about half a second per round at most, for slow classes
-        calls = max(10, min(config.overhead_calls, int(500 / max(result.api.p50_ms, 1e-3))))
-        result.warm_overhead_us = _warm_overhead_us(
-            api, raw, api_items[0], min(calls, config.overhead_calls), config.overhead_rounds
-        )
+        budget_ms = 500 * config.overhead_rounds  # about this long per class, at most
+        calls = config.overhead_calls * config.overhead_rounds
+        calls = max(50, min(calls, int(budget_ms / max(result.api.p50_ms, 1e-3))))
+        result.warm_overhead_us = _warm_overhead_us(api, raw, api_items[0], calls)
     if config.runs("pgbench"):
         plan = query_class.pgbench(ctx)
         if plan.setup is not None:
@@ -260,23 +258,14 @@ def _measure_class(
     return result
 
 
-def _warm_overhead_us(api: qc.Runner, raw: qc.Runner, item: Any, calls: int, rounds: int) -> float:
-    """The library's cost per call, measured as `netplus-db bench queries` does: one argument
-    repeated (its data cached), the two ways alternating in rounds; the difference of the
-    median rounds' mean times, in microseconds."""
-    clock = time.perf_counter_ns
-    for _ in range(20):
-        api.call(item)
-        raw.call(item)
-    means: dict[str, list[float]] = {"api": [], "raw": []}
-    for index in range(rounds):
-        ways = [("api", api), ("raw", raw)]
-        for name, runner in ways if index % 2 == 0 else reversed(ways):
-            started = clock()
-            for _ in range(calls):
-                runner.call(item)
-            means[name].append((clock() - started) / calls)
-    return (statistics.median(means["api"]) - statistics.median(means["raw"])) / 1000
+def _warm_overhead_us(api: qc.Runner, raw: qc.Runner, item: Any, calls: int) -> float:
+    """The library's cost per call: one argument repeated (its data cached), the two ways
+    taking turns call by call on the same connection; the difference of their medians, in
+    microseconds (`stats.interleaved_medians_us`)."""
+    medians = interleaved_medians_us(
+        {"api": lambda: api.call(item), "raw": lambda: raw.call(item)}, calls
+    )
+    return medians["api"] - medians["raw"]
 
 
 def _timed(items: Sequence[Any], runner: qc.Runner) -> list[int]:
