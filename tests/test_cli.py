@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from netplus_db import embedded
 from netplus_db.config import Target
 from netplus_db.connection import connect
 
@@ -177,6 +178,19 @@ def test_with_nothing_configured_the_embedded_server_starts_on_demand(tmp_path: 
         )
         assert psql.returncode == 0, psql.stderr
         assert int(psql.stdout) == len(list(MIGRATIONS.glob("*.sql")))
+        sized = subprocess.run(
+            [
+                psql.args[0],
+                conninfo,
+                "-Atc",
+                "SELECT pg_size_bytes(current_setting('shared_buffers'))",
+            ],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        wanted = embedded.memory_settings()["shared_buffers"]  # a new home is sized once
+        assert int(sized.stdout) == int(wanted.removesuffix("MB")) * 1024 * 1024, sized.stderr
         again = run("migrate", "up", env=env)
         assert again.returncode == 0 and "up to date" in again.stderr
     finally:
