@@ -91,17 +91,19 @@ class Overhead:
     def row(self) -> str:
         """`label  raw  library  overhead` in microseconds."""
         return (
-            f"{self.label:<36} {self.raw_us:>10.1f} {self.library_us:>10.1f}"
+            f"{self.label:<40} {self.raw_us:>10.1f} {self.library_us:>10.1f}"
             f" {self.library_us - self.raw_us:>+10.1f}"
         )
 
 
 def query_overhead(target: Target, calls: int = 2000, rounds: int = 7) -> list[Overhead]:
     """Per-call time of typed library calls beside raw psycopg running the same SQL and
-    parameters on the same connection (interleaved rounds; the median round counts).
+    parameters on the same connection, taking turns call by call (`calls * rounds` each; the
+    medians are compared: `benchsuite.stats.interleaved_medians_us`).
 
     Uses a scratch database `<db>__bench_queries` on the target's server, dropped afterwards.
     """
+    from netplus_db.benchsuite.stats import interleaved_medians_us
     from netplus_db.codegen import scratch_database
     from netplus_db.flows import accounts, drive
     from netplus_db.generated import Queries
@@ -147,28 +149,9 @@ def query_overhead(target: Target, calls: int = 2000, rounds: int = 7) -> list[O
                         cur.execute(sql_text, params)
                         return cur.fetchall()
 
-                raw_times: list[float] = []
-                lib_times: list[float] = []
-                for _ in range(rounds):
-                    raw_times.append(_per_call(raw, calls))
-                    lib_times.append(_per_call(library_call, calls))
-                results.append(
-                    Overhead(
-                        label,
-                        statistics.median(raw_times) * 1e6,
-                        statistics.median(lib_times) * 1e6,
-                    )
-                )
+                medians = interleaved_medians_us({"raw": raw, "lib": library_call}, calls * rounds)
+                results.append(Overhead(label, medians["raw"], medians["lib"]))
     return results
-
-
-def _per_call(fn: Callable[[], object], calls: int) -> float:
-    for _ in range(20):  # warm up: psycopg prepares a statement after 5 executions
-        fn()
-    started = time.perf_counter()
-    for _ in range(calls):
-        fn()
-    return (time.perf_counter() - started) / calls
 
 
 def backup_restore(target: Target, runs: int = 3) -> list[Timing]:

@@ -36,19 +36,26 @@ def bench_migrate(env: Env, runs: int) -> None:
 
 @bench.command(name="queries", context_settings=CONTEXT)
 @click.option("--calls", default=2000, show_default=True, type=click.IntRange(min=10))
-@click.option("--rounds", default=7, show_default=True, type=click.IntRange(min=1))
+@click.option(
+    "--rounds",
+    default=7,
+    show_default=True,
+    type=click.IntRange(min=1),
+    help="Calls each way = CALLS x ROUNDS.",
+)
 @pass_env
 def bench_queries(env: Env, calls: int, rounds: int) -> None:
     """The library's overhead per call beside raw psycopg running the same SQL.
 
     Both run on one autocommit connection to a scratch database (`<db>__bench__querygen`,
-    dropped afterwards), interleaved in rounds; each figure is the median round's mean
-    time per call, in microseconds. The target: at most 30 us of overhead per call.
+    dropped afterwards), taking turns call by call; each figure is the median time per
+    call, in microseconds (medians: a stall of the machine does not move them). The
+    target: at most 30 us of overhead per call.
     """
     from netplus_db.benchmarks import query_overhead
 
     results = query_overhead(env.target(), calls, rounds)
-    click.echo(f"{'query':<36} {'raw us':>10} {'netplus us':>10} {'overhead':>10}")
+    click.echo(f"{'query':<40} {'raw us':>10} {'netplus us':>10} {'overhead':>10}")
     for result in results:
         click.echo(result.row())
 
