@@ -46,10 +46,16 @@ class Grade:
 
     def points(self, question_points: int | Decimal) -> Decimal:
         """Points earned, rounded half up to the cent as stored (numeric(10,2)), exactly."""
+        if self.fraction == 0:  # the common cases without Fraction arithmetic (a submit
+            return _NO_POINTS  # grades 90 questions; this was a third of its grading time)
+        if self.fraction == 1 and type(question_points) is int and 0 <= question_points < 10**9:
+            return Decimal(question_points).quantize(_CENT)
         cents = self.fraction * Fraction(question_points) * 100
         return (Decimal(math.floor(cents + Fraction(1, 2))) / 100).quantize(Decimal("0.01"))
 
 
+_CENT = Decimal("0.01")
+_NO_POINTS = Decimal("0.00")
 SKIPPED = Grade(Fraction(0), skipped=True)
 
 

@@ -1137,3 +1137,13 @@ def test_malformed_answers_never_crash(question: Question, data: st.DataObject) 
     assert result.correct == (result.fraction == 1 and not result.skipped)
     if result.skipped:
         assert result.fraction == 0
+
+
+@FAST
+@given(fraction=st.sampled_from([Fraction(0), Fraction(1)]), question_points=QUESTION_POINTS)
+def test_no_marks_and_full_marks_earn_exactly_what_the_rule_says(
+    fraction: Fraction, question_points: int | Decimal
+) -> None:
+    earned = Grade(fraction).points(question_points)
+    assert earned == exact_points(fraction, question_points)
+    assert earned.as_tuple().exponent == -2  # stored as numeric(10,2): always two places
