@@ -105,7 +105,10 @@ def render(result: SuiteResult, notes: str = DEFAULT_NOTES) -> str:
     )
     add("")
     if result.overhead:
-        add("Where the library's overhead goes (cached data, alternating rounds, µs per call):")
+        add(
+            "Where the library's overhead goes (cached data, taking turns call by call,"
+            " median µs per call):"
+        )
         add("")
         add("| part | netplus_db | baseline | difference |")
         add("|---|---:|---:|---:|")
