@@ -23,8 +23,8 @@ import psycopg
 from psycopg_pool import AsyncConnectionPool, ConnectionPool
 
 AnyConnection: TypeAlias = "psycopg.Connection[Any] | psycopg.AsyncConnection[Any]"
-FULL_CHECK_AFTER = 5.0
-_STAMP = "_netplus_lent_at"  # seconds without a check after which a borrow gets a round trip
+FULL_CHECK_AFTER = 5.0  # seconds without a check after which a borrow gets a round trip
+_STAMP = "_netplus_lent_at"  # attribute on the connection: monotonic time it was last lent
 
 
 def socket_readable(conn: AnyConnection) -> bool:

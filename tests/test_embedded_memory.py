@@ -25,7 +25,10 @@ def test_shared_buffers_is_an_eighth_of_memory_within_bounds(
     assert memory_settings(total) == {"shared_buffers": shared, "effective_cache_size": cache}
 
 
-def test_this_machine_gets_a_setting_postgresql_accepts() -> None:
+def test_this_machine_gets_sizes_within_the_bounds() -> None:
+    """(That PostgreSQL starts with them is checked by test_cli's embedded-server test.)"""
     settings = memory_settings()
+    if not settings:
+        pytest.skip("no sysconf here: the embedded server keeps PostgreSQL's defaults")
     assert settings["shared_buffers"].endswith("MB")
     assert 128 <= int(settings["shared_buffers"].removesuffix("MB")) <= 2048

@@ -13,7 +13,7 @@ from psycopg_pool import AsyncConnectionPool, ConnectionPool
 
 from netplus_db.config import Target
 from netplus_db.database import AsyncDatabase, Database
-from netplus_db.poolcheck import AsyncBorrowCheck, BorrowCheck
+from netplus_db.poolcheck import AsyncBorrowCheck, BorrowCheck, socket_readable
 
 TERMINATE = (
     "SELECT pg_terminate_backend(pid, 5000) FROM pg_stat_activity"
@@ -91,11 +91,16 @@ def test_a_notification_on_a_pooled_connection_is_read_by_the_check(
         assert heard == ["hello"]
 
 
-def test_a_closed_connection_fails_the_check_at_once(db: Target) -> None:
-    closed = psycopg.connect(db.conninfo)
-    closed.close()
-    with pytest.raises(psycopg.OperationalError, match="closed"):
-        BorrowCheck()(closed)
+def test_a_connection_closed_since_its_last_loan_fails_the_quick_check(db: Target) -> None:
+    check = BorrowCheck(NEVER)  # no round trip after the first: only the socket is asked
+    conn = psycopg.connect(db.conninfo)
+    check(conn)
+    check(conn)  # recent and quiet: passes without a round trip
+    conn.close()
+    with pytest.raises(psycopg.OperationalError):
+        check(conn)
+    with pytest.raises(psycopg.OperationalError):
+        socket_readable(conn)
 
 
 def test_a_negative_limit_is_refused() -> None:

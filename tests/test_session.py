@@ -158,3 +158,26 @@ def test_the_async_block_replaces_a_connection_found_dead_by_its_begin(
 
     killed, now = asyncio.run(scenario())
     assert now != killed
+
+
+def test_a_second_dead_connection_is_not_retried_again(
+    db: Target, conn: psycopg.Connection[Any]
+) -> None:
+    user = new_user(conn)
+    with Database(db, min_size=2, max_size=2, timeout=QUICK, check=lend_anything) as lib:
+        lib.pool.wait()
+        conn.execute(TERMINATE)  # both pooled connections die
+        with pytest.raises(psycopg.OperationalError) as raised, lib.as_user(user):
+            pass
+        assert lib.pool.get_stats()["returns_bad"] == 2  # borrowed twice, then gave up
+        assert isinstance(raised.value.__cause__ or raised.value, psycopg.OperationalError)
+        with lib.as_user(user) as q:  # the pool has made new ones
+            assert q.users.get_user(user_id=user) is not None
+
+
+def test_a_session_cannot_be_entered_twice(db: Target) -> None:
+    with Database(db, min_size=1, max_size=2, timeout=QUICK) as lib:
+        session = lib.as_user(None)
+        with session, pytest.raises(RuntimeError, match="entered twice"), session:
+            pass
+        assert lib.pool.get_stats()["pool_available"] >= 1  # the first loan came back
