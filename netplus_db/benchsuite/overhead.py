@@ -16,7 +16,6 @@ Each pair takes turns call by call; a figure is the median time per call
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 
 from netplus_db.benchsuite.classes import APP_ROLE, Context, sql_of
@@ -38,10 +37,6 @@ class Part:
     def difference_us(self) -> float:
         """Library minus baseline."""
         return self.library_us - self.baseline_us
-
-
-def _per_call(pairs: dict[str, Callable[[], object]], calls: int, rounds: int) -> dict[str, float]:
-    return interleaved_medians_us(pairs, calls * rounds)
 
 
 def breakdown(ctx: Context, calls: int = 300, rounds: int = 7) -> list[Part]:
@@ -83,12 +78,12 @@ def breakdown(ctx: Context, calls: int = 300, rounds: int = 7) -> list[Part]:
 
     raw.autocommit = True
     try:
-        rt = _per_call({"rt": round_trip}, calls, rounds)["rt"]
+        rt = interleaved_medians_us({"rt": round_trip}, calls * rounds)["rt"]
     finally:
         raw.autocommit = False
-    pool = _per_call({"borrow": borrow, "nothing": nothing}, calls, rounds)
-    tx = _per_call({"session": session, "bare": bare}, calls, rounds)
-    layer = _per_call({"generated": generated, "plain": plain}, calls, rounds)
+    pool = interleaved_medians_us({"borrow": borrow, "nothing": nothing}, calls * rounds)
+    tx = interleaved_medians_us({"session": session, "bare": bare}, calls * rounds)
+    layer = interleaved_medians_us({"generated": generated, "plain": plain}, calls * rounds)
     return [
         Part("round trip of an empty query (raw, autocommit)", rt, 0.0, "-"),
         Part(
