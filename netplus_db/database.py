@@ -13,7 +13,9 @@ nothing leaks to the next borrower of a pooled connection.
 Keyword arguments beyond the sizes go to psycopg_pool (`max_lifetime=`, `timeout=`...). The
 pool checks a connection before lending it with `poolcheck.BorrowCheck`: a round trip only
 when the server has spoken on the idle socket or the connection sat unused for a while, so
-a terminated backend is replaced, not handed out; `check=` replaces it.
+a terminated backend is replaced, not handed out; `check=` replaces it. Pooled connections
+are autocommit: `as_user` sends BEGIN and its role switch as one round trip, and the pool's
+connection class refuses `commit()`/`rollback()` inside the block (session.py).
 """
 
 from __future__ import annotations
@@ -31,10 +33,24 @@ from netplus_db.generated import AsyncQueries, Queries
 from netplus_db.generated.assessments import Attempt, SaveAnswerRow
 from netplus_db.generated.users import User
 from netplus_db.poolcheck import AsyncBorrowCheck, BorrowCheck
-from netplus_db.session import NOBODY, AsyncSession, Session
+from netplus_db.session import (
+    NOBODY,
+    AsyncGuardedConnection,
+    AsyncSession,
+    GuardedConnection,
+    Session,
+)
 
 R = TypeVar("R")
 APP_ROLE = "app_user"
+
+
+def _pool_options(given: dict[str, Any], check: Any, connection_class: type) -> dict[str, Any]:
+    """psycopg_pool keywords: ours, then the caller's; connections are always autocommit
+    (a session sends BEGIN itself, in the same round trip as its role switch)."""
+    options = {"check": check, "connection_class": connection_class, **given}
+    options["kwargs"] = {**given.get("kwargs", {}), "autocommit": True}
+    return options
 
 
 def _target(target: Target | str | None) -> Target:
@@ -64,7 +80,7 @@ class Database:
             max_size=max_size,
             open=True,
             name="netplus-db",
-            **{"check": BorrowCheck(), **pool_kwargs},
+            **_pool_options(pool_kwargs, BorrowCheck(), GuardedConnection),
         )
 
     def close(self) -> None:
@@ -151,7 +167,7 @@ class AsyncDatabase:
             max_size=max_size,
             open=False,
             name="netplus-db-async",
-            **{"check": AsyncBorrowCheck(), **pool_kwargs},
+            **_pool_options(pool_kwargs, AsyncBorrowCheck(), AsyncGuardedConnection),
         )
 
     async def open(self) -> AsyncDatabase:

@@ -1,32 +1,30 @@
 """One transaction on a borrowed pooled connection, optionally acting as a user (RLS).
 
-`Database.as_user` / `transaction` return these. They do what
-`with pool.connection() as conn, conn.transaction(): act_as(...)` does, written out as one
-small class around psycopg's `Transaction`: the hot path of every call then runs no
-generator-based context manager (about thirty Python calls fewer per transaction; on this
-2-vCPU VM, where code right after a network wait runs slowly, that was 25-45 µs of a login
-lookup's overhead). A session is entered once; the pool's `usage_ms` statistic, which only
-`pool.connection()` keeps, stays 0.
+`Database.as_user` / `transaction` return these. The pool's connections are autocommit and
+of class `GuardedConnection`; a session sends `BEGIN; <act_as>` as one simple query (a psycopg
+`ClientCursor` binds the role and user id client-side), so the transaction and the role
+switch cost one round trip, not two; then the caller's statements; then COMMIT, or ROLLBACK
+on an error (a `psycopg.Rollback` is handled quietly); then the connection goes back. While a
+session holds the connection, `commit()` and `rollback()` are refused: either would end the
+role switch half-way and run the rest of the block as the connecting role. A session is
+entered once; the pool's `usage_ms` statistic, which only `pool.connection()` keeps, stays 0.
 
-The order is the same: borrow (the pool's check), BEGIN, act as the user, the caller's
-statements, COMMIT (ROLLBACK on an error), return the connection. A connection found dead by
-its BEGIN (a backend terminated between the pool's check and the BEGIN) is discarded and the
-borrow made once more: nothing of the caller's had run. psycopg's `Transaction` still guards
-the block: an explicit `commit()` inside it, which would drop the role switch half-way, is
-refused.
+A connection found dead by the BEGIN (a backend terminated between the pool's check and the
+BEGIN) is discarded and the borrow made once more: nothing of the caller's had run.
 """
 
 from __future__ import annotations
 
 import logging
+from functools import cache
 from types import TracebackType
 from typing import Any
 
 import psycopg
 from psycopg_pool import AsyncConnectionPool, ConnectionPool
 
-from netplus_db.flows import aact_as, act_as
 from netplus_db.generated import AsyncQueries, Queries
+from netplus_db.sql import internal
 
 NOBODY = object()  # `user_id`: do not switch role or user (a transaction as the connecting role)
 logger = logging.getLogger("netplus_db.session")
@@ -45,21 +43,77 @@ def _retrying(first: BaseException) -> None:
     logger.info("connection lost before BEGIN (%s); borrowing another", first)
 
 
+@cache
+def _begin_as() -> str:
+    """BEGIN and the `act_as` statement (sql/session.sql) as one simple query: one round trip."""
+    return "BEGIN; " + str(internal().act_as.sql)
+
+
+class GuardedConnection(psycopg.Connection[Any]):
+    """The pool's connections: autocommit, so that a session's BEGIN goes in the same round trip
+    as its role switch, and `commit()` / `rollback()` refused while a session holds them (either
+    would end the role switch half-way and run the rest of the block as the connecting role)."""
+
+    _netplus_held = False
+
+    def commit(self) -> None:
+        """Commit, unless a session holds the connection (leave the block instead)."""
+        if self._netplus_held:
+            raise psycopg.ProgrammingError(HELD)
+        super().commit()
+
+    def rollback(self) -> None:
+        """Roll back, unless a session holds the connection (raise psycopg.Rollback instead)."""
+        if self._netplus_held:
+            raise psycopg.ProgrammingError(HELD)
+        super().rollback()
+
+
+class AsyncGuardedConnection(psycopg.AsyncConnection[Any]):
+    """The async twin of GuardedConnection."""
+
+    _netplus_held = False
+
+    async def commit(self) -> None:
+        """Commit, unless a session holds the connection."""
+        if self._netplus_held:
+            raise psycopg.ProgrammingError(HELD)
+        await super().commit()
+
+    async def rollback(self) -> None:
+        """Roll back, unless a session holds the connection."""
+        if self._netplus_held:
+            raise psycopg.ProgrammingError(HELD)
+        await super().rollback()
+
+
+HELD = (
+    "explicit commit()/rollback() inside an as_user/transaction block would end its role switch;"
+    " leave the block to commit, raise to roll back (psycopg.Rollback rolls back quietly)"
+)
+
+
+def _begin(role: str | None, user_id: Any) -> tuple[str, dict[str, str] | None]:
+    if user_id is NOBODY:
+        return "BEGIN", None
+    return _begin_as(), {"role": role or "", "user_id": "" if user_id is None else str(user_id)}
+
+
 class Session:
     """`with Session(pool, role, user_id) as q:` one transaction; NOBODY: no role switch."""
 
-    __slots__ = ("_conn", "_pool", "_role", "_tx", "_user_id")
+    __slots__ = ("_conn", "_pool", "_role", "_user_id")
 
     def __init__(self, pool: ConnectionPool[Any], role: str | None, user_id: Any) -> None:
         self._pool = pool
         self._role = role
         self._user_id = user_id
         self._conn: psycopg.Connection[Any] | None = None
-        self._tx: psycopg.Transaction | None = None
 
     def __enter__(self) -> Queries:
         if self._conn is not None:
             raise RuntimeError("a session is one transaction: it cannot be entered twice")
+        query, params = _begin(self._role, self._user_id)
         first: BaseException | None = None
         for attempt in range(2):
             try:
@@ -68,28 +122,21 @@ class Session:
                 if first is not None:
                     raise exc from first
                 raise
-            tx = psycopg.Transaction(conn)  # conn.transaction() without its generator
             try:
-                tx.__enter__()
+                with psycopg.ClientCursor(conn) as cur:
+                    cur.execute(query, params)
                 break
             except BaseException as exc:
                 lost = _lost_before_begin(exc, conn, attempt)
+                if not lost:
+                    _quietly_roll_back(conn)
                 self._pool.putconn(conn)  # a lost connection is discarded, not lent again
                 if not lost:
                     raise
                 first = exc
                 _retrying(exc)
-        try:
-            self._conn, self._tx = conn, tx
-            if self._user_id is not NOBODY:
-                act_as(conn, self._role, self._user_id)
-        except BaseException as exc:
-            self._conn = self._tx = None
-            try:
-                tx.__exit__(type(exc), exc, exc.__traceback__)
-            finally:
-                self._pool.putconn(conn)
-            raise
+        conn._netplus_held = True  # type: ignore[attr-defined]
+        self._conn = conn
         return Queries(conn)
 
     def __exit__(
@@ -98,31 +145,54 @@ class Session:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> bool | None:
-        conn, tx = self._conn, self._tx
-        self._conn = self._tx = None
-        if conn is None or tx is None:
+        conn, self._conn = self._conn, None
+        if conn is None:
             return None
+        conn._netplus_held = False  # type: ignore[attr-defined]
         try:
-            return tx.__exit__(exc_type, exc, tb)  # True: a psycopg.Rollback was handled
+            if exc is None:
+                conn.execute("COMMIT")
+            else:
+                _quietly_roll_back(conn)
         finally:
             self._pool.putconn(conn)
+        return True if isinstance(exc, psycopg.Rollback) else None  # True: handled quietly
+
+
+def _quietly_roll_back(conn: psycopg.Connection[Any]) -> None:
+    """ROLLBACK if a transaction is open; a broken connection is left to the pool to discard."""
+    if conn.closed or conn.info.transaction_status == psycopg.pq.TransactionStatus.IDLE:
+        return
+    try:
+        conn.execute("ROLLBACK")
+    except psycopg.Error as exc:
+        logger.warning("rollback failed, the pool will discard the connection: %s", exc)
+
+
+async def _aquietly_roll_back(conn: psycopg.AsyncConnection[Any]) -> None:
+    if conn.closed or conn.info.transaction_status == psycopg.pq.TransactionStatus.IDLE:
+        return
+    try:
+        await conn.execute("ROLLBACK")
+    except psycopg.Error as exc:
+        logger.warning("rollback failed, the pool will discard the connection: %s", exc)
 
 
 class AsyncSession:
     """The async twin of Session (`async with`)."""
 
-    __slots__ = ("_conn", "_pool", "_role", "_tx", "_user_id")
+    __slots__ = ("_conn", "_pool", "_role", "_user_id")
 
     def __init__(self, pool: AsyncConnectionPool[Any], role: str | None, user_id: Any) -> None:
         self._pool = pool
         self._role = role
         self._user_id = user_id
         self._conn: psycopg.AsyncConnection[Any] | None = None
-        self._tx: psycopg.AsyncTransaction | None = None
 
     async def __aenter__(self) -> AsyncQueries:
         if self._conn is not None:
             raise RuntimeError("a session is one transaction: it cannot be entered twice")
+        query, params = _begin(self._role, self._user_id)
         first: BaseException | None = None
         for attempt in range(2):
             try:
@@ -131,28 +201,21 @@ class AsyncSession:
                 if first is not None:
                     raise exc from first
                 raise
-            tx = psycopg.AsyncTransaction(conn)
             try:
-                await tx.__aenter__()
+                async with psycopg.AsyncClientCursor(conn) as cur:
+                    await cur.execute(query, params)
                 break
             except BaseException as exc:
                 lost = _lost_before_begin(exc, conn, attempt)
+                if not lost:
+                    await _aquietly_roll_back(conn)
                 await self._pool.putconn(conn)
                 if not lost:
                     raise
                 first = exc
                 _retrying(exc)
-        try:
-            self._conn, self._tx = conn, tx
-            if self._user_id is not NOBODY:
-                await aact_as(conn, self._role, self._user_id)
-        except BaseException as exc:
-            self._conn = self._tx = None
-            try:
-                await tx.__aexit__(type(exc), exc, exc.__traceback__)
-            finally:
-                await self._pool.putconn(conn)
-            raise
+        conn._netplus_held = True  # type: ignore[attr-defined]
+        self._conn = conn
         return AsyncQueries(conn)
 
     async def __aexit__(
@@ -161,11 +224,15 @@ class AsyncSession:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> bool | None:
-        conn, tx = self._conn, self._tx
-        self._conn = self._tx = None
-        if conn is None or tx is None:
+        conn, self._conn = self._conn, None
+        if conn is None:
             return None
+        conn._netplus_held = False  # type: ignore[attr-defined]
         try:
-            return await tx.__aexit__(exc_type, exc, tb)
+            if exc is None:
+                await conn.execute("COMMIT")
+            else:
+                await _aquietly_roll_back(conn)
         finally:
             await self._pool.putconn(conn)
+        return True if isinstance(exc, psycopg.Rollback) else None

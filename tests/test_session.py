@@ -181,3 +181,31 @@ def test_a_session_cannot_be_entered_twice(db: Target) -> None:
         with session, pytest.raises(RuntimeError, match="entered twice"), session:
             pass
         assert lib.pool.get_stats()["pool_available"] >= 1  # the first loan came back
+
+
+def test_a_rollback_inside_the_block_is_refused_and_outside_allowed(
+    db: Target, conn: psycopg.Connection[Any]
+) -> None:
+    user, component = new_user(conn), a_component(conn)
+    with Database(db, min_size=1, max_size=1, timeout=QUICK) as lib:
+        with pytest.raises(psycopg.ProgrammingError, match="rollback"), lib.as_user(user) as q:
+            q.bookmarks.save_bookmark(**mark(user, component))
+            q.conn.rollback()
+        assert count_bookmarks(conn, user) == 0  # the block's error rolled it back
+        with lib.pool.connection() as c:  # outside a session the connection is plain psycopg
+            assert c.autocommit
+            c.execute("BEGIN")
+            c.rollback()
+            assert c.info.transaction_status == psycopg.pq.TransactionStatus.IDLE
+
+
+def test_a_failed_statement_leaves_no_transaction_on_the_returned_connection(
+    db: Target, conn: psycopg.Connection[Any]
+) -> None:
+    user = new_user(conn)
+    with Database(db, min_size=1, max_size=1, timeout=QUICK) as lib:
+        with pytest.raises(psycopg.errors.UndefinedTable), lib.as_user(user) as q:
+            q.conn.execute("SELECT * FROM no_such_table")
+        with lib.pool.connection() as c:
+            assert c.info.transaction_status == psycopg.pq.TransactionStatus.IDLE
+            assert c.execute("SELECT current_user").fetchone() != ("app_user",)

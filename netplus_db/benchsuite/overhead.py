@@ -76,11 +76,11 @@ def breakdown(ctx: Context, calls: int = 300, rounds: int = 7) -> list[Part]:
                 cur.execute(dashboard, {"user_id": user_id})
                 cur.fetchone()
 
-    raw.autocommit = True
+    was, raw.autocommit = raw.autocommit, True  # the pool's connections already are
     try:
         rt = interleaved_medians_us({"rt": round_trip}, calls * rounds)["rt"]
     finally:
-        raw.autocommit = False
+        raw.autocommit = was
     pool = interleaved_medians_us({"borrow": borrow, "nothing": nothing}, calls * rounds)
     tx = interleaved_medians_us({"session": session, "bare": bare}, calls * rounds)
     layer = interleaved_medians_us({"generated": generated, "plain": plain}, calls * rounds)
