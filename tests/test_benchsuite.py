@@ -66,6 +66,9 @@ def test_the_suite_runs_end_to_end_and_writes_a_report(server: Server, tmp_path:
         assert r.api.n == r.raw.n == expected, r.query_class.key
         assert r.pgbench is not None and r.pgbench.summary.n == expected, r.query_class.key
         assert r.pgbench.statements, r.query_class.key
+        # the library's overhead: paired turns on one argument, or the submit's random calls
+        assert r.overhead is not None and r.overhead.paired is not r.query_class.heavy
+        assert r.overhead.pairs == (2 if r.query_class.heavy else 50), r.query_class.key
     # submits through the library, raw psycopg and pgbench, each after its warm-up
     assert attempts is not None and attempts[0] >= 3 * (2 + 2)
     assert result.bcrypt[0][0].startswith("bcrypt.checkpw, cost 12")
@@ -91,5 +94,6 @@ def test_the_suite_runs_end_to_end_and_writes_a_report(server: Server, tmp_path:
     for r in result.classes:
         assert f"| {r.query_class.title} |" in text
     assert "## Mixed workload" in text and "## Also reported" in text and "## Plans" in text
+    assert "overhead ok (" in text or "overhead MISSED (" in text
     assert "kept by hand" in text and "netplus-db bench suite --users 30" in text
     assert "Machine:" in text and "Scale: 30 synthetic users" in text

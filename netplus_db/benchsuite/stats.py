@@ -116,15 +116,139 @@ def interleaved_medians_us(
     different moments of it). Medians, not means: one stall of a few milliseconds does not
     move them. Each way runs `calls // 10` (at least 20) times first, untimed.
     """
+    samples = _take_turns(ways, calls)
+    return {name: statistics.median(wall) / 1000 for name, (wall, _) in samples.items()}
+
+
+@dataclass(frozen=True)
+class Estimate:
+    """A median difference in microseconds with its 95% confidence interval."""
+
+    value_us: float
+    low_us: float
+    high_us: float
+
+    @property
+    def half_width_us(self) -> float:
+        """Half the interval's width: the '±' of the estimate."""
+        return (self.high_us - self.low_us) / 2
+
+    def cell(self) -> str:
+        """`+12 µs (±4)`."""
+        return f"{self.value_us:+.0f} µs (±{self.half_width_us:.0f})"
+
+
+@dataclass(frozen=True)
+class Overhead:
+    """How much more one way costs per call than another: elapsed time, and the CPU time of
+    this process (the client's own work: the server's execution and the wait for the network
+    do not count, so the server's noise does not drown it)."""
+
+    wall: Estimate
+    cpu: Estimate
+    pairs: int
+    paired: bool
+
+    def verdict(self, budget_us: float) -> tuple[bool, str]:
+        """Whether the overhead is within `budget_us`, and on what evidence.
+
+        Elapsed time decides when its interval lies wholly on one side of the budget. When it
+        straddles the budget (a call whose own time varies by milliseconds cannot resolve tens
+        of microseconds), the client's CPU time decides: both ways send the same statements in
+        the same number of round trips, so what the library adds is work in this process.
+        """
+        if self.wall.high_us <= budget_us:
+            return True, "elapsed"
+        if self.wall.low_us > budget_us:
+            return False, "elapsed"
+        return self.cpu.high_us <= budget_us, "client CPU (elapsed unresolved)"
+
+
+def median_interval(ordered: Sequence[float], z: float = 1.96) -> tuple[float, float]:
+    """The distribution-free ~95% confidence interval of the median of sorted samples: the
+    order statistics the sign test puts around it (n/2 -+ z*sqrt(n)/2); the whole range when
+    there are too few samples for that."""
+    n = len(ordered)
+    if n == 0:
+        return math.nan, math.nan
+    k = math.floor(n / 2 - z * math.sqrt(n) / 2)
+    if k < 1:
+        return ordered[0], ordered[-1]
+    return ordered[k - 1], ordered[n - k]
+
+
+def _estimate(differences_ns: Iterable[float]) -> Estimate:
+    ordered = sorted(differences_ns)
+    if not ordered:
+        return Estimate(math.nan, math.nan, math.nan)
+    low, high = median_interval(ordered)
+    return Estimate(statistics.median(ordered) / 1000, low / 1000, high / 1000)
+
+
+def paired_overhead(
+    first: tuple[Sequence[int], Sequence[int]], second: tuple[Sequence[int], Sequence[int]]
+) -> Overhead:
+    """`first` minus `second`, turn by turn: each is (elapsed ns, CPU ns) per call, call i of
+    one taken beside call i of the other. The median of the paired differences, and its
+    interval."""
+    (wall_a, cpu_a), (wall_b, cpu_b) = first, second
+    return Overhead(
+        wall=_estimate(a - b for a, b in zip(wall_a, wall_b, strict=True)),
+        cpu=_estimate(a - b for a, b in zip(cpu_a, cpu_b, strict=True)),
+        pairs=len(wall_a),
+        paired=True,
+    )
+
+
+def unpaired_overhead(
+    first: tuple[Sequence[int], Sequence[int]], second: tuple[Sequence[int], Sequence[int]]
+) -> Overhead:
+    """`first` minus `second` from independent calls (a submit cannot be repeated on one
+    argument): the difference of the medians; its interval combines the two medians'
+    intervals (half-widths added in quadrature)."""
+
+    def diff(a: Sequence[int], b: Sequence[int]) -> Estimate:
+        if not a or not b:
+            return Estimate(math.nan, math.nan, math.nan)
+        sa, sb = sorted(a), sorted(b)
+        (la, ha), (lb, hb) = median_interval(sa), median_interval(sb)
+        value = (statistics.median(sa) - statistics.median(sb)) / 1000
+        half = math.hypot(ha - la, hb - lb) / 2 / 1000
+        return Estimate(value, value - half, value + half)
+
+    return Overhead(
+        wall=diff(first[0], second[0]),
+        cpu=diff(first[1], second[1]),
+        pairs=min(len(first[0]), len(second[0])),
+        paired=False,
+    )
+
+
+def compare_interleaved(
+    first: Callable[[], object], second: Callable[[], object], calls: int
+) -> Overhead:
+    """What `first` costs per call over `second`, the two taking turns call by call (see
+    `interleaved_medians_us`), in elapsed and CPU time, with intervals (`paired_overhead`)."""
+    samples = _take_turns({"first": first, "second": second}, calls)
+    return paired_overhead(samples["first"], samples["second"])
+
+
+def _take_turns(
+    ways: Mapping[str, Callable[[], object]], calls: int
+) -> dict[str, tuple[list[int], list[int]]]:
+    """(elapsed ns, CPU ns of this process) per call of each way, taking turns."""
     items = list(ways.items())
     for _, fn in items:
         for _ in range(max(20, calls // 10)):
             fn()
-    samples: dict[str, list[int]] = {name: [] for name in ways}
-    clock = time.perf_counter_ns
+    samples: dict[str, tuple[list[int], list[int]]] = {name: ([], []) for name in ways}
+    clock, cpu = time.perf_counter_ns, time.process_time_ns
     for index in range(calls):
         for name, fn in items if index % 2 == 0 else reversed(items):
-            started = clock()
+            started, cpu_started = clock(), cpu()
             fn()
-            samples[name].append(clock() - started)
-    return {name: statistics.median(values) / 1000 for name, values in samples.items()}
+            cpu_took = cpu() - cpu_started
+            wall, cpu_times = samples[name]
+            wall.append(clock() - started)
+            cpu_times.append(cpu_took)
+    return samples

@@ -20,7 +20,13 @@ import psycopg
 
 from netplus_db.benchsuite import classes as qc
 from netplus_db.benchsuite import database, extras, mixed, overhead, pgbench, plans
-from netplus_db.benchsuite.stats import Summary, interleaved_medians_us, summarize
+from netplus_db.benchsuite.stats import (
+    Overhead,
+    Summary,
+    compare_interleaved,
+    summarize,
+    unpaired_overhead,
+)
 from netplus_db.config import Target
 from netplus_db.connection import connect, server_version
 from netplus_db.database import Database
@@ -75,15 +81,16 @@ class ClassResult:
     api: Summary
     raw: Summary
     pgbench: pgbench.PgbenchResult | None = None
-    warm_overhead_us: float | None = None  # same argument repeated, data cached
+    # The library's cost per call over raw psycopg: one argument repeated, the ways taking
+    # turns (data cached, so neither waits for the disk); for a class whose calls cannot be
+    # repeated (the submit), the random calls' medians compared.
+    overhead: Overhead | None = None
 
     @property
     def overhead_us(self) -> float:
-        """The library's cost per call over raw psycopg: the warm measure (one argument
-        repeated, so that neither way waits for the disk) when taken, else the difference of
-        the medians of the random calls."""
-        if self.warm_overhead_us is not None:
-            return self.warm_overhead_us
+        """The library's cost per call over raw psycopg, elapsed time, in microseconds."""
+        if self.overhead is not None:
+            return self.overhead.wall.value_us
         return self.p50_difference_us
 
     @property
@@ -103,8 +110,10 @@ class ClassResult:
 
     @property
     def meets_overhead(self) -> bool:
-        """Library overhead within the budget."""
-        return self.overhead_us <= OVERHEAD_BUDGET_US
+        """Library overhead within the budget (`stats.Overhead.verdict`)."""
+        if self.overhead is None:
+            return self.overhead_us <= OVERHEAD_BUDGET_US
+        return self.overhead.verdict(OVERHEAD_BUDGET_US)[0]
 
 
 @dataclass
@@ -222,21 +231,24 @@ def _measure_class(
     for a, r in zip(api_items[:warmup], raw_items[:warmup], strict=True):
         api.call(api.prepare(a))  # warm both: connections, caches, prepared statements
         raw.call(raw.prepare(r))
-    api_ns: list[int] = []
-    raw_ns: list[int] = []
+    api_ns: tuple[list[int], list[int]] = ([], [])  # elapsed, CPU
+    raw_ns: tuple[list[int], list[int]] = ([], [])
     rounds = max(1, min(config.rounds, n))
     size = -(-n // rounds)
     for index, start in enumerate(range(warmup, warmup + n, size)):
         stop = min(start + size, warmup + n)
         ways = [(api, api_items, api_ns), (raw, raw_items, raw_ns)]
         for runner, items, out in ways if index % 2 == 0 else reversed(ways):
-            out += _timed(items[start:stop], runner)
-    result = ClassResult(query_class, summarize(api_ns), summarize(raw_ns))
-    if not heavy and config.overhead_calls:
+            _timed(items[start:stop], runner, out)
+    result = ClassResult(query_class, summarize(api_ns[0]), summarize(raw_ns[0]))
+    if heavy:
+        result.overhead = unpaired_overhead(api_ns, raw_ns)
+    elif config.overhead_calls:
         budget_ms = 500 * config.overhead_rounds  # about this long per class, at most
         calls = config.overhead_calls * config.overhead_rounds
         calls = max(50, min(calls, int(budget_ms / max(result.api.p50_ms, 1e-3))))
-        result.warm_overhead_us = _warm_overhead_us(api, raw, api_items[0], calls)
+        item = api_items[0]
+        result.overhead = compare_interleaved(lambda: api.call(item), lambda: raw.call(item), calls)
     if config.runs("pgbench"):
         plan = query_class.pgbench(ctx)
         if plan.setup is not None:
@@ -254,29 +266,22 @@ def _measure_class(
     report(
         f"  netplus_db {result.api.cell()} | raw {result.raw.cell()} | pgbench {bench} ms"
         f" | overhead {result.overhead_us:+.0f} us"
+        + (f" (cpu {result.overhead.cpu.value_us:+.0f})" if result.overhead else "")
     )
     return result
 
 
-def _warm_overhead_us(api: qc.Runner, raw: qc.Runner, item: Any, calls: int) -> float:
-    """The library's cost per call: one argument repeated (its data cached), the two ways
-    taking turns call by call on the same connection; the difference of their medians, in
-    microseconds (`stats.interleaved_medians_us`)."""
-    medians = interleaved_medians_us(
-        {"api": lambda: api.call(item), "raw": lambda: raw.call(item)}, calls
-    )
-    return medians["api"] - medians["raw"]
-
-
-def _timed(items: Sequence[Any], runner: qc.Runner) -> list[int]:
-    clock = time.perf_counter_ns
-    out: list[int] = []
+def _timed(items: Sequence[Any], runner: qc.Runner, out: tuple[list[int], list[int]]) -> None:
+    """Call the runner on each item, appending elapsed and CPU nanoseconds to `out`."""
+    clock, cpu = time.perf_counter_ns, time.process_time_ns
+    wall, cpu_times = out
     for item in items:
         prepared = runner.prepare(item)
-        started = clock()
+        started, cpu_started = clock(), cpu()
         runner.call(prepared)
-        out.append(clock() - started)
-    return out
+        cpu_took = cpu() - cpu_started
+        wall.append(clock() - started)
+        cpu_times.append(cpu_took)
 
 
 def _bcrypt_lines(ctx: qc.Context, runs: int) -> list[tuple[str, Summary]]:

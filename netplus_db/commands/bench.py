@@ -185,7 +185,8 @@ def bench_suite(
         q = r.query_class
         click.echo(
             f"{q.title:<36} p95 {r.api.p95_ms:8.3f} ms (target {q.target_ms:g})"
-            f" overhead {r.overhead_us:+6.0f} us  {'ok' if r.meets_target else 'MISSED'}"
+            f" {'ok' if r.meets_target else 'MISSED'}; overhead {r.overhead_us:+6.0f} us"
+            f" {'ok' if r.meets_overhead else 'MISSED'}"
         )
     if result.mixed is not None:
         m = result.mixed
