@@ -3,12 +3,12 @@
 Each named query is prepared against a freshly migrated database; PostgreSQL describes its
 parameter types and result columns, `pg_attribute` and a generic plan tell which columns can
 be NULL (outer joins included), and one module per area is written under
-`netplus_db/generated/`: a frozen dataclass per result shape and keyword-only typed methods,
+`netplus_db/generated/`: a named tuple per result shape and keyword-only typed methods,
 sync and async. `check()` fails, naming file and line, on a query that does not prepare, a
 result marker that does not fit its statement, or generated code that is stale.
 
 Hints a query's comment may carry (one per line, after the description):
-  -- row: Name             the result dataclass's name (queries sharing it share the shape)
+  -- row: Name             the result class's name (queries sharing it share the shape)
   -- optional: a, b        parameters that accept None (the rest are required)
   -- not-null: x, y        computed result columns that are never NULL
 """
@@ -92,7 +92,7 @@ class Column:
 
     @property
     def annotation(self) -> str:
-        """The Python annotation of the dataclass field."""
+        """The Python annotation of the result field."""
         base = py_type(self.pg_type)
         return f"{base} | None" if self.nullable and base != "None" else base
 
@@ -344,9 +344,9 @@ def _render_area(area: str, items: list[Described]) -> str:
             ("import datetime", "datetime." in used),
             ("import uuid", "uuid." in used),
             ("from collections.abc import Sequence", "Sequence[" in used),
-            ("from dataclasses import dataclass", any(_row_class(d) for d in items)),
             ("from decimal import Decimal", "Decimal" in used),
-            ("from typing import Any, cast", True),
+            ("from typing import Any, NamedTuple, cast", any(_row_class(d) for d in items)),
+            ("from typing import Any, cast", not any(_row_class(d) for d in items)),
         )
         if needed
     ]
@@ -378,7 +378,7 @@ def _render_area(area: str, items: list[Described]) -> str:
         if row is None or row in seen:
             continue
         seen.add(row)
-        out += ["", "@dataclass(frozen=True, slots=True)", f"class {row}:"]
+        out += ["", f"class {row}(NamedTuple):"]
         out.append(f'    """A row of {area}.{d.query.name}."""')
         out.append("")
         out += [f"    {c.name}: {c.annotation}" for c in d.columns]

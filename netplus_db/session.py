@@ -52,9 +52,19 @@ def _begin_as() -> str:
 class GuardedConnection(psycopg.Connection[Any]):
     """The pool's connections: autocommit, so that a session's BEGIN goes in the same round trip
     as its role switch, and `commit()` / `rollback()` refused while a session holds them (either
-    would end the role switch half-way and run the rest of the block as the connecting role)."""
+    would end the role switch half-way and run the rest of the block as the connecting role).
+
+    They keep their cursors for the next session: the query layer's (`querylayer.run`) and the
+    client-side one that sends BEGIN. A cursor takes the adapters of its connection when it is
+    made: register types in the pool's `configure` callback, not later.
+    """
 
     _netplus_held = False
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._netplus_cursors: list[psycopg.Cursor[Any]] = []
+        self._netplus_begin: psycopg.ClientCursor[Any] | None = None
 
     def commit(self) -> None:
         """Commit, unless a session holds the connection (leave the block instead)."""
@@ -73,6 +83,11 @@ class AsyncGuardedConnection(psycopg.AsyncConnection[Any]):
     """The async twin of GuardedConnection."""
 
     _netplus_held = False
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._netplus_cursors: list[psycopg.AsyncCursor[Any]] = []
+        self._netplus_begin: psycopg.AsyncClientCursor[Any] | None = None
 
     async def commit(self) -> None:
         """Commit, unless a session holds the connection."""
@@ -99,6 +114,25 @@ def _begin(role: str | None, user_id: Any) -> tuple[str, dict[str, str] | None]:
     return _begin_as(), {"role": role or "", "user_id": "" if user_id is None else str(user_id)}
 
 
+def _begin_cursor(conn: psycopg.Connection[Any]) -> psycopg.ClientCursor[Any]:
+    """The connection's client-side cursor for BEGIN (kept on a GuardedConnection)."""
+    cur: psycopg.ClientCursor[Any] | None = getattr(conn, "_netplus_begin", None)
+    if cur is None:
+        cur = psycopg.ClientCursor(conn)
+        if isinstance(conn, GuardedConnection):
+            conn._netplus_begin = cur
+    return cur
+
+
+def _abegin_cursor(conn: psycopg.AsyncConnection[Any]) -> psycopg.AsyncClientCursor[Any]:
+    cur: psycopg.AsyncClientCursor[Any] | None = getattr(conn, "_netplus_begin", None)
+    if cur is None:
+        cur = psycopg.AsyncClientCursor(conn)
+        if isinstance(conn, AsyncGuardedConnection):
+            conn._netplus_begin = cur
+    return cur
+
+
 class Session:
     """`with Session(pool, role, user_id) as q:` one transaction; NOBODY: no role switch."""
 
@@ -123,8 +157,7 @@ class Session:
                     raise exc from first
                 raise
             try:
-                with psycopg.ClientCursor(conn) as cur:
-                    cur.execute(query, params)
+                _begin_cursor(conn).execute(query, params)
                 break
             except BaseException as exc:
                 lost = _lost_before_begin(exc, conn, attempt)
@@ -151,7 +184,7 @@ class Session:
         conn._netplus_held = False  # type: ignore[attr-defined]
         try:
             if exc is None:
-                conn.execute("COMMIT")
+                conn.commit()  # psycopg's own COMMIT: no cursor made for it
             else:
                 _quietly_roll_back(conn)
         finally:
@@ -164,7 +197,7 @@ def _quietly_roll_back(conn: psycopg.Connection[Any]) -> None:
     if conn.closed or conn.info.transaction_status == psycopg.pq.TransactionStatus.IDLE:
         return
     try:
-        conn.execute("ROLLBACK")
+        conn.rollback()
     except psycopg.Error as exc:
         logger.warning("rollback failed, the pool will discard the connection: %s", exc)
 
@@ -173,7 +206,7 @@ async def _aquietly_roll_back(conn: psycopg.AsyncConnection[Any]) -> None:
     if conn.closed or conn.info.transaction_status == psycopg.pq.TransactionStatus.IDLE:
         return
     try:
-        await conn.execute("ROLLBACK")
+        await conn.rollback()
     except psycopg.Error as exc:
         logger.warning("rollback failed, the pool will discard the connection: %s", exc)
 
@@ -202,8 +235,7 @@ class AsyncSession:
                     raise exc from first
                 raise
             try:
-                async with psycopg.AsyncClientCursor(conn) as cur:
-                    await cur.execute(query, params)
+                await _abegin_cursor(conn).execute(query, params)
                 break
             except BaseException as exc:
                 lost = _lost_before_begin(exc, conn, attempt)
@@ -230,7 +262,7 @@ class AsyncSession:
         conn._netplus_held = False  # type: ignore[attr-defined]
         try:
             if exc is None:
-                await conn.execute("COMMIT")
+                await conn.commit()
             else:
                 await _aquietly_roll_back(conn)
         finally:

@@ -6,13 +6,16 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from typing import Any
+from typing import Any, cast
 
 import psycopg
 import pytest
 
+from netplus_db import querylayer
 from netplus_db.config import Target
 from netplus_db.database import AsyncDatabase, Database
+from netplus_db.errors import NotFound
+from netplus_db.session import GuardedConnection
 
 from . import factories
 
@@ -200,3 +203,49 @@ def test_a_failed_statement_leaves_no_transaction_on_the_returned_connection(
         with lib.pool.connection() as c:
             assert c.info.transaction_status == psycopg.pq.TransactionStatus.IDLE
             assert c.execute("SELECT current_user").fetchone() != ("app_user",)
+
+
+def test_a_pooled_connection_reuses_its_cursors_but_keeps_no_large_result(
+    db: Target, conn: psycopg.Connection[Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    user = factories.user(conn)
+    components = [factories.component(conn) for _ in range(3)]
+    monkeypatch.setattr(querylayer, "KEEP_CURSOR_ROWS", 2)  # three bookmarks: "large"
+    with Database(db, min_size=1, max_size=1, timeout=QUICK) as lib:
+        with lib.as_user(user) as q:
+            q.bookmarks.save_bookmark(**mark(user, components[0]))
+            first = q.bookmarks.list_bookmarks(user_id=user)
+            spare = list(getattr(q.conn, querylayer.SPARE_CURSORS))
+            begin = cast(GuardedConnection, q.conn)._netplus_begin
+        with lib.as_user(user) as q:
+            for component in components[1:]:
+                q.bookmarks.save_bookmark(**mark(user, component))
+            # the same cursor served every statement, and the same BEGIN cursor
+            assert getattr(q.conn, querylayer.SPARE_CURSORS) == spare and len(spare) == 1
+            assert cast(GuardedConnection, q.conn)._netplus_begin is begin
+        with pytest.raises(NotFound), lib.as_user(user) as q:  # a statement fails on it ...
+            q.bookmarks.save_bookmark(**mark(user, uuid.uuid4()))
+        with lib.as_user(user) as q:
+            everything = q.bookmarks.list_bookmarks(user_id=user)  # ... and the next one works
+            # three rows is "large" here: that cursor is closed, not kept
+            assert spare[0].closed and getattr(q.conn, querylayer.SPARE_CURSORS) == []
+    assert [b.component_id for b in first] == [components[0]]  # earlier rows stay as fetched
+    assert sorted(b.component_id for b in everything) == sorted(components)
+
+
+def test_an_async_pooled_connection_reuses_its_cursors(
+    db: Target, conn: psycopg.Connection[Any]
+) -> None:
+    user, component = factories.user(conn), factories.component(conn)
+
+    async def scenario() -> tuple[bool, int, int]:
+        async with AsyncDatabase(db, min_size=1, max_size=1, timeout=QUICK) as lib:
+            async with lib.as_user(user) as q:
+                await q.bookmarks.save_bookmark(**mark(user, component))
+                spare = list(getattr(q.conn, querylayer.SPARE_CURSORS))
+            async with lib.as_user(user) as q:
+                rows = await q.bookmarks.list_bookmarks(user_id=user)
+                same = getattr(q.conn, querylayer.SPARE_CURSORS) == spare
+            return same, len(spare), len(rows)
+
+    assert asyncio.run(scenario()) == (True, 1, 1)

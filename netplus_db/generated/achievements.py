@@ -7,8 +7,7 @@ from __future__ import annotations
 
 import datetime
 import uuid
-from dataclasses import dataclass
-from typing import Any, cast
+from typing import Any, NamedTuple, cast
 
 from psycopg import AsyncConnection, Connection
 
@@ -16,8 +15,7 @@ from netplus_db.querylayer import arun, query, run
 from netplus_db.types import Json
 
 
-@dataclass(frozen=True, slots=True)
-class ListAchievementsRow:
+class ListAchievementsRow(NamedTuple):
     """A row of achievements.list_achievements."""
 
     id: uuid.UUID
@@ -30,8 +28,7 @@ class ListAchievementsRow:
     rarity: str
 
 
-@dataclass(frozen=True, slots=True)
-class UserAchievementsRow:
+class UserAchievementsRow(NamedTuple):
     """A row of achievements.user_achievements."""
 
     code: str
@@ -43,8 +40,7 @@ class UserAchievementsRow:
     progress_data: Json
 
 
-@dataclass(frozen=True, slots=True)
-class EvaluateAchievementsRow:
+class EvaluateAchievementsRow(NamedTuple):
     """A row of achievements.evaluate_achievements."""
 
     code: str
@@ -52,8 +48,7 @@ class EvaluateAchievementsRow:
     points: int
 
 
-@dataclass(frozen=True, slots=True)
-class GetStreakRow:
+class GetStreakRow(NamedTuple):
     """A row of achievements.get_streak."""
 
     user_id: uuid.UUID

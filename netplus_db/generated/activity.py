@@ -7,8 +7,7 @@ from __future__ import annotations
 
 import datetime
 import uuid
-from dataclasses import dataclass
-from typing import Any, cast
+from typing import Any, NamedTuple, cast
 
 from psycopg import AsyncConnection, Connection
 
@@ -16,8 +15,7 @@ from netplus_db.querylayer import arun, jsonb, query, run
 from netplus_db.types import IPAddress, Json
 
 
-@dataclass(frozen=True, slots=True)
-class ListActivityRow:
+class ListActivityRow(NamedTuple):
     """A row of activity.list_activity."""
 
     id: uuid.UUID

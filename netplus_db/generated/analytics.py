@@ -7,9 +7,8 @@ from __future__ import annotations
 
 import datetime
 import uuid
-from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any, cast
+from typing import Any, NamedTuple, cast
 
 from psycopg import AsyncConnection, Connection
 
@@ -17,8 +16,7 @@ from netplus_db.querylayer import arun, jsonb, query, run
 from netplus_db.types import Json
 
 
-@dataclass(frozen=True, slots=True)
-class DashboardSummaryRow:
+class DashboardSummaryRow(NamedTuple):
     """A row of analytics.dashboard_summary."""
 
     components_started: int
@@ -32,8 +30,7 @@ class DashboardSummaryRow:
     overall_progress: Decimal
 
 
-@dataclass(frozen=True, slots=True)
-class UserLearningStatsRow:
+class UserLearningStatsRow(NamedTuple):
     """A row of analytics.user_learning_stats."""
 
     user_id: uuid.UUID | None
@@ -48,8 +45,7 @@ class UserLearningStatsRow:
     achievements_earned: int | None
 
 
-@dataclass(frozen=True, slots=True)
-class ComponentPerformanceRow:
+class ComponentPerformanceRow(NamedTuple):
     """A row of analytics.component_performance."""
 
     component_id: uuid.UUID | None
@@ -67,8 +63,7 @@ class ComponentPerformanceRow:
     rating_count: int | None
 
 
-@dataclass(frozen=True, slots=True)
-class AssessmentPerformanceRow:
+class AssessmentPerformanceRow(NamedTuple):
     """A row of analytics.assessment_performance."""
 
     assessment_id: uuid.UUID | None
@@ -82,8 +77,7 @@ class AssessmentPerformanceRow:
     average_time_minutes: Decimal | None
 
 
-@dataclass(frozen=True, slots=True)
-class QuestionPerformanceRow:
+class QuestionPerformanceRow(NamedTuple):
     """A row of analytics.question_performance."""
 
     question_id: uuid.UUID | None
@@ -98,8 +92,7 @@ class QuestionPerformanceRow:
     times_answered: int | None
 
 
-@dataclass(frozen=True, slots=True)
-class AssessmentHistoryRow:
+class AssessmentHistoryRow(NamedTuple):
     """A row of analytics.assessment_history."""
 
     attempt_id: uuid.UUID | None
@@ -122,8 +115,7 @@ class AssessmentHistoryRow:
     answered_count: int | None
 
 
-@dataclass(frozen=True, slots=True)
-class ComponentAnalyticsRow:
+class ComponentAnalyticsRow(NamedTuple):
     """A row of analytics.component_analytics."""
 
     date: datetime.date
@@ -136,8 +128,7 @@ class ComponentAnalyticsRow:
     bounce_rate: Decimal | None
 
 
-@dataclass(frozen=True, slots=True)
-class DailyActivityRow:
+class DailyActivityRow(NamedTuple):
     """A row of analytics.daily_activity."""
 
     activity_date: datetime.date | None
@@ -148,8 +139,7 @@ class DailyActivityRow:
     completions: int | None
 
 
-@dataclass(frozen=True, slots=True)
-class WeeklyDomainProgressRow:
+class WeeklyDomainProgressRow(NamedTuple):
     """A row of analytics.weekly_domain_progress."""
 
     week_start: datetime.date | None

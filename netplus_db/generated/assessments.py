@@ -8,9 +8,8 @@ from __future__ import annotations
 import datetime
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any, cast
+from typing import Any, NamedTuple, cast
 
 from psycopg import AsyncConnection, Connection
 
@@ -18,8 +17,7 @@ from netplus_db.querylayer import arun, jsonb, query, run
 from netplus_db.types import Json
 
 
-@dataclass(frozen=True, slots=True)
-class GetAssessmentRow:
+class GetAssessmentRow(NamedTuple):
     """A row of assessments.get_assessment."""
 
     id: uuid.UUID
@@ -39,8 +37,7 @@ class GetAssessmentRow:
     max_attempts: int | None
 
 
-@dataclass(frozen=True, slots=True)
-class StartAttemptRow:
+class StartAttemptRow(NamedTuple):
     """A row of assessments.start_attempt."""
 
     id: uuid.UUID
@@ -52,16 +49,14 @@ class StartAttemptRow:
     question_order: list[uuid.UUID | None] | None
 
 
-@dataclass(frozen=True, slots=True)
-class AttemptsUsedRow:
+class AttemptsUsedRow(NamedTuple):
     """A row of assessments.attempts_used."""
 
     used: int
     max_attempts: int | None
 
 
-@dataclass(frozen=True, slots=True)
-class AttemptQuestionsRow:
+class AttemptQuestionsRow(NamedTuple):
     """A row of assessments.attempt_questions."""
 
     id: uuid.UUID
@@ -73,8 +68,7 @@ class AttemptQuestionsRow:
     points: int
 
 
-@dataclass(frozen=True, slots=True)
-class AttemptStateRow:
+class AttemptStateRow(NamedTuple):
     """A row of assessments.attempt_state."""
 
     id: uuid.UUID
@@ -91,8 +85,7 @@ class AttemptStateRow:
     expired: bool
 
 
-@dataclass(frozen=True, slots=True)
-class QuestionForAnswerRow:
+class QuestionForAnswerRow(NamedTuple):
     """A row of assessments.question_for_answer."""
 
     question_type: str
@@ -100,8 +93,7 @@ class QuestionForAnswerRow:
     correct_answer: Json
 
 
-@dataclass(frozen=True, slots=True)
-class SaveAnswerRow:
+class SaveAnswerRow(NamedTuple):
     """A row of assessments.save_answer."""
 
     id: uuid.UUID
@@ -110,8 +102,7 @@ class SaveAnswerRow:
     updated_at: datetime.datetime
 
 
-@dataclass(frozen=True, slots=True)
-class GradingSheetRow:
+class GradingSheetRow(NamedTuple):
     """A row of assessments.grading_sheet."""
 
     question_id: uuid.UUID
@@ -123,8 +114,7 @@ class GradingSheetRow:
     time_spent_seconds: int | None
 
 
-@dataclass(frozen=True, slots=True)
-class Attempt:
+class Attempt(NamedTuple):
     """A row of assessments.finish_attempt."""
 
     id: uuid.UUID
@@ -143,8 +133,7 @@ class Attempt:
     skipped_questions: int
 
 
-@dataclass(frozen=True, slots=True)
-class ReviewAttemptRow:
+class ReviewAttemptRow(NamedTuple):
     """A row of assessments.review_attempt."""
 
     question_id: uuid.UUID

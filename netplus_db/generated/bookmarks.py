@@ -7,8 +7,7 @@ from __future__ import annotations
 
 import datetime
 import uuid
-from dataclasses import dataclass
-from typing import Any, cast
+from typing import Any, NamedTuple, cast
 
 from psycopg import AsyncConnection, Connection
 
@@ -16,8 +15,7 @@ from netplus_db.querylayer import arun, jsonb, query, run
 from netplus_db.types import Json
 
 
-@dataclass(frozen=True, slots=True)
-class SaveBookmarkRow:
+class SaveBookmarkRow(NamedTuple):
     """A row of bookmarks.save_bookmark."""
 
     id: uuid.UUID
@@ -28,8 +26,7 @@ class SaveBookmarkRow:
     updated_at: datetime.datetime
 
 
-@dataclass(frozen=True, slots=True)
-class ListBookmarksRow:
+class ListBookmarksRow(NamedTuple):
     """A row of bookmarks.list_bookmarks."""
 
     component_id: uuid.UUID

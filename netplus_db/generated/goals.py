@@ -7,16 +7,14 @@ from __future__ import annotations
 
 import datetime
 import uuid
-from dataclasses import dataclass
-from typing import Any, cast
+from typing import Any, NamedTuple, cast
 
 from psycopg import AsyncConnection, Connection
 
 from netplus_db.querylayer import arun, query, run
 
 
-@dataclass(frozen=True, slots=True)
-class Goal:
+class Goal(NamedTuple):
     """A row of goals.create_goal."""
 
     id: uuid.UUID

@@ -8,8 +8,7 @@ from __future__ import annotations
 import datetime
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass
-from typing import Any, cast
+from typing import Any, NamedTuple, cast
 
 from psycopg import AsyncConnection, Connection
 
@@ -17,8 +16,7 @@ from netplus_db.querylayer import arun, jsonb, query, run
 from netplus_db.types import Json
 
 
-@dataclass(frozen=True, slots=True)
-class Profile:
+class Profile(NamedTuple):
     """A row of profiles.get_profile."""
 
     user_id: uuid.UUID
@@ -33,8 +31,7 @@ class Profile:
     updated_at: datetime.datetime
 
 
-@dataclass(frozen=True, slots=True)
-class Settings:
+class Settings(NamedTuple):
     """A row of profiles.get_settings."""
 
     user_id: uuid.UUID

@@ -7,9 +7,8 @@ from __future__ import annotations
 
 import datetime
 import uuid
-from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any, cast
+from typing import Any, NamedTuple, cast
 
 from psycopg import AsyncConnection, Connection
 
@@ -17,8 +16,7 @@ from netplus_db.querylayer import arun, jsonb, query, run
 from netplus_db.types import Json
 
 
-@dataclass(frozen=True, slots=True)
-class StartSessionRow:
+class StartSessionRow(NamedTuple):
     """A row of progress.start_session."""
 
     id: uuid.UUID
@@ -27,8 +25,7 @@ class StartSessionRow:
     session_start: datetime.datetime
 
 
-@dataclass(frozen=True, slots=True)
-class EndSessionRow:
+class EndSessionRow(NamedTuple):
     """A row of progress.end_session."""
 
     id: uuid.UUID
@@ -39,8 +36,7 @@ class EndSessionRow:
     duration_minutes: int
 
 
-@dataclass(frozen=True, slots=True)
-class UpsertProgressRow:
+class UpsertProgressRow(NamedTuple):
     """A row of progress.upsert_progress."""
 
     id: uuid.UUID
@@ -56,8 +52,7 @@ class UpsertProgressRow:
     newly_completed: bool
 
 
-@dataclass(frozen=True, slots=True)
-class GetProgressRow:
+class GetProgressRow(NamedTuple):
     """A row of progress.get_progress."""
 
     id: uuid.UUID
@@ -74,8 +69,7 @@ class GetProgressRow:
     updated_at: datetime.datetime
 
 
-@dataclass(frozen=True, slots=True)
-class ListProgressRow:
+class ListProgressRow(NamedTuple):
     """A row of progress.list_progress."""
 
     component_id: uuid.UUID

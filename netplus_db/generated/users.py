@@ -7,16 +7,14 @@ from __future__ import annotations
 
 import datetime
 import uuid
-from dataclasses import dataclass
-from typing import Any, cast
+from typing import Any, NamedTuple, cast
 
 from psycopg import AsyncConnection, Connection
 
 from netplus_db.querylayer import arun, query, run
 
 
-@dataclass(frozen=True, slots=True)
-class User:
+class User(NamedTuple):
     """A row of users.create_user."""
 
     id: uuid.UUID
@@ -28,8 +26,7 @@ class User:
     created_at: datetime.datetime
 
 
-@dataclass(frozen=True, slots=True)
-class FindLoginRow:
+class FindLoginRow(NamedTuple):
     """A row of users.find_login."""
 
     id: uuid.UUID
@@ -38,8 +35,7 @@ class FindLoginRow:
     role: str
 
 
-@dataclass(frozen=True, slots=True)
-class SoftDeleteUserRow:
+class SoftDeleteUserRow(NamedTuple):
     """A row of users.soft_delete_user."""
 
     id: uuid.UUID
