@@ -8,7 +8,10 @@
   used directly: what the library adds per call, statements aside;
 - the query layer per statement: a generated method (`Queries(conn).analytics.
   dashboard_summary`) against `cursor.execute` + `fetchone` of the same SQL, on the same raw
-  connection inside the same kind of transaction.
+  connection inside the same kind of transaction: with a new cursor per call (psycopg used
+  plainly), and with one cursor kept (the layer alone);
+- typed rows: the rows of `analytics.weekly_domain_progress` (12 weeks) fetched on one kept
+  cursor as the generated named tuples against plain tuples.
 
 Each pair takes turns call by call; a figure is the median time per call
 (`stats.interleaved_medians_us`).
@@ -18,10 +21,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from netplus_db.benchsuite.classes import APP_ROLE, Context, sql_of
+from psycopg.rows import tuple_row
+
+from netplus_db.benchsuite.classes import APP_ROLE, Analytics, Context, sql_of
 from netplus_db.benchsuite.stats import interleaved_medians_us
 from netplus_db.flows import act_as
 from netplus_db.generated import Queries
+from netplus_db.generated.analytics import WeeklyDomainProgressRow
+from netplus_db.querylayer import query, row_factory
 
 
 @dataclass(frozen=True)
@@ -76,6 +83,25 @@ def breakdown(ctx: Context, calls: int = 300, rounds: int = 7) -> list[Part]:
                 cur.execute(dashboard, {"user_id": user_id})
                 cur.fetchone()
 
+    kept = raw.cursor()
+
+    def plain_kept() -> None:
+        with raw.transaction():
+            act_as(raw, APP_ROLE, user_id)
+            kept.execute(dashboard, {"user_id": user_id})
+            kept.fetchone()
+
+    weeks_sql = sql_of("analytics", "weekly_domain_progress")
+    weeks_args = {"from_week": Analytics().window(ctx.samples)["from_week"]}
+    typed_rows = row_factory(query("analytics", "weekly_domain_progress"), WeeklyDomainProgressRow)
+    rows = len(kept.execute(weeks_sql, weeks_args).fetchall())
+    raw.commit()
+
+    def fetch(factory: object) -> None:
+        kept.row_factory = factory  # type: ignore[assignment]
+        kept.execute(weeks_sql, weeks_args)
+        kept.fetchall()
+
     was, raw.autocommit = raw.autocommit, True  # the pool's connections already are
     try:
         rt = interleaved_medians_us({"rt": round_trip}, calls * rounds)["rt"]
@@ -83,7 +109,14 @@ def breakdown(ctx: Context, calls: int = 300, rounds: int = 7) -> list[Part]:
         raw.autocommit = was
     pool = interleaved_medians_us({"borrow": borrow, "nothing": nothing}, calls * rounds)
     tx = interleaved_medians_us({"session": session, "bare": bare}, calls * rounds)
-    layer = interleaved_medians_us({"generated": generated, "plain": plain}, calls * rounds)
+    layer = interleaved_medians_us(
+        {"generated": generated, "plain": plain, "kept": plain_kept}, calls * rounds
+    )
+    typed = interleaved_medians_us(
+        {"typed": lambda: fetch(typed_rows), "tuples": lambda: fetch(tuple_row)}, calls * rounds
+    )
+    raw.commit()
+    kept.close()
     return [
         Part("round trip of an empty query (raw, autocommit)", rt, 0.0, "-"),
         Part(
@@ -102,6 +135,18 @@ def breakdown(ctx: Context, calls: int = 300, rounds: int = 7) -> list[Part]:
             "one statement through the query layer (dashboard_summary)",
             layer["generated"],
             layer["plain"],
-            "cursor.execute + fetchone, same connection and transaction",
+            "cursor.execute + fetchone on a new cursor, same connection and transaction",
+        ),
+        Part(
+            "the same, the layer alone",
+            layer["generated"],
+            layer["kept"],
+            "cursor.execute + fetchone on a kept cursor",
+        ),
+        Part(
+            f"{rows} rows as named tuples (weekly_domain_progress, one kept cursor)",
+            typed["typed"],
+            typed["tuples"],
+            "plain tuples",
         ),
     ]

@@ -154,8 +154,9 @@ class Overhead:
 
         Elapsed time decides when its interval lies wholly on one side of the budget. When it
         straddles the budget (a call whose own time varies by milliseconds cannot resolve tens
-        of microseconds), the client's CPU time decides: both ways send the same statements in
-        the same number of round trips, so what the library adds is work in this process.
+        of microseconds), the client's CPU time decides: the library sends the same statements
+        as the baseline in no more round trips (one fewer: its BEGIN travels with the role
+        switch), so what it adds is work in this process.
         """
         if self.wall.high_us <= budget_us:
             return True, "elapsed"
