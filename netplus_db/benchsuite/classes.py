@@ -29,6 +29,7 @@ from typing import Any, ClassVar
 import psycopg
 from psycopg.types.json import Jsonb
 
+from netplus_db import scale
 from netplus_db.benchsuite.pgbench import Script, command
 from netplus_db.config import Target
 from netplus_db.database import Database
@@ -114,7 +115,13 @@ def load_samples(conn: Conn) -> Samples:
     questions = {
         row[0]: Question(row[1], row[3], row[4]) for row in q.scale_questions(conn, ids=ids)
     }
-    last_day = q.bench_window_last_day(conn)
+    meta = q.bench_meta_get(conn)
+    if meta is None:
+        raise ValueError("the benchmark database records no finished build")
+    # The analytics window ends on the scale data's last day (the day before its anchor), not
+    # today: the suite's own writes are today's, and the views see them after a refresh, so a
+    # window ending today would change from one run to the next.
+    last_day = scale.anchor_date(int(meta[1])) - timedelta(days=1)
     return Samples(users, learners, components, domains, cursors, assessments, questions, last_day)
 
 

@@ -75,16 +75,12 @@ SELECT row_number() OVER (ORDER BY a.slug)::int AS n, a.id AS assessment_id, a.s
   FROM public.assessments a
  WHERE a.is_published AND a.deleted_at IS NULL AND cardinality(a.question_ids) > 0;
 ALTER TABLE netplus_bench.assessments ADD PRIMARY KEY (n);
-CREATE TABLE netplus_bench.window_days AS
-SELECT coalesce(max(activity_date), current_date) AS last_day
-  FROM public.mv_daily_user_activity;
 ANALYZE netplus_bench.users, netplus_bench.learners, netplus_bench.components,
-        netplus_bench.domains, netplus_bench.cursors, netplus_bench.assessments,
-        netplus_bench.window_days;
+        netplus_bench.domains, netplus_bench.cursors, netplus_bench.assessments;
 
 -- name: bench_samples_exist()$
 -- Whether the samples were made (a build interrupted before them has none).
-SELECT to_regclass('netplus_bench.window_days') IS NOT NULL;
+SELECT to_regclass('netplus_bench.assessments') IS NOT NULL;
 
 -- name: bench_sample_users()
 -- Every scale user that can be looked up at login: number, id, email.
@@ -105,10 +101,6 @@ SELECT n, domain FROM netplus_bench.domains ORDER BY n;
 -- name: bench_sample_cursors()
 -- Keyset cursors: the page of a domain after each component but the last.
 SELECT n, domain, after_title, after_id FROM netplus_bench.cursors ORDER BY n;
-
--- name: bench_window_last_day()$
--- The last day of the analytics window: the newest day of activity in the data.
-SELECT last_day FROM netplus_bench.window_days;
 
 -- name: bench_sample_assessments()
 -- The published, live assessments that have questions: number, id, slug.
