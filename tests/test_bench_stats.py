@@ -5,6 +5,7 @@ confidence interval and the overhead verdict. Pure Python: no database, and no t
 from __future__ import annotations
 
 import statistics
+from unittest.mock import ANY
 
 from hypothesis import given
 from hypothesis import strategies as st
@@ -88,7 +89,14 @@ def test_client_cpu_decides_when_elapsed_time_straddles_the_budget() -> None:
     assert _overhead((342, -500, 1200), (12, 8, 16)).verdict(30) == (True, unresolved)
     assert _overhead((342, -500, 1200), (40, 31, 49)).verdict(30) == (False, unresolved)
     # the CPU interval must lie within the budget, not only its median
-    assert _overhead((25, 10, 40), (25, 20, 35)).verdict(30) == (False, unresolved)
+    assert _overhead((25, 10, 40), (25, 20, 35)).verdict(30) == (None, ANY)
+
+
+def test_a_measure_that_cannot_tell_says_so() -> None:
+    ok, why = _overhead((-999, -2176, 178), (-233, -1450, 984)).verdict(30)
+    assert ok is None and why == (
+        "elapsed ±1177 µs and client CPU ±1217 µs both straddle the budget"
+    )
 
 
 def test_compare_interleaved_takes_turns_for_every_call() -> None:

@@ -230,7 +230,8 @@ def _overhead_verdict(r: ClassResult) -> str:
     if r.overhead is None:
         return "overhead ok" if r.meets_overhead else "overhead MISSED"
     ok, evidence = r.overhead.verdict(OVERHEAD_BUDGET_US)
-    return f"overhead {'ok' if ok else 'MISSED'} ({evidence})"
+    word = "unresolved" if ok is None else "ok" if ok else "MISSED"
+    return f"overhead {word} ({evidence})"
 
 
 def _seconds(ms: float) -> str:

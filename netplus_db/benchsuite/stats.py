@@ -149,20 +149,29 @@ class Overhead:
     pairs: int
     paired: bool
 
-    def verdict(self, budget_us: float) -> tuple[bool, str]:
-        """Whether the overhead is within `budget_us`, and on what evidence.
+    def verdict(self, budget_us: float) -> tuple[bool | None, str]:
+        """Whether the overhead is within `budget_us` (None: the measure cannot tell), and on
+        what evidence.
 
         Elapsed time decides when its interval lies wholly on one side of the budget. When it
         straddles the budget (a call whose own time varies by milliseconds cannot resolve tens
         of microseconds), the client's CPU time decides: the library sends the same statements
         as the baseline in no more round trips (one fewer: its BEGIN travels with the role
-        switch), so what it adds is work in this process.
+        switch), so what it adds is work in this process. When that interval straddles the
+        budget too, the measure cannot tell.
         """
         if self.wall.high_us <= budget_us:
             return True, "elapsed"
         if self.wall.low_us > budget_us:
             return False, "elapsed"
-        return self.cpu.high_us <= budget_us, "client CPU (elapsed unresolved)"
+        if self.cpu.high_us <= budget_us:
+            return True, "client CPU (elapsed unresolved)"
+        if self.cpu.low_us > budget_us:
+            return False, "client CPU (elapsed unresolved)"
+        return None, (
+            f"elapsed ±{self.wall.half_width_us:.0f} µs and client CPU"
+            f" ±{self.cpu.half_width_us:.0f} µs both straddle the budget"
+        )
 
 
 def median_interval(ordered: Sequence[float], z: float = 1.96) -> tuple[float, float]:

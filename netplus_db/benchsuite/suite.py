@@ -109,8 +109,9 @@ class ClassResult:
         return self.api.p95_ms <= self.query_class.target_ms
 
     @property
-    def meets_overhead(self) -> bool:
-        """Library overhead within the budget (`stats.Overhead.verdict`)."""
+    def meets_overhead(self) -> bool | None:
+        """Library overhead within the budget (`stats.Overhead.verdict`; None: the measure
+        cannot tell)."""
         if self.overhead is None:
             return self.overhead_us <= OVERHEAD_BUDGET_US
         return self.overhead.verdict(OVERHEAD_BUDGET_US)[0]
