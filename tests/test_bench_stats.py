@@ -17,7 +17,6 @@ from netplus_db.benchsuite.stats import (
     median_interval,
     paired_overhead,
     percentile,
-    unpaired_overhead,
 )
 
 samples = st.lists(st.integers(min_value=0, max_value=10**9), min_size=1, max_size=400)
@@ -51,7 +50,7 @@ def test_a_way_against_itself_costs_nothing(values: list[int]) -> None:
     same = (values, values)
     result = paired_overhead(same, same)
     assert result.wall == Estimate(0.0, 0.0, 0.0) and result.cpu == Estimate(0.0, 0.0, 0.0)
-    assert result.pairs == len(values) and result.paired
+    assert result.pairs == len(values)
 
 
 @given(
@@ -64,19 +63,8 @@ def test_a_constant_cost_is_found_exactly_when_paired(values: list[int], extra: 
     assert result.wall.value_us == result.wall.low_us == result.wall.high_us == extra / 1000
 
 
-def test_unpaired_differences_combine_both_intervals() -> None:
-    a = list(range(1000, 1100))  # medians 1049.5 and 549.5 ns: 0.5 µs apart
-    b = list(range(500, 600))
-    result = unpaired_overhead((a, a), (b, b))
-    assert not result.paired
-    assert result.wall.value_us == 0.5
-    # each median's interval is 21 ns wide (40th to 61st); combined: 21 * sqrt(2) / 2
-    assert abs(result.wall.half_width_us - 21 * 2**0.5 / 2 / 1000) < 1e-12
-    assert result.wall.low_us < 0.5 < result.wall.high_us
-
-
 def _overhead(wall: tuple[float, float, float], cpu: tuple[float, float, float]) -> Overhead:
-    return Overhead(Estimate(*wall), Estimate(*cpu), pairs=100, paired=True)
+    return Overhead(Estimate(*wall), Estimate(*cpu), pairs=100)
 
 
 def test_elapsed_time_decides_when_its_interval_is_on_one_side() -> None:
@@ -102,7 +90,7 @@ def test_a_measure_that_cannot_tell_says_so() -> None:
 def test_compare_interleaved_takes_turns_for_every_call() -> None:
     calls: list[str] = []
     result = compare_interleaved(lambda: calls.append("a"), lambda: calls.append("b"), 30)
-    assert result.pairs == 30 and result.paired
+    assert result.pairs == 30
     timed = calls[-60:]  # after 20 untimed calls of each way
     assert calls[:40] == ["a"] * 20 + ["b"] * 20
     assert timed == ["a", "b", "b", "a"] * 15

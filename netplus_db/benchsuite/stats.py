@@ -147,7 +147,6 @@ class Overhead:
     wall: Estimate
     cpu: Estimate
     pairs: int
-    paired: bool
 
     def verdict(self, budget_us: float) -> tuple[bool | None, str]:
         """Whether the overhead is within `budget_us` (None: the measure cannot tell), and on
@@ -206,31 +205,6 @@ def paired_overhead(
         wall=_estimate(a - b for a, b in zip(wall_a, wall_b, strict=True)),
         cpu=_estimate(a - b for a, b in zip(cpu_a, cpu_b, strict=True)),
         pairs=len(wall_a),
-        paired=True,
-    )
-
-
-def unpaired_overhead(
-    first: tuple[Sequence[int], Sequence[int]], second: tuple[Sequence[int], Sequence[int]]
-) -> Overhead:
-    """`first` minus `second` from independent calls (a submit cannot be repeated on one
-    argument): the difference of the medians; its interval combines the two medians'
-    intervals (half-widths added in quadrature)."""
-
-    def diff(a: Sequence[int], b: Sequence[int]) -> Estimate:
-        if not a or not b:
-            return Estimate(math.nan, math.nan, math.nan)
-        sa, sb = sorted(a), sorted(b)
-        (la, ha), (lb, hb) = median_interval(sa), median_interval(sb)
-        value = (statistics.median(sa) - statistics.median(sb)) / 1000
-        half = math.hypot(ha - la, hb - lb) / 2 / 1000
-        return Estimate(value, value - half, value + half)
-
-    return Overhead(
-        wall=diff(first[0], second[0]),
-        cpu=diff(first[1], second[1]),
-        pairs=min(len(first[0]), len(second[0])),
-        paired=False,
     )
 
 
