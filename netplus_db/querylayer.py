@@ -190,7 +190,10 @@ def run(
     except psycopg.Error as exc:
         raise translate(exc, q) from exc
     finally:
-        _put_back(cur, spare)
+        if spare is not None and cur.rowcount <= KEEP_CURSOR_ROWS:
+            spare.append(cur)
+        else:
+            cur.close()
 
 
 async def arun(
@@ -214,13 +217,6 @@ async def arun(
             spare.append(cur)
         else:
             await cur.close()
-
-
-def _put_back(cur: psycopg.Cursor[Any], spare: list[psycopg.Cursor[Any]] | None) -> None:
-    if spare is not None and cur.rowcount <= KEEP_CURSOR_ROWS:
-        spare.append(cur)
-    else:
-        cur.close()
 
 
 def has_rows(cur: psycopg.Cursor[Any] | psycopg.AsyncCursor[Any]) -> bool:

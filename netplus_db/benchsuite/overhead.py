@@ -20,8 +20,9 @@ Each pair takes turns call by call; a figure is the median time per call
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
-from psycopg.rows import tuple_row
+from psycopg.rows import BaseRowFactory, tuple_row
 
 from netplus_db.benchsuite.classes import APP_ROLE, Analytics, Context, sql_of
 from netplus_db.benchsuite.stats import interleaved_medians_us
@@ -97,8 +98,8 @@ def breakdown(ctx: Context, calls: int = 300, rounds: int = 7) -> list[Part]:
     rows = len(kept.execute(weeks_sql, weeks_args).fetchall())
     raw.commit()
 
-    def fetch(factory: object) -> None:
-        kept.row_factory = factory  # type: ignore[assignment]
+    def fetch(factory: BaseRowFactory[Any]) -> None:
+        kept.row_factory = factory
         kept.execute(weeks_sql, weeks_args)
         kept.fetchall()
 

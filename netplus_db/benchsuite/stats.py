@@ -194,9 +194,7 @@ def _estimate(differences_ns: Iterable[float]) -> Estimate:
     return Estimate(statistics.median(ordered) / 1000, low / 1000, high / 1000)
 
 
-def paired_overhead(
-    first: tuple[Sequence[int], Sequence[int]], second: tuple[Sequence[int], Sequence[int]]
-) -> Overhead:
+def paired_overhead(first: Timings, second: Timings) -> Overhead:
     """`first` minus `second`, turn by turn: each is (elapsed ns, CPU ns) per call, call i of
     one taken beside call i of the other. The median of the paired differences, and its
     interval."""
@@ -217,22 +215,26 @@ def compare_interleaved(
     return paired_overhead(samples["first"], samples["second"])
 
 
-def _take_turns(
-    ways: Mapping[str, Callable[[], object]], calls: int
-) -> dict[str, tuple[list[int], list[int]]]:
-    """(elapsed ns, CPU ns of this process) per call of each way, taking turns."""
+Timings = tuple[list[int], list[int]]  # elapsed ns, CPU ns of this process; one entry a call
+
+
+def timed_call(fn: Callable[[], object], out: Timings) -> None:
+    """Call `fn`, appending its elapsed and CPU nanoseconds to `out`."""
+    started, cpu_started = time.perf_counter_ns(), time.process_time_ns()
+    fn()
+    cpu_took = time.process_time_ns() - cpu_started
+    out[0].append(time.perf_counter_ns() - started)
+    out[1].append(cpu_took)
+
+
+def _take_turns(ways: Mapping[str, Callable[[], object]], calls: int) -> dict[str, Timings]:
+    """Elapsed and CPU time per call of each way, taking turns."""
     items = list(ways.items())
     for _, fn in items:
         for _ in range(max(20, calls // 10)):
             fn()
-    samples: dict[str, tuple[list[int], list[int]]] = {name: ([], []) for name in ways}
-    clock, cpu = time.perf_counter_ns, time.process_time_ns
+    samples: dict[str, Timings] = {name: ([], []) for name in ways}
     for index in range(calls):
         for name, fn in items if index % 2 == 0 else reversed(items):
-            started, cpu_started = clock(), cpu()
-            fn()
-            cpu_took = cpu() - cpu_started
-            wall, cpu_times = samples[name]
-            wall.append(clock() - started)
-            cpu_times.append(cpu_took)
+            timed_call(fn, samples[name])
     return samples

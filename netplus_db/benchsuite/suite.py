@@ -11,6 +11,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 from random import Random
 from typing import Any
@@ -23,9 +24,11 @@ from netplus_db.benchsuite import database, extras, mixed, overhead, pgbench, pl
 from netplus_db.benchsuite.stats import (
     Overhead,
     Summary,
+    Timings,
     compare_interleaved,
     paired_overhead,
     summarize,
+    timed_call,
 )
 from netplus_db.config import Target
 from netplus_db.connection import connect, server_version
@@ -232,8 +235,8 @@ def _measure_class(
     for a, r in zip(api_items[:warmup], raw_items[:warmup], strict=True):
         api.call(api.prepare(a))  # warm both: connections, caches, prepared statements
         raw.call(raw.prepare(r))
-    api_ns: tuple[list[int], list[int]] = ([], [])  # elapsed, CPU
-    raw_ns: tuple[list[int], list[int]] = ([], [])
+    api_ns: Timings = ([], [])
+    raw_ns: Timings = ([], [])
     rounds = max(1, min(config.rounds, n))
     size = -(-n // rounds)
     for index, start in enumerate(range(warmup, warmup + n, size)):
@@ -281,8 +284,8 @@ def _measure_class(
 def _same_item_pairs(api: qc.Runner, raw: qc.Runner, items: Sequence[Any]) -> Overhead:
     """Each way prepares and runs a call on the same item, in turns (the order reversed every
     pair); the paired differences (`stats.paired_overhead`)."""
-    api_ns: tuple[list[int], list[int]] = ([], [])
-    raw_ns: tuple[list[int], list[int]] = ([], [])
+    api_ns: Timings = ([], [])
+    raw_ns: Timings = ([], [])
     for index, item in enumerate(items):
         ways = [(api, api_ns), (raw, raw_ns)]
         for runner, out in ways if index % 2 == 0 else reversed(ways):
@@ -290,17 +293,11 @@ def _same_item_pairs(api: qc.Runner, raw: qc.Runner, items: Sequence[Any]) -> Ov
     return paired_overhead(api_ns, raw_ns)
 
 
-def _timed(items: Sequence[Any], runner: qc.Runner, out: tuple[list[int], list[int]]) -> None:
-    """Call the runner on each item, appending elapsed and CPU nanoseconds to `out`."""
-    clock, cpu = time.perf_counter_ns, time.process_time_ns
-    wall, cpu_times = out
+def _timed(items: Sequence[Any], runner: qc.Runner, out: Timings) -> None:
+    """Prepare (untimed) and call the runner on each item, appending its timings to `out`."""
     for item in items:
         prepared = runner.prepare(item)
-        started, cpu_started = clock(), cpu()
-        runner.call(prepared)
-        cpu_took = cpu() - cpu_started
-        wall.append(clock() - started)
-        cpu_times.append(cpu_took)
+        timed_call(partial(runner.call, prepared), out)
 
 
 def _bcrypt_lines(ctx: qc.Context, runs: int) -> list[tuple[str, Summary]]:
