@@ -25,21 +25,21 @@ test: $(STAMP)   ## run the whole suite against a real PostgreSQL (embedded when
 	$(BIN)/pytest $(PYTEST_ARGS)
 
 lint: $(STAMP)   ## ruff and mypy --strict
-	$(BIN)/ruff check netplus_db tests examples
-	$(BIN)/ruff format --check netplus_db tests examples
+	$(BIN)/ruff check netplus_db bench tests examples
+	$(BIN)/ruff format --check netplus_db bench tests examples
 	$(BIN)/mypy
 
 demo: $(STAMP)   ## migrate + seed the configured (or embedded) database, play a learner, show it
 	$(BIN)/netplus-db demo
 
 bench: $(STAMP)   ## benchmark suite at SCALE thousand users (SCALE=100 for the full run) -> docs/benchmarks.md
-	$(BIN)/netplus-db bench suite --scale $(SCALE) $(BENCH_ARGS)
+	$(BIN)/python -m bench suite --scale $(SCALE) $(BENCH_ARGS)
 
 bench-migrate: $(STAMP) ## time `migrate up` on an empty database beside psql applying the same SQL
-	$(BIN)/netplus-db bench migrate $(BENCH_ARGS)
+	$(BIN)/python -m bench migrate $(BENCH_ARGS)
 
 bench-queries: $(STAMP) ## the library's overhead per call beside raw psycopg
-	$(BIN)/netplus-db bench queries $(BENCH_ARGS)
+	$(BIN)/python -m bench queries $(BENCH_ARGS)
 
 schema: $(STAMP) ## regenerate schema/schema.sql and schema/erd.md from the migrations
 	$(BIN)/netplus-db schema dump

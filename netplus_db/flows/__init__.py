@@ -105,7 +105,7 @@ async def adrive(flow: Flow[R], q: AsyncQueries, role: str | None) -> R:
 
 @cache
 def _act_as_sql() -> str:
-    return str(internal().act_as.sql)
+    return str(internal().session.act_as.sql)
 
 
 def act_as(conn: psycopg.Connection[Any], role: str | None, user_id: Any) -> None:

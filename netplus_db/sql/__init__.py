@@ -1,9 +1,10 @@
-"""netplus-db's own SQL (ledger, catalog, seed, backup...), kept in .sql files in this folder.
+"""netplus-db's own SQL (ledger, catalog, seed, backup...), one `.sql` file per area in this folder.
 
-`internal().name(conn, **params)` runs the query `name` with aiosql's result conventions
-(`$` a value, `^` a row tuple, no suffix a list of tuples, `!` a row count, `#` nothing), but
-through `netplus_db.querylayer`, so a literal `%` works and arguments are checked before
-anything is sent. Database errors are raised as psycopg raises them (callers decide).
+`internal().<area>.<name>(conn, **params)` runs the query `<name>` of `<area>.sql` with
+aiosql's result conventions (`$` a value, `^` a row tuple, no suffix a list of tuples, `!` a
+row count, `#` nothing), through `netplus_db.querylayer`: a literal `%` works and arguments are
+checked before anything is sent. Database errors are raised as psycopg raises them (callers
+decide). `sql_folder(path)` does the same for another folder (the benchmarks keep their own).
 """
 
 from __future__ import annotations
@@ -48,26 +49,40 @@ class InternalQuery:
             return result_of(self.query, cur.rowcount, cur.fetchall() if has_rows(cur) else [])
 
 
-class Internal:
-    """Every query of this folder's .sql files, by name."""
+class SqlArea:
+    """The queries of one `.sql` file, by name."""
 
-    def __init__(self, queries: dict[str, InternalQuery]) -> None:
-        self._queries = queries
+    def __init__(self, path: Path) -> None:
+        self._path = path
+        self._queries = {name: InternalQuery(q) for name, q in load_area(path).items()}
 
     def __getattr__(self, name: str) -> InternalQuery:
         try:
             return self._queries[name]
         except KeyError:
-            raise AttributeError(f"no query named {name!r} in {SQL_DIR}/*.sql") from None
+            raise AttributeError(f"no query named {name!r} in {self._path}") from None
+
+
+class SqlFolder:
+    """The `.sql` files of one folder, each an area named by its file stem."""
+
+    def __init__(self, directory: Path) -> None:
+        self._directory = directory
+        self._areas = {path.stem: SqlArea(path) for path in sorted(directory.glob("*.sql"))}
+
+    def __getattr__(self, area: str) -> SqlArea:
+        try:
+            return self._areas[area]
+        except KeyError:
+            raise AttributeError(f"no file {area}.sql in {self._directory}") from None
 
 
 @cache
-def internal() -> Internal:
-    """The internal queries, one callable per `-- name:` in this folder's .sql files."""
-    queries: dict[str, InternalQuery] = {}
-    for path in sorted(SQL_DIR.glob("*.sql")):
-        for name, query in load_area(path).items():
-            if name in queries:
-                raise ValueError(f"{path}: query name {name!r} is also used in another file")
-            queries[name] = InternalQuery(query)
-    return Internal(queries)
+def sql_folder(directory: Path) -> SqlFolder:
+    """Every query of the `.sql` files in `directory`, as `folder.<area>.<name>`."""
+    return SqlFolder(directory)
+
+
+def internal() -> SqlFolder:
+    """netplus-db's own queries (this folder): `internal().ledger.try_lock(conn, ...)`."""
+    return sql_folder(SQL_DIR)

@@ -1,6 +1,6 @@
 -- Reading the live catalog of schema public, for the generated ERD and for tests.
 
--- name: erd_tables()
+-- name: tables()
 -- Every ordinary table of schema public, with its comment.
 SELECT c.relname, coalesce(obj_description(c.oid, 'pg_class'), '')
   FROM pg_class c
@@ -8,7 +8,7 @@ SELECT c.relname, coalesce(obj_description(c.oid, 'pg_class'), '')
  WHERE n.nspname = 'public' AND c.relkind IN ('r', 'p')
  ORDER BY c.relname;
 
--- name: erd_columns()
+-- name: columns()
 -- Every column of those tables, in table order, with its type, nullability and key roles.
 SELECT c.relname,
        a.attname,
@@ -27,7 +27,7 @@ SELECT c.relname,
  WHERE n.nspname = 'public' AND c.relkind IN ('r', 'p')
  ORDER BY c.relname, a.attnum;
 
--- name: erd_foreign_keys()
+-- name: foreign_keys()
 -- Every foreign key: child, its columns, parent, on-delete rule, and whether the child
 -- side is unique (1:1) and mandatory (NOT NULL).
 SELECT child.relname,

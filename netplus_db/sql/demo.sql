@@ -11,7 +11,7 @@ SELECT d.domain,
         UNION SELECT DISTINCT domain FROM question_bank) AS d
  ORDER BY d.domain;
 
--- name: demo_accounts()
+-- name: accounts()
 -- The demo accounts and their roles.
 SELECT email, username, role, account_status
   FROM users

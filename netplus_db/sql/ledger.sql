@@ -1,11 +1,11 @@
 -- The migration runner's own SQL. The ledger lives in schema `netplus`, apart from the
 -- application's tables: the application roles are never granted anything on it.
 
--- name: ledger_exists()$
+-- name: exists()$
 -- Whether the ledger table has been created in this database.
 SELECT to_regclass('netplus.schema_migrations') IS NOT NULL;
 
--- name: create_ledger#
+-- name: create#
 -- Create the ledger (idempotent; run while holding the migration lock).
 CREATE SCHEMA IF NOT EXISTS netplus;
 COMMENT ON SCHEMA netplus IS 'netplus-db migration bookkeeping; not application data';

@@ -1,15 +1,15 @@
 -- Synthetic load data (`netplus-db seed --scale N`): the catalog it builds on, and the guard
 -- against loading twice. The rows themselves go in by COPY (netplus_db/scale.py).
 
--- name: scale_lock()!
+-- name: lock()!
 -- Serialise scale loads on this database until the transaction ends.
 SELECT pg_advisory_xact_lock(hashtextextended('netplus-db seed --scale', 0));
 
--- name: scale_user_count(domain)$
+-- name: user_count(domain)$
 -- How many users have an email address in this domain (the scale users' marker).
 SELECT count(*) FROM users WHERE split_part(lower(email), '@', 2) = lower(:domain);
 
--- name: scale_components()
+-- name: components()
 -- The published, live learning components, in a learning order: by domain and objective.
 SELECT id, component_type, domain, subdomain, difficulty_level, slug,
        estimated_duration_minutes, content ->> 'assessment_slug' AS assessment_slug
@@ -17,7 +17,7 @@ SELECT id, component_type, domain, subdomain, difficulty_level, slug,
  WHERE is_published AND deleted_at IS NULL
  ORDER BY domain, subdomain NULLS FIRST, slug;
 
--- name: scale_assessments()
+-- name: assessments()
 -- The published, live assessments that have questions.
 SELECT id, slug, assessment_type, domain, passing_score, max_attempts, time_limit_minutes,
        randomize_questions, question_ids
@@ -25,21 +25,21 @@ SELECT id, slug, assessment_type, domain, passing_score, max_attempts, time_limi
  WHERE is_published AND deleted_at IS NULL AND cardinality(question_ids) > 0
  ORDER BY slug;
 
--- name: scale_questions(ids)
+-- name: questions(ids)
 -- The questions with these ids, with their keys (to grade the synthetic answers).
 SELECT id, question_type, difficulty_level, question_data, correct_answer, points
   FROM question_bank
  WHERE id = ANY (:ids::uuid[])
  ORDER BY id;
 
--- name: scale_achievements()
+-- name: achievements()
 -- The active achievements and their criteria.
 SELECT id, code, criteria
   FROM achievements
  WHERE is_active
  ORDER BY code;
 
--- name: scale_question_stats(domain)!
+-- name: question_stats(domain)!
 -- Add the scale users' answers to each question's statistics, as update_question_stats
 -- does per graded attempt: usage, correct and incorrect counts, mean time spent.
 UPDATE question_bank q
@@ -60,7 +60,7 @@ UPDATE question_bank q
          GROUP BY a.question_id) AS g
  WHERE q.id = g.question_id;
 
--- name: scale_component_stats(domain)!
+-- name: component_stats(domain)!
 -- Add the scale users' sessions (as views) and completions to each component's counters.
 UPDATE learning_components c
    SET view_count = c.view_count + g.views,

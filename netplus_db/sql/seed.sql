@@ -6,18 +6,18 @@
 -- nothing and no updated_at moves. RETURNING lists only the rows written; xmax = 0 tells an
 -- inserted row from an updated one. What is not returned was unchanged.
 
--- name: seed_lock(key)!
+-- name: lock(key)!
 -- One seed at a time per database, until the seeding transaction ends.
 SELECT pg_advisory_xact_lock(:key);
 
--- name: seed_missing_tables(tables)
+-- name: missing_tables(tables)
 -- The tables of the list that do not exist in schema public (an unmigrated database).
 SELECT t.name
   FROM unnest(CAST(:tables AS text[])) AS t(name)
  WHERE to_regclass('public.' || quote_ident(t.name)) IS NULL
  ORDER BY t.name;
 
--- name: seed_upsert_achievements(rows)
+-- name: upsert_achievements(rows)
 -- Achievements by code.
 INSERT INTO achievements AS a
        (code, achievement_type, name, description, criteria, points, rarity, is_active)
@@ -40,7 +40,7 @@ SELECT r.code, r.achievement_type, r.name, r.description, r.criteria, r.points, 
         excluded.points, excluded.rarity, excluded.is_active)
 RETURNING a.code, a.xmax = 0 AS inserted;
 
--- name: seed_upsert_components(rows)
+-- name: upsert_components(rows)
 -- Learning components by slug, published (a soft-deleted one is restored). Prerequisites are
 -- left alone here: they name other components, which may not exist yet; see
 -- seed_link_prerequisites.
@@ -77,7 +77,7 @@ SELECT r.slug, r.component_type, r.domain, r.subdomain, r.title, r.description, 
         true, NULL::timestamptz)
 RETURNING c.slug, c.xmax = 0 AS inserted;
 
--- name: seed_link_prerequisites(rows)
+-- name: link_prerequisites(rows)
 -- Second pass: each component's prerequisites (slugs, in file order) become the ids of those
 -- components. Only components whose ids differ are written; their slugs are returned.
 WITH wanted AS (
@@ -95,7 +95,7 @@ UPDATE learning_components AS c
    AND c.prerequisites IS DISTINCT FROM w.ids
 RETURNING c.slug;
 
--- name: seed_upsert_questions(rows)
+-- name: upsert_questions(rows)
 -- Questions by id (uuid5 of their key), published (a soft-deleted one is restored). The
 -- answer statistics (usage, correct and incorrect counts, average time) are left alone.
 INSERT INTO question_bank AS q
@@ -133,7 +133,7 @@ SELECT r.id, r.question_type, r.domain, r.subdomain, r.difficulty_level, r.quest
         true, NULL::timestamptz)
 RETURNING q.id, q.xmax = 0 AS inserted;
 
--- name: seed_upsert_assessments(rows)
+-- name: upsert_assessments(rows)
 -- Assessments by slug, published (a soft-deleted one is restored), with the question ids the
 -- loader selected by rule.
 INSERT INTO assessments AS a
@@ -177,14 +177,14 @@ SELECT r.slug, r.assessment_type, r.title, r.description, r.domain, r.difficulty
         true, NULL::timestamptz)
 RETURNING a.slug, a.xmax = 0 AS inserted;
 
--- name: seed_demo_password_hashes(emails)
+-- name: demo_password_hashes(emails)
 -- The password hash of each live account among these emails (case-insensitive).
 SELECT lower(u.email), u.password_hash
   FROM users AS u
  WHERE u.deleted_at IS NULL
    AND lower(u.email) = ANY (SELECT lower(e) FROM unnest(CAST(:emails AS text[])) AS e);
 
--- name: seed_upsert_users(rows)
+-- name: upsert_users(rows)
 -- Demo accounts by email among live accounts: active, email verified, with the given hash.
 INSERT INTO users AS u
        (email, username, password_hash, role, email_verified, account_status)
@@ -204,7 +204,7 @@ SELECT r.email, r.username, r.password_hash, r.role, true, 'active'
         excluded.email_verified, excluded.account_status)
 RETURNING u.email, u.xmax = 0 AS inserted;
 
--- name: seed_upsert_profiles(rows)
+-- name: upsert_profiles(rows)
 -- The demo accounts' profiles (1:1 with users): the seeded fields only.
 INSERT INTO user_profiles AS p
        (user_id, first_name, last_name, display_name, timezone, locale)
@@ -224,7 +224,7 @@ SELECT u.id, r.first_name, r.last_name, r.display_name, r.timezone, r.locale
         excluded.locale)
 RETURNING p.user_id, p.xmax = 0 AS inserted;
 
--- name: seed_upsert_settings(rows)
+-- name: upsert_settings(rows)
 -- The demo accounts' settings (1:1 with users): the seeded fields only.
 INSERT INTO user_settings AS s (user_id, theme, daily_goal_minutes)
 SELECT u.id, r.theme, r.daily_goal_minutes
@@ -237,7 +237,7 @@ SELECT u.id, r.theme, r.daily_goal_minutes
        IS DISTINCT FROM (excluded.theme, excluded.daily_goal_minutes)
 RETURNING s.user_id, s.xmax = 0 AS inserted;
 
--- name: seed_create_streaks(emails)
+-- name: create_streaks(emails)
 -- A streak row for each demo account that has none; an existing streak is the learner's own
 -- history and is never reset.
 INSERT INTO learning_streaks (user_id)

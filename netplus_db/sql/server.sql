@@ -4,7 +4,7 @@
 -- Whether a database of that name exists on the server.
 SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = :datname);
 
--- name: server_version()^
+-- name: version()^
 -- The server's version as a number (150020) and as text (15.20).
 SELECT current_setting('server_version_num')::int AS num,
        current_setting('server_version')          AS text;

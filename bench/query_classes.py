@@ -1,0 +1,1093 @@
+"""The query classes of the spec's "Query Performance Targets", each runnable three ways.
+
+- `api`: through `netplus_db` as a backend calls it (`Database`, `as_user`, the flows);
+- `raw`: raw psycopg running the same SQL (`querylayer.query(area, name).sql`) on the very
+  connection the library's pool lends (`lent_connection`: taken from the pool once and used
+  directly while it sits idle there), in a transaction that switches to the application role
+  and sets `app.user_id` with the library's own `act_as` statement, statements prepared by
+  psycopg the same way (on their sixth execution). The same connection, not merely the same
+  kind: on a 2-vCPU VM two backends answer the same statements up to 200 µs apart per call
+  (measured), depending on where the scheduler puts each process, which would swamp a
+  difference of a few microseconds;
+- `pgbench`: the same SQL as pgbench `-M prepared` commands (see `benchsuite.pgbench`).
+
+Each class draws its arguments (users, components...) at random from the samples of the
+benchmark database, with one seeded generator, so that `api` and `raw` do identical work.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from decimal import Decimal
+from random import Random
+from typing import Any, ClassVar
+
+import psycopg
+from psycopg.types.json import Jsonb
+
+from bench.pgbench import Script, command
+from bench.sql import bench_sql
+from netplus_db.config import Target
+from netplus_db.database import Database
+from netplus_db.errors import AttemptClosed, NotFound
+from netplus_db.flows.accounts import LOGIN_STATUSES
+from netplus_db.flows.assessments import ScoredAttempt, score_sheet
+from netplus_db.generated.assessments import GradingSheetRow
+from netplus_db.grading import answer_key
+from netplus_db.ops import scale
+from netplus_db.querylayer import SqlQuery, query
+from netplus_db.sql import internal
+
+Conn = psycopg.Connection[Any]
+APP_ROLE = "app_user"
+ADMIN_ROLE = "admin"
+PRACTICE_EXAM = "practice-exam-n10-009"
+PAGE_SIZE = 20
+ANALYTICS_DAYS = 30
+ANALYTICS_WEEKS = 12
+
+
+def sql_of(area: str, name: str) -> str:
+    """The statement the library sends for a named query (psycopg placeholders)."""
+    return query(area, name).sql
+
+
+# --- samples ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Question:
+    """What answering a question needs: its type, data and key."""
+
+    question_type: str
+    question_data: Mapping[str, Any]
+    correct_answer: Mapping[str, Any]
+
+
+@dataclass(frozen=True)
+class Page:
+    """One page request of the catalog: a domain, and the keyset cursor (None: first page)."""
+
+    domain: str
+    after_title: str | None = None
+    after_id: uuid.UUID | None = None
+
+
+@dataclass(frozen=True)
+class Samples:
+    """What the runners draw from, read from the benchmark database's `netplus_bench` tables."""
+
+    users: list[tuple[uuid.UUID, str]]  # every scale user: id, email (login)
+    learners: list[uuid.UUID]  # active scale users
+    components: list[uuid.UUID]
+    domains: list[str]
+    cursors: list[Page]
+    assessments: dict[str, uuid.UUID]  # slug -> id
+    questions: dict[uuid.UUID, Question]
+    last_day: date
+
+    @property
+    def practice_exam(self) -> uuid.UUID:
+        """The 90-question practice exam."""
+        return self.assessments[PRACTICE_EXAM]
+
+    @property
+    def quizzes(self) -> list[uuid.UUID]:
+        """The short quizzes (the mixed workload's attempts)."""
+        return [i for slug, i in self.assessments.items() if slug.startswith("quiz-")]
+
+
+def load_samples(conn: Conn) -> Samples:
+    """Read the samples (made by `benchsuite.database`) and every question's key."""
+    q = internal()
+    users = [(row[1], str(row[2])) for row in bench_sql().sample_users(conn)]
+    if not users:
+        raise ValueError("the benchmark database has no scale users")
+    learners = [row[1] for row in bench_sql().sample_learners(conn)]
+    components = [row[1] for row in bench_sql().sample_components(conn)]
+    domains = [str(row[1]) for row in bench_sql().sample_domains(conn)]
+    cursors = [Page(str(r[1]), str(r[2]), r[3]) for r in bench_sql().sample_cursors(conn)]
+    assessments = {str(row[2]): row[1] for row in bench_sql().sample_assessments(conn)}
+    ids = [row[0] for row in conn.execute("SELECT id FROM question_bank").fetchall()]
+    questions = {
+        row[0]: Question(row[1], row[3], row[4]) for row in q.scale.questions(conn, ids=ids)
+    }
+    meta = bench_sql().meta_get(conn)
+    if meta is None:
+        raise ValueError("the benchmark database records no finished build")
+    # The analytics window ends on the scale data's last day (the day before its anchor), not
+    # today: the suite's own writes are today's, and the views see them after a refresh, so a
+    # window ending today would change from one run to the next.
+    last_day = scale.anchor_date(int(meta[1])) - timedelta(days=1)
+    return Samples(users, learners, components, domains, cursors, assessments, questions, last_day)
+
+
+def answer_for(question: Question, rng: Random) -> Any:
+    """A learner's answer of the right shape: the key three times in four, else a wrong one
+    where one is easy to make (multiple choice, true/false), else the key."""
+    key = answer_key(question.question_type, question.question_data, question.correct_answer)
+    if rng.random() < 0.75:
+        return key
+    if question.question_type == "multiple_choice":
+        others = [
+            o["id"] for o in question.question_data.get("options", []) if o["id"] != key["option"]
+        ]
+        return {"option": rng.choice(others)} if others else key
+    if question.question_type == "true_false":
+        return {"value": not key["value"]}
+    return key
+
+
+# --- the context the runners share ------------------------------------------------------------
+
+
+@dataclass
+class Context:
+    """The benchmark database, its samples, the library's pools and a raw connection."""
+
+    target: Target
+    samples: Samples
+    db: Database  # the library as a backend uses it (application role); a pool of one
+    admin_db: Database  # the library acting as the admin role (analytics); a pool of one
+    rng: Random = field(default_factory=lambda: Random(42))
+    raw: Conn = field(init=False)  # db's connection, used directly (see the module docstring)
+    admin_raw: Conn = field(init=False)  # admin_db's connection, used directly
+
+    def __post_init__(self) -> None:
+        self.raw = lent_connection(self.db)
+        self.admin_raw = lent_connection(self.admin_db)
+
+    def prepare_attempt(self, user_id: uuid.UUID, assessment_id: uuid.UUID) -> uuid.UUID:
+        """Start an attempt and save an answer to every question through the library."""
+        started = self.db.start_attempt(user_id=user_id, assessment_id=assessment_id)
+        for q in started.questions:
+            self.db.save_answer(
+                user_id=user_id,
+                attempt_id=started.attempt.id,
+                question_id=q.id,
+                user_answer=answer_for(self.samples.questions[q.id], self.rng),
+                time_spent_seconds=self.rng.randint(15, 120),
+            )
+        return started.attempt.id
+
+
+def lent_connection(db: Database) -> Conn:
+    """The connection of a pool of one, for raw psycopg to use directly while it sits idle in
+    the pool (single-threaded use only: the library and the raw runner take turns)."""
+    if db.pool.max_size != 1:
+        raise ValueError(f"the benchmark needs a pool of one connection, not {db.pool.max_size}")
+    conn: Conn = db.pool.getconn()
+    db.pool.putconn(conn)
+    return conn
+
+
+@dataclass(frozen=True)
+class Runner:
+    """How one way runs a class: `prepare` (untimed) makes the argument `call` (timed) takes."""
+
+    call: Callable[[Any], object]
+    prepare: Callable[[Any], Any] = lambda item: item
+
+
+@dataclass(frozen=True)
+class PgbenchPlan:
+    """pgbench scripts of a class, the variables they need, and what to set up first."""
+
+    scripts: list[Script]
+    defines: dict[str, str] = field(default_factory=dict)
+    setup: Callable[[int], None] | None = None  # given the number of transactions to come
+    note: str = ""
+
+
+def act_as_command(role: str, user: str) -> str:
+    """pgbench form of the library's `act_as` statement (`role`, `user` are pgbench values;
+    nobody is the literal `''`, since pgbench refuses an empty variable)."""
+    return command(internal().session.act_as.query, {"role": role, "user_id": user})
+
+
+def lookup(sql_text: str) -> str:
+    """A pgbench command drawing the sampled ids of one transaction (not part of the class)."""
+    return sql_text
+
+
+def _act_as(cur: psycopg.Cursor[Any], role: str, user_id: uuid.UUID | None) -> None:
+    cur.execute(
+        internal().session.act_as.sql,
+        {"role": role, "user_id": "" if user_id is None else str(user_id)},
+    )
+
+
+class QueryClass:
+    """One query class: spec target, our target, and its three runners."""
+
+    key: ClassVar[str]
+    title: ClassVar[str]
+    spec_ms: ClassVar[float]
+    target_ms: ClassVar[float]  # our p95 target at SCALE=100 on the 2-core machine
+    what: ClassVar[str]  # what one call does, for the report
+    heavy: ClassVar[bool] = False  # fewer iterations (each needs an untimed preparation)
+
+    def draw(self, s: Samples, rng: Random, n: int) -> list[Any]:
+        """The arguments of n calls, drawn at random (shared by the api and raw runners)."""
+        raise NotImplementedError
+
+    def api(self, ctx: Context) -> Runner:
+        """Through the library."""
+        raise NotImplementedError
+
+    def raw(self, ctx: Context) -> Runner:
+        """Raw psycopg, same SQL, same kind of connection."""
+        raise NotImplementedError
+
+    def pgbench(self, ctx: Context) -> PgbenchPlan:
+        """The same SQL as pgbench scripts."""
+        raise NotImplementedError
+
+    def statements(self) -> list[SqlQuery]:
+        """The named queries one call runs (the plan checks look at each)."""
+        raise NotImplementedError
+
+
+# --- login --------------------------------------------------------------------------------------
+
+
+class Login(QueryClass):
+    """users.find_login + the status check, as the login flow does before bcrypt."""
+
+    key = "login"
+    title = "User login (lookup + status check)"
+    spec_ms = 50
+    target_ms = 2.5
+    what = (
+        "`as_user(None)`: `users.find_login` (email, case-insensitive) and the account status"
+        " check; bcrypt is on its own line"
+    )
+
+    def draw(self, s: Samples, rng: Random, n: int) -> list[Any]:
+        return [rng.choice(s.users)[1] for _ in range(n)]
+
+    def api(self, ctx: Context) -> Runner:
+        db = ctx.db
+
+        def call(email: str) -> bool:
+            with db.as_user(None) as q:
+                found = q.users.find_login(login=email)
+            return found is not None and found.account_status in LOGIN_STATUSES
+
+        return Runner(call)
+
+    def raw(self, ctx: Context) -> Runner:
+        conn, sql_text = ctx.raw, sql_of("users", "find_login")
+
+        def call(email: str) -> bool:
+            with conn.transaction(), conn.cursor() as cur:
+                _act_as(cur, APP_ROLE, None)
+                cur.execute(sql_text, {"login": email})
+                row = cur.fetchone()
+            return row is not None and row[2] in LOGIN_STATUSES
+
+        return Runner(call)
+
+    def pgbench(self, ctx: Context) -> PgbenchPlan:
+        text = "\n".join(
+            [
+                "\\set n random(1, :users)",
+                lookup("SELECT email AS login FROM netplus_bench.users WHERE n = :n \\gset"),
+                "BEGIN;",
+                act_as_command(":app_role", "''"),
+                command(query("users", "find_login")),
+                "COMMIT;",
+            ]
+        )
+        return PgbenchPlan(
+            [Script("login", text)],
+            {"users": str(len(ctx.samples.users)), "app_role": APP_ROLE},
+        )
+
+    def statements(self) -> list[SqlQuery]:
+        return [query("users", "find_login")]
+
+
+# --- dashboard ----------------------------------------------------------------------------------
+
+
+class Dashboard(QueryClass):
+    """analytics.dashboard_summary acting as the learner."""
+
+    key = "dashboard"
+    title = "Dashboard load"
+    spec_ms = 200
+    target_ms = 10
+    what = "`as_user(learner)`: `analytics.dashboard_summary` (get_user_dashboard_summary)"
+
+    def draw(self, s: Samples, rng: Random, n: int) -> list[Any]:
+        return [rng.choice(s.learners) for _ in range(n)]
+
+    def api(self, ctx: Context) -> Runner:
+        db = ctx.db
+
+        def call(user_id: uuid.UUID) -> object:
+            with db.as_user(user_id) as q:
+                return q.analytics.dashboard_summary(user_id=user_id)
+
+        return Runner(call)
+
+    def raw(self, ctx: Context) -> Runner:
+        conn, sql_text = ctx.raw, sql_of("analytics", "dashboard_summary")
+
+        def call(user_id: uuid.UUID) -> object:
+            with conn.transaction(), conn.cursor() as cur:
+                _act_as(cur, APP_ROLE, user_id)
+                cur.execute(sql_text, {"user_id": user_id})
+                return cur.fetchone()
+
+        return Runner(call)
+
+    def pgbench(self, ctx: Context) -> PgbenchPlan:
+        text = "\n".join(
+            [
+                "\\set n random(1, :learners)",
+                lookup("SELECT user_id FROM netplus_bench.learners WHERE n = :n \\gset"),
+                "BEGIN;",
+                act_as_command(":app_role", ":user_id"),
+                command(query("analytics", "dashboard_summary")),
+                "COMMIT;",
+            ]
+        )
+        return PgbenchPlan(
+            [Script("dashboard", text)],
+            {"learners": str(len(ctx.samples.learners)), "app_role": APP_ROLE},
+        )
+
+    def statements(self) -> list[SqlQuery]:
+        return [query("analytics", "dashboard_summary")]
+
+
+# --- component list -----------------------------------------------------------------------------
+
+
+class ComponentList(QueryClass):
+    """content.browse_components of one domain, 20 per page, keyset pages."""
+
+    key = "component_list"
+    title = "Component list"
+    spec_ms = 100
+    target_ms = 5
+    what = (
+        "`as_user(learner)`: `content.browse_components` with a domain filter, page_size 20;"
+        " half first pages, half keyset pages after a component"
+    )
+
+    def draw(self, s: Samples, rng: Random, n: int) -> list[Any]:
+        out: list[tuple[uuid.UUID, Page]] = []
+        for _ in range(n):
+            page = (
+                Page(rng.choice(s.domains))
+                if rng.random() < 0.5 or not s.cursors
+                else rng.choice(s.cursors)
+            )
+            out.append((rng.choice(s.learners), page))
+        return out
+
+    def api(self, ctx: Context) -> Runner:
+        db = ctx.db
+
+        def call(item: tuple[uuid.UUID, Page]) -> object:
+            user_id, page = item
+            with db.as_user(user_id) as q:
+                return q.content.browse_components(
+                    domain=page.domain,
+                    subdomain=None,
+                    component_type=None,
+                    difficulty_level=None,
+                    after_title=page.after_title,
+                    after_id=page.after_id,
+                    page_size=PAGE_SIZE,
+                )
+
+        return Runner(call)
+
+    def raw(self, ctx: Context) -> Runner:
+        conn, sql_text = ctx.raw, sql_of("content", "browse_components")
+
+        def call(item: tuple[uuid.UUID, Page]) -> object:
+            user_id, page = item
+            with conn.transaction(), conn.cursor() as cur:
+                _act_as(cur, APP_ROLE, user_id)
+                cur.execute(
+                    sql_text,
+                    {
+                        "domain": page.domain,
+                        "subdomain": None,
+                        "component_type": None,
+                        "difficulty_level": None,
+                        "after_title": page.after_title,
+                        "after_id": page.after_id,
+                        "page_size": PAGE_SIZE,
+                    },
+                )
+                return cur.fetchall()
+
+        return Runner(call)
+
+    def pgbench(self, ctx: Context) -> PgbenchPlan:
+        browse = query("content", "browse_components")
+        nulls = {"subdomain": "NULL", "component_type": "NULL", "difficulty_level": "NULL"}
+        first = "\n".join(
+            [
+                "\\set n random(1, :learners)",
+                "\\set d random(1, :domains)",
+                lookup(
+                    "SELECT l.user_id, d.domain FROM netplus_bench.learners l,"
+                    " netplus_bench.domains d WHERE l.n = :n AND d.n = :d \\gset"
+                ),
+                "BEGIN;",
+                act_as_command(":app_role", ":user_id"),
+                command(browse, {**nulls, "after_title": "NULL", "after_id": "NULL"}),
+                "COMMIT;",
+            ]
+        )
+        after = "\n".join(
+            [
+                "\\set n random(1, :learners)",
+                "\\set c random(1, :cursors)",
+                lookup(
+                    "SELECT l.user_id, c.domain, c.after_title, c.after_id"
+                    " FROM netplus_bench.learners l, netplus_bench.cursors c"
+                    " WHERE l.n = :n AND c.n = :c \\gset"
+                ),
+                "BEGIN;",
+                act_as_command(":app_role", ":user_id"),
+                command(browse, nulls),
+                "COMMIT;",
+            ]
+        )
+        scripts = [Script("browse_first", first)]
+        if ctx.samples.cursors:
+            scripts.append(Script("browse_after", after))
+        return PgbenchPlan(
+            scripts,
+            {
+                "learners": str(len(ctx.samples.learners)),
+                "domains": str(len(ctx.samples.domains)),
+                "cursors": str(max(1, len(ctx.samples.cursors))),
+                "app_role": APP_ROLE,
+                "page_size": str(PAGE_SIZE),
+            },
+        )
+
+    def statements(self) -> list[SqlQuery]:
+        return [query("content", "browse_components")]
+
+
+# --- progress update ----------------------------------------------------------------------------
+
+
+class ProgressUpdate(QueryClass):
+    """record_progress with status in_progress: the upsert and the minutes goals."""
+
+    key = "progress_update"
+    title = "Progress update"
+    spec_ms = 50
+    target_ms = 2.5
+    what = (
+        "`record_progress(status='in_progress', time_spent_minutes=1)`: `progress.upsert_progress`"
+        " and `goals.advance_goals` (minutes), one transaction, no completion"
+    )
+
+    def draw(self, s: Samples, rng: Random, n: int) -> list[Any]:
+        return [
+            (rng.choice(s.learners), rng.choice(s.components), rng.randint(5, 95)) for _ in range(n)
+        ]
+
+    def api(self, ctx: Context) -> Runner:
+        db = ctx.db
+
+        def call(item: tuple[uuid.UUID, uuid.UUID, int]) -> object:
+            user_id, component_id, pct = item
+            return db.record_progress(
+                user_id=user_id,
+                component_id=component_id,
+                status="in_progress",
+                progress_percentage=pct,
+                time_spent_minutes=1,
+            )
+
+        return Runner(call)
+
+    def raw(self, ctx: Context) -> Runner:
+        conn = ctx.raw
+
+        def call(item: tuple[uuid.UUID, uuid.UUID, int]) -> object:
+            user_id, component_id, pct = item
+            with conn.transaction(), conn.cursor() as cur:
+                _act_as(cur, APP_ROLE, user_id)
+                return raw_record_progress(cur, user_id, component_id, "in_progress", pct, 1, None)
+
+        return Runner(call)
+
+    def pgbench(self, ctx: Context) -> PgbenchPlan:
+        text = "\n".join(
+            [
+                "\\set n random(1, :learners)",
+                "\\set c random(1, :components)",
+                "\\set progress_percentage random(5, 95)",
+                lookup(
+                    "SELECT l.user_id, c.component_id FROM netplus_bench.learners l,"
+                    " netplus_bench.components c WHERE l.n = :n AND c.n = :c \\gset"
+                ),
+                "BEGIN;",
+                act_as_command(":app_role", ":user_id"),
+                command(
+                    query("progress", "upsert_progress"),
+                    {"last_position": "NULL", "score": "NULL"},
+                ),
+                command(query("goals", "advance_goals"), {"metric": ":minutes", "amount": ":one"}),
+                "COMMIT;",
+            ]
+        )
+        return PgbenchPlan(
+            [Script("progress", text)],
+            {
+                "learners": str(len(ctx.samples.learners)),
+                "components": str(len(ctx.samples.components)),
+                "app_role": APP_ROLE,
+                "status": "in_progress",
+                "time_spent_minutes": "1",
+                "minutes": "minutes",
+                "one": "1",
+            },
+        )
+
+    def statements(self) -> list[SqlQuery]:
+        return [query("progress", "upsert_progress"), query("goals", "advance_goals")]
+
+
+def raw_record_progress(
+    cur: psycopg.Cursor[Any],
+    user_id: uuid.UUID,
+    component_id: uuid.UUID,
+    status: str,
+    pct: int,
+    minutes: int,
+    score: Decimal | None,
+) -> object:
+    """The statements of flows.learning.record_progress, in the same order, on a raw cursor."""
+    cur.execute(
+        sql_of("progress", "upsert_progress"),
+        {
+            "user_id": user_id,
+            "component_id": component_id,
+            "status": status,
+            "progress_percentage": pct,
+            "time_spent_minutes": minutes,
+            "last_position": None,
+            "score": score,
+        },
+    )
+    row = cur.fetchone()
+    if row is None:
+        raise NotFound(f"component {component_id} or user {user_id} does not exist")
+    if minutes:
+        cur.execute(
+            sql_of("goals", "advance_goals"),
+            {"user_id": user_id, "metric": "minutes", "amount": minutes},
+        )
+        cur.fetchall()
+    if not row[-1]:  # newly_completed
+        return row
+    cur.execute(sql_of("content", "count_completion"), {"component_id": component_id})
+    cur.execute(
+        sql_of("achievements", "update_streak"), {"user_id": user_id, "activity_date": None}
+    )
+    cur.execute(sql_of("achievements", "get_streak"), {"user_id": user_id})
+    cur.fetchone()
+    cur.execute(
+        sql_of("goals", "advance_goals"), {"user_id": user_id, "metric": "components", "amount": 1}
+    )
+    cur.fetchall()
+    cur.execute(sql_of("goals", "sync_streak_goals"), {"user_id": user_id})
+    cur.fetchall()
+    cur.execute(sql_of("achievements", "evaluate_achievements"), {"user_id": user_id})
+    awarded = cur.fetchall()
+    _raw_log(
+        cur,
+        user_id,
+        "component_completed",
+        "Completed a learning component",
+        "learning_component",
+        component_id,
+        {"achievements": [a[0] for a in awarded], "score": str(score) if score else None},
+    )
+    return row
+
+
+def _raw_log(
+    cur: psycopg.Cursor[Any],
+    user_id: uuid.UUID,
+    kind: str,
+    text: str,
+    resource_type: str,
+    resource_id: uuid.UUID,
+    metadata: dict[str, Any],
+) -> None:
+    cur.execute(
+        sql_of("activity", "log_activity"),
+        {
+            "user_id": user_id,
+            "activity_type": kind,
+            "activity_description": text,
+            "resource_type": resource_type,
+            "resource_id": resource_id,
+            "metadata": Jsonb(metadata),
+            "ip_address": None,
+            "user_agent": None,
+        },
+    )
+
+
+# --- assessment submit --------------------------------------------------------------------------
+
+
+def grade_sheet(sheet: Iterable[Sequence[Any]], passing_score: int | None) -> ScoredAttempt:
+    """Score raw `assessments.grading_sheet` rows with the submit flow's own scoring."""
+    return score_sheet([GradingSheetRow(*row) for row in sheet], passing_score)
+
+
+def raw_submit(conn: Conn, user_id: uuid.UUID, attempt_id: uuid.UUID) -> object:
+    """The statements of flows.assessments.submit_attempt, in the same order, raw psycopg."""
+    with conn.transaction(), conn.cursor() as cur:
+        _act_as(cur, APP_ROLE, user_id)
+        ids = {"attempt_id": attempt_id, "user_id": user_id}
+        cur.execute(sql_of("assessments", "lock_attempt"), ids)
+        locked = cur.fetchone()
+        if locked is None:
+            raise NotFound(f"attempt {attempt_id} does not exist")
+        if locked[0] != "in_progress":
+            raise AttemptClosed(f"attempt {attempt_id} is already {locked[0]}")
+        cur.execute(sql_of("assessments", "attempt_state"), ids)
+        state = cur.fetchone()
+        assert state is not None
+        slug, passing_score, expired = state[2], state[7], state[11]
+        cur.execute(sql_of("assessments", "grading_sheet"), {"attempt_id": attempt_id})
+        g = grade_sheet(cur.fetchall(), passing_score)
+        cur.execute(
+            sql_of("assessments", "record_grades"),
+            {
+                "attempt_id": attempt_id,
+                "question_ids": g.ids,
+                "correct": g.correct,
+                "points": g.points,
+            },
+        )
+        cur.execute(
+            sql_of("assessments", "update_question_stats"),
+            {
+                "question_ids": g.ids,
+                "correct": g.correct,
+                "answered": g.answered,
+                "seconds": g.seconds,
+            },
+        )
+        cur.execute(
+            sql_of("assessments", "finish_attempt"),
+            {
+                "attempt_id": attempt_id,
+                "status": "timed_out" if expired else "completed",
+                "score": g.score,
+                "percentage": g.percentage,
+                "passed": g.passed,
+                "correct_answers": g.right,
+                "incorrect_answers": g.wrong,
+                "skipped_questions": g.skipped,
+            },
+        )
+        attempt = cur.fetchone()
+        assert attempt is not None
+        cur.execute(sql_of("assessments", "component_for_assessment"), {"slug": slug})
+        found = cur.fetchone()
+        if found is not None and found[0] is not None:
+            raw_record_progress(
+                cur,
+                user_id,
+                found[0],
+                "completed" if g.passed else "in_progress",
+                100 if g.passed else int(g.percentage),
+                attempt[7],
+                g.percentage,
+            )
+        _raw_log(
+            cur,
+            user_id,
+            "assessment_submitted",
+            f"Scored {g.percentage}% ({'passed' if g.passed else 'not passed'})",
+            "assessment_attempt",
+            attempt_id,
+            {"percentage": str(g.percentage), "passed": g.passed, "status": attempt[4]},
+        )
+        return attempt
+
+
+class AssessmentSubmit(QueryClass):
+    """submit_attempt of a 90-question practice exam whose every answer was saved."""
+
+    key = "assessment_submit"
+    title = "Assessment submit (90 answers)"
+    spec_ms = 500
+    target_ms = 25
+    heavy = True
+    what = (
+        "`submit_attempt` of the 90-question practice exam, every answer saved (start + 90"
+        " `save_answer` untimed): lock, state, grading sheet, Python grading, grades, question"
+        " statistics, totals, progress (and, when passed the first time, streak, goals,"
+        " achievements), activity log"
+    )
+
+    def draw(self, s: Samples, rng: Random, n: int) -> list[Any]:
+        return [rng.choice(s.learners) for _ in range(n)]
+
+    def api(self, ctx: Context) -> Runner:
+        db, exam = ctx.db, ctx.samples.practice_exam
+
+        def prepare(user_id: uuid.UUID) -> tuple[uuid.UUID, uuid.UUID]:
+            return user_id, ctx.prepare_attempt(user_id, exam)
+
+        def call(item: tuple[uuid.UUID, uuid.UUID]) -> object:
+            return db.submit_attempt(user_id=item[0], attempt_id=item[1])
+
+        return Runner(call, prepare)
+
+    def raw(self, ctx: Context) -> Runner:
+        conn, exam = ctx.raw, ctx.samples.practice_exam
+
+        def prepare(user_id: uuid.UUID) -> tuple[uuid.UUID, uuid.UUID]:
+            return user_id, ctx.prepare_attempt(user_id, exam)
+
+        def call(item: tuple[uuid.UUID, uuid.UUID]) -> object:
+            return raw_submit(conn, item[0], item[1])
+
+        return Runner(call, prepare)
+
+    def pgbench(self, ctx: Context) -> PgbenchPlan:
+        def setup(count: int) -> None:
+            fill_submit_queue(ctx, count)
+
+        a = "assessments"
+        lines = [
+            lookup(
+                "SELECT s.* FROM netplus_bench.submits s"
+                " WHERE s.n = (SELECT nextval('netplus_bench.submit_next')) \\gset s_"
+            ),
+            "BEGIN;",
+            act_as_command(":app_role", ":s_user_id"),
+            command(query(a, "lock_attempt"), _ids),
+            command(query(a, "attempt_state"), _ids),
+            command(query(a, "grading_sheet"), {"attempt_id": ":s_attempt_id"}),
+            command(
+                query(a, "record_grades"),
+                {
+                    "attempt_id": ":s_attempt_id",
+                    "question_ids": ":s_question_ids",
+                    "correct": ":s_correct",
+                    "points": ":s_points",
+                },
+            ),
+            command(
+                query(a, "update_question_stats"),
+                {
+                    "question_ids": ":s_question_ids",
+                    "correct": ":s_correct",
+                    "answered": ":s_answered",
+                    "seconds": ":s_seconds",
+                },
+            ),
+            command(
+                query(a, "finish_attempt"),
+                {"attempt_id": ":s_attempt_id", **{k: f":s_{k}" for k in _FINISH}},
+                gset="f_",
+            ),
+            command(query(a, "component_for_assessment"), {"slug": ":exam_slug"}, gset="c_"),
+            command(
+                query("progress", "upsert_progress"),
+                {
+                    "user_id": ":s_user_id",
+                    "component_id": ":c_id",
+                    "status": ":s_progress_status",
+                    "progress_percentage": ":s_progress_percentage",
+                    "time_spent_minutes": ":f_time_spent_minutes",
+                    "last_position": "NULL",
+                    "score": ":s_percentage",
+                },
+                gset="p_",
+            ),
+            "\\if :f_time_spent_minutes > 0",
+            command(
+                query("goals", "advance_goals"),
+                {"user_id": ":s_user_id", "metric": ":minutes", "amount": ":f_time_spent_minutes"},
+            ),
+            "\\endif",
+            "\\if :p_newly_completed",
+            command(query("content", "count_completion"), {"component_id": ":c_id"}),
+            command(
+                query("achievements", "update_streak"),
+                {"user_id": ":s_user_id", "activity_date": "NULL"},
+            ),
+            command(query("achievements", "get_streak"), {"user_id": ":s_user_id"}),
+            command(
+                query("goals", "advance_goals"),
+                {"user_id": ":s_user_id", "metric": ":components", "amount": ":one"},
+            ),
+            command(query("goals", "sync_streak_goals"), {"user_id": ":s_user_id"}),
+            command(query("achievements", "evaluate_achievements"), {"user_id": ":s_user_id"}),
+            command(
+                query("activity", "log_activity"),
+                {
+                    "user_id": ":s_user_id",
+                    "activity_type": ":completed_type",
+                    "activity_description": ":completed_text",
+                    "resource_type": ":component_type",
+                    "resource_id": ":c_id",
+                    "metadata": ":completed_metadata",
+                    "ip_address": "NULL",
+                    "user_agent": "NULL",
+                },
+            ),
+            "\\endif",
+            command(
+                query("activity", "log_activity"),
+                {
+                    "user_id": ":s_user_id",
+                    "activity_type": ":submitted_type",
+                    "activity_description": ":s_activity_description",
+                    "resource_type": ":attempt_type",
+                    "resource_id": ":s_attempt_id",
+                    "metadata": ":s_metadata",
+                    "ip_address": "NULL",
+                    "user_agent": "NULL",
+                },
+            ),
+            "COMMIT;",
+        ]
+        return PgbenchPlan(
+            [Script("submit", "\n".join(lines))],
+            {
+                "app_role": APP_ROLE,
+                "exam_slug": PRACTICE_EXAM,
+                "minutes": "minutes",
+                "components": "components",
+                "one": "1",
+                "completed_type": "component_completed",
+                "completed_text": "Completed a learning component",
+                "component_type": "learning_component",
+                "completed_metadata": '{"achievements": [], "score": null}',
+                "submitted_type": "assessment_submitted",
+                "attempt_type": "assessment_attempt",
+            },
+            setup,
+            "attempts prepared (start + 90 answers) and graded by Python before the run; pgbench"
+            " runs every statement of the submit with the grades as parameters",
+        )
+
+    def statements(self) -> list[SqlQuery]:
+        a = "assessments"
+        return [
+            query(a, "lock_attempt"),
+            query(a, "attempt_state"),
+            query(a, "grading_sheet"),
+            query(a, "record_grades"),
+            query(a, "update_question_stats"),
+            query(a, "finish_attempt"),
+            query(a, "component_for_assessment"),
+            query("progress", "upsert_progress"),
+            query("goals", "advance_goals"),
+            query("activity", "log_activity"),
+        ]
+
+
+_ids = {"attempt_id": ":s_attempt_id", "user_id": ":s_user_id"}
+_FINISH = (
+    "status",
+    "score",
+    "percentage",
+    "passed",
+    "correct_answers",
+    "incorrect_answers",
+    "skipped_questions",
+)
+
+
+def _pg_array(values: Sequence[Any]) -> str:
+    """PostgreSQL array text of simple values (uuids, booleans, numbers, NULL)."""
+
+    def one(v: Any) -> str:
+        if v is None:
+            return "NULL"
+        if isinstance(v, bool):
+            return "t" if v else "f"
+        return str(v)
+
+    return "{" + ",".join(one(v) for v in values) + "}"
+
+
+def fill_submit_queue(ctx: Context, count: int) -> None:
+    """Prepare `count` practice-exam attempts through the library and queue them, graded, for
+    pgbench (`netplus_bench.submits`, handed out in order by `netplus_bench.submit_next`)."""
+    exam = ctx.samples.practice_exam
+    with ctx.raw.transaction():
+        bench_sql().submit_queue_create(ctx.raw)
+    for n in range(1, count + 1):
+        user_id = ctx.rng.choice(ctx.samples.learners)
+        attempt_id = ctx.prepare_attempt(user_id, exam)
+        with ctx.raw.transaction(), ctx.raw.cursor() as cur:
+            cur.execute(
+                sql_of("assessments", "attempt_state"),
+                {"attempt_id": attempt_id, "user_id": user_id},
+            )
+            state = cur.fetchone()
+            assert state is not None
+            cur.execute(sql_of("assessments", "grading_sheet"), {"attempt_id": attempt_id})
+            g = grade_sheet(cur.fetchall(), state[7])
+            passed_text = "passed" if g.passed else "not passed"
+            bench_sql().submit_queue_put(
+                ctx.raw,
+                n=n,
+                attempt_id=attempt_id,
+                user_id=user_id,
+                question_ids=_pg_array(g.ids),
+                correct=_pg_array(g.correct),
+                points=_pg_array(g.points),
+                answered=_pg_array(g.answered),
+                seconds=_pg_array(g.seconds),
+                status="completed",
+                score=g.score,
+                percentage=g.percentage,
+                passed=g.passed,
+                correct_answers=g.right,
+                incorrect_answers=g.wrong,
+                skipped_questions=g.skipped,
+                progress_status="completed" if g.passed else "in_progress",
+                progress_percentage=100 if g.passed else int(g.percentage),
+                time_spent_minutes=0,
+                activity_description=f"Scored {g.percentage}% ({passed_text})",
+                metadata=json.dumps(
+                    {"percentage": str(g.percentage), "passed": g.passed, "status": "completed"}
+                ),
+            )
+
+
+# --- analytics ----------------------------------------------------------------------------------
+
+
+class Analytics(QueryClass):
+    """The analytics reads: daily activity over 30 days, weekly domain progress, and how one
+    assessment performs, as the admin role."""
+
+    key = "analytics"
+    title = "Analytics query"
+    spec_ms = 2000
+    target_ms = 100
+    what = (
+        "admin role (`Database(app_role='admin').as_user(None)`): `analytics.daily_activity`"
+        " (30 days), `analytics.weekly_domain_progress` (12 weeks) and"
+        " `analytics.assessment_performance` of a random assessment, one transaction"
+    )
+
+    def draw(self, s: Samples, rng: Random, n: int) -> list[Any]:
+        ids = list(s.assessments.values())
+        return [rng.choice(ids) for _ in range(n)]
+
+    def window(self, s: Samples) -> dict[str, date]:
+        """The analytics window, ending at the newest day of activity in the data."""
+        return {
+            "from_day": s.last_day - timedelta(days=ANALYTICS_DAYS - 1),
+            "to_day": s.last_day,
+            "from_week": s.last_day - timedelta(weeks=ANALYTICS_WEEKS),
+        }
+
+    def api(self, ctx: Context) -> Runner:
+        db, w = ctx.admin_db, self.window(ctx.samples)
+
+        def call(assessment_id: uuid.UUID) -> object:
+            with db.as_user(None) as q:
+                days = q.analytics.daily_activity(from_day=w["from_day"], to_day=w["to_day"])
+                weeks = q.analytics.weekly_domain_progress(from_week=w["from_week"])
+                one = q.analytics.assessment_performance(assessment_id=assessment_id)
+            return days, weeks, one
+
+        return Runner(call)
+
+    def raw(self, ctx: Context) -> Runner:
+        conn, w = ctx.admin_raw, self.window(ctx.samples)
+        days_sql = sql_of("analytics", "daily_activity")
+        weeks_sql = sql_of("analytics", "weekly_domain_progress")
+        one_sql = sql_of("analytics", "assessment_performance")
+
+        def call(assessment_id: uuid.UUID) -> object:
+            with conn.transaction(), conn.cursor() as cur:
+                _act_as(cur, ADMIN_ROLE, None)
+                cur.execute(days_sql, {"from_day": w["from_day"], "to_day": w["to_day"]})
+                days = cur.fetchall()
+                cur.execute(weeks_sql, {"from_week": w["from_week"]})
+                weeks = cur.fetchall()
+                cur.execute(one_sql, {"assessment_id": assessment_id})
+                return days, weeks, cur.fetchone()
+
+        return Runner(call)
+
+    def pgbench(self, ctx: Context) -> PgbenchPlan:
+        w = self.window(ctx.samples)
+        text = "\n".join(
+            [
+                "\\set n random(1, :assessments)",
+                lookup("SELECT assessment_id FROM netplus_bench.assessments WHERE n = :n \\gset"),
+                "BEGIN;",
+                act_as_command(":admin_role", "''"),
+                command(query("analytics", "daily_activity")),
+                command(query("analytics", "weekly_domain_progress")),
+                command(query("analytics", "assessment_performance")),
+                "COMMIT;",
+            ]
+        )
+        return PgbenchPlan(
+            [Script("analytics", text)],
+            {
+                "assessments": str(len(ctx.samples.assessments)),
+                "admin_role": ADMIN_ROLE,
+                **{k: v.isoformat() for k, v in w.items()},
+            },
+        )
+
+    def statements(self) -> list[SqlQuery]:
+        return [
+            query("analytics", "daily_activity"),
+            query("analytics", "weekly_domain_progress"),
+            query("analytics", "assessment_performance"),
+        ]
+
+
+CLASSES: tuple[QueryClass, ...] = (
+    Login(),
+    Dashboard(),
+    ComponentList(),
+    ProgressUpdate(),
+    AssessmentSubmit(),
+    Analytics(),
+)
+
+
+def by_key(keys: Iterable[str] | None) -> list[QueryClass]:
+    """The classes with these keys (all when None), in the spec's order."""
+    if keys is None:
+        return list(CLASSES)
+    wanted = set(keys)
+    unknown = wanted - {c.key for c in CLASSES}
+    if unknown:
+        raise ValueError(
+            f"unknown query class(es): {', '.join(sorted(unknown))};"
+            f" known: {', '.join(c.key for c in CLASSES)}"
+        )
+    return [c for c in CLASSES if c.key in wanted]

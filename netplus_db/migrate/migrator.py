@@ -1,0 +1,456 @@
+"""The migration runner: one type, `Migrator`, applies and rolls back migrations safely.
+
+Guarantees:
+- each migration and its ledger row commit in one transaction on one connection
+  (`-- migrate:up transaction:false` files run statement by statement, then write the row);
+- one runner at a time per database: a session advisory lock, polled with
+  `pg_try_advisory_lock` under a timeout (a blocking wait deadlocks with CREATE INDEX
+  CONCURRENTLY), released when the connection closes, whatever happens;
+- DDL never queues for ever behind a long transaction: `lock_timeout` bounds every wait;
+- the files are validated against the ledger before anything runs: a malformed file, an
+  edited or deleted applied migration, or an out-of-order one stops the run.
+"""
+
+from __future__ import annotations
+
+import getpass
+import hashlib
+import socket
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+from pathlib import Path
+from typing import Any
+
+import psycopg
+
+from netplus_db.config import Target
+from netplus_db.connection import connect, create_database, database_exists
+from netplus_db.data_files import data_dir
+from netplus_db.errors import (
+    ChecksumMismatch,
+    MigrationFailed,
+    MigrationLockTimeout,
+    MigrationStateError,
+    MissingMigrationFile,
+    OutOfOrderMigration,
+    UnknownVersion,
+)
+from netplus_db.migrate.files import MARKER, Migration, Section, Statement, load_directory
+from netplus_db.sql import internal
+
+APPLICATION_NAME = "netplus-db migrate"
+LOCK_KEY = int.from_bytes(hashlib.sha256(b"netplus-db migrations").digest()[:8], "big", signed=True)
+
+
+def default_migrations_dir() -> Path:
+    """`migrations/` of a checkout, else the copy shipped inside the installed wheel."""
+    return data_dir("migrations")
+
+
+class State(StrEnum):
+    """Where one migration stands."""
+
+    APPLIED = "applied"
+    PENDING = "pending"
+    EDITED = "checksum_mismatch"
+    MISSING_FILE = "missing_file"
+    OUT_OF_ORDER = "out_of_order"
+
+
+@dataclass(frozen=True)
+class Applied:
+    """A ledger row."""
+
+    version: int
+    name: str
+    checksum: str
+    applied_at: datetime
+    applied_by: str
+    duration_ms: int
+    source: str
+    down_sql: str
+    down_transaction: bool
+
+
+@dataclass(frozen=True)
+class Status:
+    """One line of `migrate status`: a file, a ledger row, or both."""
+
+    version: int
+    name: str
+    state: State
+    path: Path | None
+    applied: Applied | None
+
+    def as_json(self) -> dict[str, Any]:
+        """A JSON-ready dict (timestamps in ISO 8601)."""
+        return {
+            "version": self.version,
+            "name": self.name,
+            "state": self.state.value,
+            "file": str(self.path) if self.path else None,
+            "applied_at": self.applied.applied_at.isoformat() if self.applied else None,
+            "applied_by": self.applied.applied_by if self.applied else None,
+            "duration_ms": self.applied.duration_ms if self.applied else None,
+        }
+
+
+@dataclass(frozen=True)
+class Step:
+    """A migration applied or rolled back, and how long it took."""
+
+    version: int
+    name: str
+    direction: str
+    duration_ms: int
+
+
+Reporter = Callable[[str], None]
+
+
+class Migrator:
+    """Applies, rolls back and inspects the migrations of one directory on one target database."""
+
+    def __init__(
+        self,
+        target: Target,
+        migrations_dir: Path | None = None,
+        *,
+        lock_wait_seconds: float = 60.0,
+        ddl_lock_timeout: str = "10s",
+        allow_out_of_order: bool = False,
+        report: Reporter | None = None,
+    ) -> None:
+        self.target = target
+        self.migrations_dir = migrations_dir or default_migrations_dir()
+        self.lock_wait_seconds = lock_wait_seconds
+        self.ddl_lock_timeout = ddl_lock_timeout
+        self.allow_out_of_order = allow_out_of_order
+        self.report: Reporter = report or (lambda _message: None)
+
+    # --- reading -----------------------------------------------------------------------------
+
+    def migrations(self) -> list[Migration]:
+        """Parse every file (all or nothing: MigrationSetError lists each malformed one)."""
+        return load_directory(self.migrations_dir)
+
+    def status(self) -> list[Status]:
+        """Every migration known to the files or the ledger, by version, with its state."""
+        files = self.migrations()
+        applied = self._read_ledger() if database_exists(self.target) else []
+        return _compare(files, applied)
+
+    def problems(self) -> list[MigrationStateError]:
+        """What stops `up`: edited or deleted applied files, out-of-order pending ones."""
+        return self._problems(self.status())
+
+    def _problems(self, statuses: list[Status]) -> list[MigrationStateError]:
+        found: list[MigrationStateError] = []
+        for s in statuses:
+            if s.state is State.EDITED and s.applied is not None and s.path is not None:
+                line = _first_changed_line(s.applied.source, s.path.read_text("utf-8"))
+                found.append(
+                    ChecksumMismatch(
+                        f"{s.path}:{line}: edited after it was applied on "
+                        f"{s.applied.applied_at:%Y-%m-%d %H:%M:%S %Z} by {s.applied.applied_by} "
+                        f"(first changed line {line}); restore the file and put the change in "
+                        "a new migration"
+                    )
+                )
+            elif s.state is State.MISSING_FILE:
+                expected = self.migrations_dir / f"{s.version:04d}_{s.name}.sql"
+                found.append(
+                    MissingMigrationFile(
+                        f"{expected}:1: migration {s.version} ({s.name}) is applied but its file "
+                        "is gone; restore it from version control"
+                    )
+                )
+            elif s.state is State.OUT_OF_ORDER and not self.allow_out_of_order and s.path:
+                newest = max(x.version for x in statuses if x.applied)
+                found.append(
+                    OutOfOrderMigration(
+                        f"{s.path}:1: version {s.version} is not applied but {newest} is; "
+                        "renumber it after the newest, or pass --allow-out-of-order"
+                    )
+                )
+        return found
+
+    # --- writing -----------------------------------------------------------------------------
+
+    def up(self, *, to: int | None = None, dry_run: bool = False) -> list[Step]:
+        """Apply pending migrations in order (up to and including `to`)."""
+        files = self.migrations()
+        if to is not None and to not in {m.version for m in files}:
+            raise UnknownVersion(f"--to {to}: no migration file has version {to}")
+        if dry_run:
+            applied = self._read_ledger() if database_exists(self.target) else []
+            plan = self._plan_up(files, applied, to)
+            for m in plan:
+                self.report(f"would apply {m.label}")
+            return [Step(m.version, m.name, "up", 0) for m in plan]
+        if create_database(self.target):
+            self.report(f"created database {self.target.dbname}")
+        steps: list[Step] = []
+        with self._locked() as conn:
+            internal().ledger.create(conn)
+            plan = self._plan_up(files, self._ledger(conn), to)
+            if not plan:
+                self.report("nothing to apply: the database is up to date")
+            for m in plan:
+                steps.append(self._apply(conn, m))
+        return steps
+
+    def down(
+        self, *, steps: int | None = None, to: int | None = None, dry_run: bool = False
+    ) -> list[Step]:
+        """Roll back the newest `steps` migrations (default 1), or all newer than `to`."""
+        files = self.migrations()
+        if steps is not None and to is not None:
+            raise ValueError("give either steps or to, not both")
+        if steps is not None and steps < 1:
+            raise ValueError("steps must be at least 1")
+        if dry_run:
+            applied = self._read_ledger() if database_exists(self.target) else []
+            plan = self._plan_down(files, applied, steps, to)
+            for a in plan:
+                self.report(f"would roll back {a.version:04d}_{a.name}")
+            return [Step(a.version, a.name, "down", 0) for a in plan]
+        done: list[Step] = []
+        with self._locked() as conn:
+            internal().ledger.create(conn)
+            plan = self._plan_down(files, self._ledger(conn), steps, to)
+            if not plan:
+                self.report("nothing to roll back")
+            for a in plan:
+                done.append(self._rollback(conn, a))
+        return done
+
+    # --- planning ----------------------------------------------------------------------------
+
+    def _plan_up(
+        self, files: list[Migration], applied: list[Applied], to: int | None
+    ) -> list[Migration]:
+        self._raise_problems(_compare(files, applied))
+        done = {a.version for a in applied}
+        return [m for m in files if m.version not in done and (to is None or m.version <= to)]
+
+    def _plan_down(
+        self, files: list[Migration], applied: list[Applied], steps: int | None, to: int | None
+    ) -> list[Applied]:
+        self._raise_problems(_compare(files, applied))
+        newest_first = sorted(applied, key=lambda a: a.version, reverse=True)
+        if to is not None:
+            if to != 0 and to not in {a.version for a in applied}:
+                raise UnknownVersion(f"--to {to}: version {to} is not applied (0 rolls back all)")
+            return [a for a in newest_first if a.version > to]
+        return newest_first[: steps or 1]
+
+    def _raise_problems(self, statuses: list[Status]) -> None:
+        problems = self._problems(statuses)
+        if problems:
+            detail = "\n".join(f"  {p}" for p in problems)
+            error = (
+                type(problems[0]) if len({type(p) for p in problems}) == 1 else MigrationStateError
+            )
+            raise error(f"the migrations on disk disagree with the database:\n{detail}")
+
+    # --- running -----------------------------------------------------------------------------
+
+    @contextmanager
+    def _locked(self) -> Iterator[psycopg.Connection[Any]]:
+        conn = connect(self.target, autocommit=True, application_name=APPLICATION_NAME)
+        try:
+            self._acquire(conn)
+            yield conn
+        finally:
+            conn.close()  # also releases the session advisory lock
+
+    def _acquire(self, conn: psycopg.Connection[Any]) -> None:
+        q = internal()
+        deadline = time.monotonic() + self.lock_wait_seconds
+        told = False
+        while not q.ledger.try_lock(conn, key=LOCK_KEY):
+            if not told:
+                holders = ", ".join(f"pid {r[0]} from {r[1]}" for r in q.ledger.other_runners(conn))
+                self.report(f"waiting for another migration runner ({holders or 'unknown'})")
+                told = True
+            if time.monotonic() >= deadline:
+                raise MigrationLockTimeout(
+                    f"another migration runner held the lock on {self.target.dbname} for more "
+                    f"than {self.lock_wait_seconds:g}s; nothing was applied"
+                )
+            time.sleep(0.1)
+
+    def _apply(self, conn: psycopg.Connection[Any], m: Migration) -> Step:
+        started = time.perf_counter()
+        record = {
+            "version": m.version,
+            "name": m.name,
+            "checksum": m.checksum,
+            "applied_by": _applied_by(conn),
+            "source": m.source,
+            "down_sql": m.down.sql,
+            "down_transaction": m.down.transaction,
+        }
+        if m.up.transaction:
+            with conn.transaction():
+                internal().ledger.set_local_lock_timeout(conn, timeout=self.ddl_lock_timeout)
+                self._run(conn, m.path, m.up)
+                ms = _elapsed_ms(started)
+                internal().ledger.record_applied(conn, duration_ms=ms, **record)
+        else:
+            self._run_outside_transaction(conn, m.path, m.up)
+            ms = _elapsed_ms(started)
+            internal().ledger.record_applied(conn, duration_ms=ms, **record)
+        self.report(f"applied {m.label} ({ms} ms)")
+        return Step(m.version, m.name, "up", ms)
+
+    def _rollback(self, conn: psycopg.Connection[Any], a: Applied) -> Step:
+        started = time.perf_counter()
+        path = self.migrations_dir / f"{a.version:04d}_{a.name}.sql"
+        down_line = _down_first_line(a.source)
+        section = Section(a.down_sql, down_line, a.down_transaction)
+        if section.is_empty:
+            raise MigrationFailed(
+                path,
+                down_line,
+                "the down section is empty: this migration cannot be rolled back",
+                None,
+            )
+        if section.transaction:
+            with conn.transaction():
+                internal().ledger.set_local_lock_timeout(conn, timeout=self.ddl_lock_timeout)
+                self._run(conn, path, section)
+                internal().ledger.forget_applied(conn, version=a.version)
+        else:
+            self._run_outside_transaction(conn, path, section)
+            internal().ledger.forget_applied(conn, version=a.version)
+        ms = _elapsed_ms(started)
+        self.report(f"rolled back {a.version:04d}_{a.name} ({ms} ms)")
+        return Step(a.version, a.name, "down", ms)
+
+    def _run(self, conn: psycopg.Connection[Any], path: Path, section: Section) -> None:
+        for statement in section.statements:
+            self._execute(conn, path, statement)
+
+    def _run_outside_transaction(
+        self, conn: psycopg.Connection[Any], path: Path, section: Section
+    ) -> None:
+        internal().ledger.set_lock_timeout(conn, timeout=self.ddl_lock_timeout)
+        statements = section.statements
+        try:
+            for number, statement in enumerate(statements, start=1):
+                try:
+                    self._execute(conn, path, statement)
+                except MigrationFailed as exc:
+                    raise MigrationFailed(
+                        path,
+                        exc.line,
+                        f"{exc} — this section runs outside a transaction: statements 1 to "
+                        f"{number - 1} of {len(statements)} stay applied and the ledger was not "
+                        "updated; make the statements idempotent (IF NOT EXISTS) and re-run",
+                        exc.sqlstate,
+                    ) from None
+        finally:
+            if not conn.closed:
+                internal().ledger.set_lock_timeout(conn, timeout="0")
+
+    def _execute(self, conn: psycopg.Connection[Any], path: Path, statement: Statement) -> None:
+        try:
+            conn.execute(statement.sql)
+        except psycopg.Error as exc:
+            raise _failure(path, statement, exc, self.ddl_lock_timeout, self.target) from None
+
+    def _ledger(self, conn: psycopg.Connection[Any]) -> list[Applied]:
+        return [Applied(*row) for row in internal().ledger.applied_migrations(conn)]
+
+    def _read_ledger(self) -> list[Applied]:
+        with connect(self.target, autocommit=True) as conn:
+            if not internal().ledger.exists(conn):
+                return []
+            return self._ledger(conn)
+
+
+def _compare(files: list[Migration], applied: list[Applied]) -> list[Status]:
+    by_version = {m.version: m for m in files}
+    ledger = {a.version: a for a in applied}
+    newest = max(ledger, default=0)
+    statuses: list[Status] = []
+    for version in sorted(by_version.keys() | ledger.keys()):
+        m, a = by_version.get(version), ledger.get(version)
+        if m and a:
+            state = State.APPLIED if m.checksum == a.checksum else State.EDITED
+            statuses.append(Status(version, m.name, state, m.path, a))
+        elif m:
+            state = State.OUT_OF_ORDER if version < newest else State.PENDING
+            statuses.append(Status(version, m.name, state, m.path, None))
+        elif a:
+            statuses.append(Status(version, a.name, State.MISSING_FILE, None, a))
+    return statuses
+
+
+def _failure(
+    path: Path, statement: Statement, exc: psycopg.Error, lock_timeout: str, target: Target
+) -> MigrationFailed:
+    diag = exc.diag
+    line = statement.line
+    position = diag.statement_position
+    if position and position.isdigit():
+        line += statement.sql.count("\n", 0, int(position) - 1) - _leading_blank_or_comment(
+            statement.sql
+        )
+    message = (diag.message_primary or str(exc)).strip()
+    if diag.message_detail:
+        message += f" ({diag.message_detail})"
+    if isinstance(exc, psycopg.errors.LockNotAvailable):
+        message += (
+            f"; waited {lock_timeout} for a lock held by another transaction. "
+            "Nothing of this migration was applied; retry when that transaction ends, "
+            "or raise --lock-timeout"
+        )
+    elif isinstance(exc, psycopg.OperationalError):
+        message += "; the connection was lost and the server rolled the transaction back"
+    else:
+        message += "; the migration's transaction was rolled back"
+    return MigrationFailed(path, line, target.redact(message), diag.sqlstate)
+
+
+def _leading_blank_or_comment(sql: str) -> int:
+    count = 0
+    for line in sql.splitlines():
+        if line.strip() and not line.strip().startswith("--"):
+            break
+        count += 1
+    return count
+
+
+def _first_changed_line(old: str, new: str) -> int:
+    old_lines, new_lines = old.splitlines(), new.splitlines()
+    for number, (a, b) in enumerate(zip(old_lines, new_lines, strict=False), start=1):
+        if a != b:
+            return number
+    return min(len(old_lines), len(new_lines)) + 1
+
+
+def _down_first_line(source: str) -> int:
+    for number, line in enumerate(source.splitlines(), start=1):
+        found = MARKER.match(line.strip())
+        if found and found["kind"] == "down":
+            return number + 1
+    return 1
+
+
+def _applied_by(conn: psycopg.Connection[Any]) -> str:
+    try:
+        os_user = getpass.getuser()
+    except (KeyError, OSError):
+        os_user = "unknown"
+    return f"{conn.info.user} ({os_user}@{socket.gethostname()})"
+
+
+def _elapsed_ms(started: float) -> int:
+    return round((time.perf_counter() - started) * 1000)

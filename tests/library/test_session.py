@@ -1,0 +1,250 @@
+"""`Database.as_user` / `transaction` as one transaction on a borrowed connection: committed on
+success, rolled back on an error, the connection always back in the pool (a pool of one would
+otherwise time out on the next borrow), and no way to commit half-way under the user's role."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from typing import Any, cast
+
+import psycopg
+import pytest
+
+from netplus_db import querylayer
+from netplus_db.config import Target
+from netplus_db.database import AsyncDatabase, Database
+from netplus_db.errors import NotFound
+from netplus_db.session import GuardedConnection
+from tests.support import factories
+
+QUICK = 2.0  # seconds: a pool of one that lost its connection would time out
+
+
+def count_bookmarks(conn: psycopg.Connection[Any], user_id: uuid.UUID) -> int:
+    row = conn.execute("SELECT count(*) FROM bookmarks WHERE user_id = %s", [user_id]).fetchone()
+    assert row is not None
+    return int(row[0])
+
+
+def mark(user: uuid.UUID, component: uuid.UUID) -> dict[str, Any]:
+    return {"user_id": user, "component_id": component, "position": None, "note": None}
+
+
+def test_a_block_commits_on_success_and_rolls_back_on_an_error(
+    db: Target, conn: psycopg.Connection[Any]
+) -> None:
+    user, component = factories.user(conn), factories.component(conn)
+    with Database(db, min_size=1, max_size=1, timeout=QUICK) as lib:
+        with lib.as_user(user) as q:
+            q.bookmarks.save_bookmark(**mark(user, component))
+        assert count_bookmarks(conn, user) == 1
+        with pytest.raises(RuntimeError, match="after the write"), lib.as_user(user) as q:
+            q.bookmarks.delete_bookmark(user_id=user, component_id=component)
+            raise RuntimeError("after the write")
+        assert count_bookmarks(conn, user) == 1  # the delete was rolled back
+        with lib.as_user(user) as q:  # and the one connection is back in the pool
+            assert q.conn.info.transaction_status == psycopg.pq.TransactionStatus.INTRANS
+        assert lib.pool.get_stats()["pool_available"] == 1
+
+
+def test_psycopg_rollback_inside_a_block_is_handled_quietly(
+    db: Target, conn: psycopg.Connection[Any]
+) -> None:
+    user, component = factories.user(conn), factories.component(conn)
+    with Database(db, min_size=1, max_size=1, timeout=QUICK) as lib:
+        with lib.as_user(user) as q:
+            q.bookmarks.save_bookmark(**mark(user, component))
+            raise psycopg.Rollback()
+        assert count_bookmarks(conn, user) == 0
+        with lib.transaction() as q:
+            assert q.conn.execute("SELECT current_user").fetchone() != ("app_user",)
+
+
+def test_an_explicit_commit_under_the_users_role_is_refused(
+    db: Target, conn: psycopg.Connection[Any]
+) -> None:
+    user, component = factories.user(conn), factories.component(conn)
+    with Database(db, min_size=1, max_size=1, timeout=QUICK) as lib:
+        with pytest.raises(psycopg.ProgrammingError, match="commit"), lib.as_user(user) as q:
+            q.bookmarks.save_bookmark(**mark(user, component))
+            q.conn.commit()  # would end SET LOCAL ROLE and go on as the connecting role
+        assert count_bookmarks(conn, user) == 0
+        with lib.as_user(user) as q:
+            assert q.conn.execute("SELECT current_user").fetchone() == ("app_user",)
+
+
+def test_a_failing_role_switch_returns_the_connection(db: Target) -> None:
+    with Database(db, min_size=1, max_size=1, timeout=QUICK, app_role="no_such_role") as lib:
+        for _ in range(3):  # a lost connection would make the second borrow time out
+            refused = pytest.raises(psycopg.errors.InvalidParameterValue, match="no_such_role")
+            with refused, lib.as_user(None):
+                pass
+        assert lib.pool.get_stats()["pool_available"] == 1
+
+
+def test_the_async_block_commits_rolls_back_and_returns_the_connection(
+    db: Target, conn: psycopg.Connection[Any]
+) -> None:
+    user, component = factories.user(conn), factories.component(conn)
+
+    async def scenario() -> tuple[int, int, int]:
+        async with AsyncDatabase(db, min_size=1, max_size=1, timeout=QUICK) as lib:
+            async with lib.as_user(user) as q:
+                await q.bookmarks.save_bookmark(**mark(user, component))
+            kept = await asyncio.to_thread(count_bookmarks, conn, user)
+            with pytest.raises(RuntimeError):
+                async with lib.as_user(user) as q:
+                    await q.bookmarks.delete_bookmark(user_id=user, component_id=component)
+                    raise RuntimeError("after the write")
+            with pytest.raises(psycopg.ProgrammingError, match="commit"):
+                async with lib.as_user(user) as q:
+                    await q.conn.commit()
+            still = await asyncio.to_thread(count_bookmarks, conn, user)
+            return kept, still, lib.pool.get_stats()["pool_available"]
+
+    assert asyncio.run(scenario()) == (1, 1, 1)
+
+
+TERMINATE = (
+    "SELECT pg_terminate_backend(pid, 5000) FROM pg_stat_activity"
+    " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+)
+
+
+def lend_anything(conn: psycopg.Connection[Any]) -> None:
+    """A pool check that lets every connection through (as if the check looked too early)."""
+
+
+async def alend_anything(conn: psycopg.AsyncConnection[Any]) -> None:
+    """The async twin of lend_anything."""
+
+
+def test_a_connection_found_dead_by_its_begin_is_replaced_once(
+    db: Target, conn: psycopg.Connection[Any]
+) -> None:
+    user = factories.user(conn)
+    with Database(db, min_size=1, max_size=1, timeout=QUICK, check=lend_anything) as lib:
+        with lib.as_user(user) as q:
+            killed = q.conn.info.backend_pid
+        conn.execute(TERMINATE)
+        with lib.as_user(user) as q:  # BEGIN fails on the dead one; the retry gets a new one
+            assert q.conn.info.backend_pid != killed
+            assert q.users.get_user(user_id=user) is not None
+        assert lib.pool.get_stats()["returns_bad"] == 1  # the dead one was discarded
+
+
+def test_the_async_block_replaces_a_connection_found_dead_by_its_begin(
+    db: Target, conn: psycopg.Connection[Any]
+) -> None:
+    user = factories.user(conn)
+
+    async def scenario() -> tuple[int, int]:
+        async with AsyncDatabase(
+            db, min_size=1, max_size=1, timeout=QUICK, check=alend_anything
+        ) as lib:
+            async with lib.as_user(user) as q:
+                killed = q.conn.info.backend_pid
+            await asyncio.to_thread(conn.execute, TERMINATE)
+            async with lib.as_user(user) as q:
+                assert await q.users.get_user(user_id=user) is not None
+                return killed, q.conn.info.backend_pid
+
+    killed, now = asyncio.run(scenario())
+    assert now != killed
+
+
+def test_a_second_dead_connection_is_not_retried_again(
+    db: Target, conn: psycopg.Connection[Any]
+) -> None:
+    user = factories.user(conn)
+    with Database(db, min_size=2, max_size=2, timeout=QUICK, check=lend_anything) as lib:
+        lib.pool.wait()
+        conn.execute(TERMINATE)  # both pooled connections die
+        with pytest.raises(psycopg.OperationalError), lib.as_user(user):
+            pass
+        assert lib.pool.get_stats()["returns_bad"] == 2  # borrowed twice, then gave up
+        with lib.as_user(user) as q:  # the pool has made new ones
+            assert q.users.get_user(user_id=user) is not None
+
+
+def test_a_session_cannot_be_entered_twice(db: Target) -> None:
+    with Database(db, min_size=1, max_size=2, timeout=QUICK) as lib:
+        session = lib.as_user(None)
+        with session, pytest.raises(RuntimeError, match="entered twice"), session:
+            pass
+        assert lib.pool.get_stats()["pool_available"] >= 1  # the first loan came back
+
+
+def test_a_rollback_inside_the_block_is_refused_and_outside_allowed(
+    db: Target, conn: psycopg.Connection[Any]
+) -> None:
+    user, component = factories.user(conn), factories.component(conn)
+    with Database(db, min_size=1, max_size=1, timeout=QUICK) as lib:
+        with pytest.raises(psycopg.ProgrammingError, match="rollback"), lib.as_user(user) as q:
+            q.bookmarks.save_bookmark(**mark(user, component))
+            q.conn.rollback()
+        assert count_bookmarks(conn, user) == 0  # the block's error rolled it back
+        with lib.pool.connection() as c:  # outside a session the connection is plain psycopg
+            assert c.autocommit
+            c.execute("BEGIN")
+            c.rollback()
+            assert c.info.transaction_status == psycopg.pq.TransactionStatus.IDLE
+
+
+def test_a_failed_statement_leaves_no_transaction_on_the_returned_connection(
+    db: Target, conn: psycopg.Connection[Any]
+) -> None:
+    user = factories.user(conn)
+    with Database(db, min_size=1, max_size=1, timeout=QUICK) as lib:
+        with pytest.raises(psycopg.errors.UndefinedTable), lib.as_user(user) as q:
+            q.conn.execute("SELECT * FROM no_such_table")
+        with lib.pool.connection() as c:
+            assert c.info.transaction_status == psycopg.pq.TransactionStatus.IDLE
+            assert c.execute("SELECT current_user").fetchone() != ("app_user",)
+
+
+def test_a_pooled_connection_reuses_its_cursors_but_keeps_no_large_result(
+    db: Target, conn: psycopg.Connection[Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    user = factories.user(conn)
+    components = [factories.component(conn) for _ in range(3)]
+    monkeypatch.setattr(querylayer, "KEEP_CURSOR_ROWS", 2)  # three bookmarks: "large"
+    with Database(db, min_size=1, max_size=1, timeout=QUICK) as lib:
+        with lib.as_user(user) as q:
+            q.bookmarks.save_bookmark(**mark(user, components[0]))
+            first = q.bookmarks.list_bookmarks(user_id=user)
+            spare = list(getattr(q.conn, querylayer.SPARE_CURSORS))
+            begin = cast(GuardedConnection, q.conn)._netplus_begin
+        with lib.as_user(user) as q:
+            for component in components[1:]:
+                q.bookmarks.save_bookmark(**mark(user, component))
+            # the same cursor served every statement, and the same BEGIN cursor
+            assert getattr(q.conn, querylayer.SPARE_CURSORS) == spare and len(spare) == 1
+            assert cast(GuardedConnection, q.conn)._netplus_begin is begin
+        with pytest.raises(NotFound), lib.as_user(user) as q:  # a statement fails on it ...
+            q.bookmarks.save_bookmark(**mark(user, uuid.uuid4()))
+        with lib.as_user(user) as q:
+            everything = q.bookmarks.list_bookmarks(user_id=user)  # ... and the next one works
+            # three rows is "large" here: that cursor is closed, not kept
+            assert spare[0].closed and getattr(q.conn, querylayer.SPARE_CURSORS) == []
+    assert [b.component_id for b in first] == [components[0]]  # earlier rows stay as fetched
+    assert sorted(b.component_id for b in everything) == sorted(components)
+
+
+def test_an_async_pooled_connection_reuses_its_cursors(
+    db: Target, conn: psycopg.Connection[Any]
+) -> None:
+    user, component = factories.user(conn), factories.component(conn)
+
+    async def scenario() -> tuple[bool, int, int]:
+        async with AsyncDatabase(db, min_size=1, max_size=1, timeout=QUICK) as lib:
+            async with lib.as_user(user) as q:
+                await q.bookmarks.save_bookmark(**mark(user, component))
+                spare = list(getattr(q.conn, querylayer.SPARE_CURSORS))
+            async with lib.as_user(user) as q:
+                rows = await q.bookmarks.list_bookmarks(user_id=user)
+                same = getattr(q.conn, querylayer.SPARE_CURSORS) == spare
+            return same, len(spare), len(rows)
+
+    assert asyncio.run(scenario()) == (True, 1, 1)

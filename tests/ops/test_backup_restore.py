@@ -1,0 +1,572 @@
+"""Backup, verify and restore against a real PostgreSQL.
+
+A backup restored gives the same row counts and the same per-table content checksums; a
+damaged, truncated or foreign file fails verify and restore with a clear message, drops its
+scratch database and leaves the existing database untouched. Every database a test creates is
+named after the test's own database (`<db>__...`) and dropped in the teardown.
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import json
+import os
+import stat
+import subprocess
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import psycopg
+import pytest
+from click.testing import CliRunner
+from psycopg import sql
+
+from netplus_db.cli.backup import backup as backup_cli
+from netplus_db.cli.backup import restore as restore_cli
+from netplus_db.cli.context import Env
+from netplus_db.config import Target
+from netplus_db.connection import connect, database_exists, drop_database
+from netplus_db.errors import ClientToolError
+from netplus_db.ops import backup as backup_module
+from netplus_db.ops import client_tools
+from netplus_db.ops.backup import (
+    ArchiveError,
+    BackupError,
+    Manifest,
+    backup,
+    cleanup,
+    content_checksums,
+    manifest_path,
+    row_counts,
+    timed_plain_dump_restore,
+    verify,
+)
+from netplus_db.ops.client_tools import Tool, find_tool
+from netplus_db.ops.restore import restore
+from netplus_db.sql import internal
+from tests.support.server import MIGRATIONS, PREFIX, Server
+
+PASSWORD = "S3cr3t-Pw"
+PASSWORD_HASH = "$2b$12$" + "N" * 53
+TRICKY = [
+    'it\'s a "quoted" name',
+    "100% sure_of %s and %(x)s",
+    "ünïcödé ✓ 日本語 🚀",
+    "back\\slash\nnew line\ttab",
+    "semi; DROP TABLE users; --",
+]
+
+# --- helpers ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """What a database holds: rows per table and a content checksum per table."""
+
+    counts: dict[str, int]
+    checksums: dict[str, str]
+
+
+def snapshot(target: Target) -> Snapshot:
+    with connect(target, autocommit=True) as conn:
+        return Snapshot(row_counts(conn), content_checksums(conn))
+
+
+def seed(target: Target) -> None:
+    """A few rows in several tables (three with forced row-level security), tricky text."""
+    with connect(target, autocommit=True) as conn:
+        for n, text in enumerate(TRICKY):
+            user_id = _one(
+                conn,
+                "INSERT INTO users (email, username, password_hash) VALUES (%s, %s, %s)"
+                " RETURNING id",
+                [f"user{n}@example.test", f"{text[:40]} {n}", PASSWORD_HASH],
+            )
+            component_id = _one(
+                conn,
+                "INSERT INTO learning_components (component_type, domain, title, slug,"
+                " description, objectives, content) VALUES ('lesson', 'Networking', %s, %s, %s,"
+                " %s, %s::jsonb) RETURNING id",
+                [text, f"lesson-{n}", text * 2, [text, "OSI"], json.dumps({"body": text})],
+            )
+            conn.execute(
+                "INSERT INTO user_progress (user_id, component_id) VALUES (%s, %s)",
+                [user_id, component_id],
+            )
+            conn.execute("INSERT INTO learning_streaks (user_id) VALUES (%s)", [user_id])
+            conn.execute(
+                "INSERT INTO user_activity_logs (user_id, activity_type, metadata)"
+                " VALUES (%s, 'login', %s::jsonb)",
+                [user_id, json.dumps({"note": text})],
+            )
+        add_marker(conn, "marker")
+
+
+def add_marker(conn: psycopg.Connection[Any], name: str) -> None:
+    conn.execute(
+        "INSERT INTO performance_metrics (metric_type, metric_name, metric_value, tags)"
+        " VALUES ('database', %s, 1.5, %s::jsonb)",
+        [name, json.dumps({"why": "it's 100%"})],
+    )
+
+
+def has_marker(target: Target, name: str) -> bool:
+    with connect(target, autocommit=True) as conn:
+        found = _one(
+            conn, "SELECT count(*) FROM performance_metrics WHERE metric_name = %s", [name]
+        )
+    return bool(found == 1)
+
+
+def _one(conn: psycopg.Connection[Any], query: Any, params: list[Any]) -> Any:
+    row = conn.execute(query, params).fetchone()
+    assert row is not None
+    return row[0]
+
+
+def databases(server: Server, db: Target, middle: str = "") -> list[str]:
+    """Databases named `<db>__<middle>...` on the server."""
+    pattern = (db.dbname + "__" + middle).replace("_", "\\_") + "%"
+    with connect(server.admin, autocommit=True) as conn:
+        return [str(name) for (name,) in internal().backup.databases_like(conn, pattern=pattern)]
+
+
+def lines() -> tuple[list[str], Any]:
+    seen: list[str] = []
+    return seen, seen.append
+
+
+@pytest.fixture
+def derived(server: Server, db: Target) -> Iterator[None]:
+    """Drop every `<db>__*` database (scratch, old, new targets) after the test."""
+    yield
+    for name in databases(server, db):
+        drop_database(server.database(name))
+
+
+@pytest.fixture
+def seeded(db: Target, derived: None) -> Target:
+    seed(db)
+    return db
+
+
+@pytest.fixture
+def full(seeded: Target, tmp_path: Path) -> Path:
+    """A full backup of the seeded database."""
+    return backup(seeded, "full", tmp_path / "backups").path
+
+
+# --- backup -----------------------------------------------------------------------------------
+
+
+def test_full_backup_is_private_and_its_manifest_true(
+    seeded: Target, server: Server, tmp_path: Path
+) -> None:
+    seen, report = lines()
+    taken = backup(seeded, "full", tmp_path / "backups", report=report)
+    path = taken.path
+    assert path.parent == tmp_path / "backups"
+    assert path.name.startswith(f"{seeded.dbname}-full-") and path.name.endswith("Z.dump")
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert stat.S_IMODE(manifest_path(path).stat().st_mode) == 0o600
+    assert path.read_bytes().startswith(b"PGDMP")
+    assert sorted(p.name for p in path.parent.iterdir()) == [
+        path.name,
+        f"{path.name}.manifest.json",
+    ]
+
+    data = json.loads(manifest_path(path).read_text())
+    assert data["sha256"] == hashlib.sha256(path.read_bytes()).hexdigest()
+    assert data["size"] == path.stat().st_size
+    assert (data["kind"], data["database"], data["file"]) == ("full", seeded.dbname, path.name)
+    assert data["server_version"] == server.version
+    assert data["pg_dump_version"].startswith(f"{server.major}.")
+    with connect(seeded, autocommit=True) as conn:
+        assert data["migration_version"] == _one(
+            conn, "SELECT max(version) FROM netplus.schema_migrations", []
+        )
+        assert data["row_counts"] == row_counts(conn)
+    assert data["row_counts"]["users"] == len(TRICKY)
+    assert data["created_at"].endswith("Z") and data["created_at"][:4].isdigit()
+    assert Manifest.read(manifest_path(path)) == taken.manifest
+    assert any(line.startswith("pg_dump") and line.endswith("s)") for line in seen)
+
+
+def test_backup_then_restore_gives_identical_rows_and_content(
+    full: Path, server: Server, db: Target
+) -> None:
+    before = snapshot(db)
+    with connect(db, autocommit=True) as conn:
+        add_marker(conn, "written after the backup")
+    done = restore(db, full)
+    assert snapshot(db) == before
+    assert not has_marker(db, "written after the backup")
+    assert done.previous is not None and done.previous.startswith(f"{db.dbname}__old_")
+    assert databases(server, db) == [done.previous]  # no scratch database left
+    assert has_marker(db.with_dbname(done.previous), "written after the backup")
+
+
+def test_drop_old_removes_the_previous_database(full: Path, server: Server, db: Target) -> None:
+    done = restore(db, full, drop_old=True)
+    assert done.dropped_previous and done.previous
+    assert databases(server, db) == []
+
+
+def test_restore_into_a_missing_database_takes_its_name(
+    full: Path, server: Server, db: Target
+) -> None:
+    new = db.with_dbname(db.dbname + "__new")
+    done = restore(new, full)
+    assert done.previous is None
+    assert snapshot(new) == snapshot(db)
+    assert databases(server, db) == [new.dbname]
+
+
+@pytest.mark.parametrize("kind", ["data", "schema"])
+def test_data_and_schema_backups_verify_and_restore(
+    seeded: Target, server: Server, tmp_path: Path, kind: Any
+) -> None:
+    taken = backup(seeded, kind, tmp_path)
+    verify(seeded, taken.path, migrations_dir=MIGRATIONS)
+    new = seeded.with_dbname(seeded.dbname + "__new")
+    restore(new, taken.path, migrations_dir=MIGRATIONS)
+    restored, original = snapshot(new), snapshot(seeded)
+    if kind == "data":
+        assert taken.manifest.row_counts == original.counts
+        assert restored == original
+    else:
+        assert taken.manifest.row_counts is None
+        assert set(restored.counts) == set(original.counts)
+        assert not any(restored.counts.values())
+    with connect(new, autocommit=True) as conn:
+        version = _one(conn, "SELECT max(version) FROM netplus.schema_migrations", [])
+    assert version == taken.manifest.migration_version
+    assert databases(server, seeded) == [new.dbname]
+
+
+def test_backup_refuses_a_role_that_row_security_would_stop(
+    db: Target, server: Server, tmp_path: Path
+) -> None:
+    role = f"{PREFIX}plain_role"
+    with connect(server.admin, autocommit=True) as conn:
+        conn.execute(sql.SQL("CREATE ROLE {} LOGIN").format(sql.Identifier(role)))
+    try:
+        as_role = Target({**db.params, "user": role}, db.source)
+        with pytest.raises(BackupError, match=r"superuser.*BYPASSRLS") as caught:
+            backup(as_role, "full", tmp_path)
+        assert "user_progress" in str(caught.value) or "more" in str(caught.value)
+        assert list(tmp_path.iterdir()) == []
+    finally:
+        with connect(server.admin, autocommit=True) as conn:
+            conn.execute(sql.SQL("DROP ROLE {}").format(sql.Identifier(role)))
+
+
+def test_missing_or_too_old_client_tools_are_named(
+    db: Target, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(client_tools, "candidates", lambda name: (Tool(Path(f"/old/{name}"), 9),))
+    with pytest.raises(ClientToolError, match=r"pg_dump is too old .*/old/pg_dump \(9\)"):
+        backup(db, "full", tmp_path)
+    monkeypatch.setattr(client_tools, "candidates", lambda name: ())
+    with pytest.raises(ClientToolError, match="pg_dump was not found"):
+        backup(db, "full", tmp_path)
+    assert list(tmp_path.iterdir()) == []
+
+
+# --- damaged and foreign files ----------------------------------------------------------------
+
+
+def _truncate(path: Path) -> None:
+    data = path.read_bytes()
+    path.write_bytes(data[: len(data) * 2 // 3])
+
+
+def _flip_a_bit(path: Path) -> None:
+    data = bytearray(path.read_bytes())
+    data[len(data) // 2] ^= 0x10
+    path.write_bytes(bytes(data))
+
+
+def _assert_untouched(db: Target, server: Server, before: Snapshot) -> None:
+    assert snapshot(db) == before
+    assert has_marker(db, "marker")
+    assert databases(server, db) == []  # the scratch database was dropped
+
+
+@pytest.mark.parametrize("damage", [_truncate, _flip_a_bit], ids=["truncated", "bit-flipped"])
+def test_a_damaged_archive_fails_verify_and_restore(
+    full: Path, server: Server, db: Target, damage: Any
+) -> None:
+    before = snapshot(db)
+    damage(full)
+    with pytest.raises(ArchiveError, match=r"size is .* says|sha256 is .* says") as caught:
+        verify(db, full)
+    assert str(full) in str(caught.value)
+    with pytest.raises(ArchiveError, match=r"truncated|corrupted"):
+        restore(db, full)
+    _assert_untouched(db, server, before)
+
+
+def test_a_truncated_archive_passing_list_fails_the_real_restore(
+    full: Path, server: Server, db: Target
+) -> None:
+    """The manifest is rewritten to match, as if the file was cut before it was checksummed."""
+    before = snapshot(db)
+    pg_restore = find_tool("pg_restore", server.major).path
+    whole = full.read_bytes()
+    for fraction in (0.67, 0.8, 0.9, 0.95, 0.98, 0.99):
+        full.write_bytes(whole[: int(len(whole) * fraction)])
+        listed = subprocess.run([pg_restore, "--list", full], capture_output=True, check=False)
+        if listed.returncode == 0:
+            break  # the table of contents is whole: pg_restore --list proves nothing
+    assert listed.returncode == 0, "no cut of the archive kept its table of contents"
+    manifest = json.loads(manifest_path(full).read_text())
+    manifest.update(sha256=hashlib.sha256(full.read_bytes()).hexdigest(), size=full.stat().st_size)
+    manifest_path(full).write_text(json.dumps(manifest))
+    with pytest.raises(ArchiveError, match="restore failed"):
+        verify(db, full)
+    with pytest.raises(ArchiveError, match="restore failed"):
+        restore(db, full)
+    manifest_path(full).unlink()
+    seen, report = lines()
+    with pytest.raises(ArchiveError, match="restore failed"):
+        restore(db, full, report=report)
+    assert any("has no manifest" in line for line in seen)
+    _assert_untouched(db, server, before)
+
+
+@pytest.mark.parametrize(
+    ("content", "problem"),
+    [
+        (b"hello, this is a shopping list\nmilk\n", "not a PostgreSQL backup"),
+        (bytes(range(256)) * 40, "not a PostgreSQL backup"),
+        (gzip.compress(b"SELECT 1;\n"), "a gzip file, but not of a pg_dump plain SQL dump"),
+        (b"PGDMP\x01\x0e\x00garbage" * 10, "not a readable pg_dump archive"),
+        (b"", "the file is empty"),
+        (
+            b"--\n-- PostgreSQL database dump\n--\nCREATE TABLE t (i int);\nSELECT 1/0;\n"
+            b"-- PostgreSQL database dump complete\n",
+            r"psql failed \(exit 3\): .*division by zero",
+        ),
+    ],
+    ids=["text", "random", "gzip-text", "fake-magic", "empty", "failing-sql"],
+)
+def test_a_foreign_file_is_refused_with_a_clear_message(
+    seeded: Target, server: Server, tmp_path: Path, content: bytes, problem: str
+) -> None:
+    before = snapshot(seeded)
+    path = tmp_path / "backup.dump"
+    path.write_bytes(content)
+    with pytest.raises(ArchiveError, match=problem) as caught:
+        restore(seeded, path)
+    assert str(caught.value).startswith(f"{path}: ")
+    _assert_untouched(seeded, server, before)
+
+
+# --- plain SQL dumps --------------------------------------------------------------------------
+
+
+def _plain_gzip_dump(target: Target, server: Server, path: Path) -> None:
+    """What `pg_dump db | gzip > backup.sql.gz` makes."""
+    pg_dump = find_tool("pg_dump", server.major).path
+    result = subprocess.run(
+        [pg_dump], env=target.libpq_env(), capture_output=True, check=True, timeout=60
+    )
+    path.write_bytes(gzip.compress(result.stdout))
+
+
+def test_a_gzipped_plain_sql_dump_restores(seeded: Target, server: Server, tmp_path: Path) -> None:
+    path = tmp_path / "backup.sql.gz"
+    _plain_gzip_dump(seeded, server, path)
+    before = snapshot(seeded)
+    with connect(seeded, autocommit=True) as conn:
+        add_marker(conn, "written after the backup")
+    done = restore(seeded, path, drop_old=True)
+    assert done.kind == "full" and done.manifest is None
+    assert snapshot(seeded) == before
+    assert databases(server, seeded) == []
+
+
+def test_a_truncated_gzipped_sql_dump_is_refused(
+    seeded: Target, server: Server, tmp_path: Path
+) -> None:
+    path = tmp_path / "backup.sql.gz"
+    _plain_gzip_dump(seeded, server, path)
+    _truncate(path)
+    before = snapshot(seeded)
+    with pytest.raises(ArchiveError, match="corrupted or truncated"):
+        restore(seeded, path)
+    plain = tmp_path / "backup.sql"
+    _plain_gzip_dump(seeded, server, path)
+    text = gzip.decompress(path.read_bytes())
+    plain.write_bytes(text[: text.index(b"COPY public.users")])
+    with pytest.raises(ArchiveError, match="truncated: pg_dump's closing line is missing"):
+        restore(seeded, plain)
+    _assert_untouched(seeded, server, before)
+
+
+# --- cleanup ----------------------------------------------------------------------------------
+
+
+def _archive(directory: Path, name: str, days_old: float) -> Path:
+    path = directory / name
+    path.write_bytes(b"PGDMP")
+    manifest_path(path).write_text("{}")
+    moment = time.time() - days_old * 86400
+    os.utime(path, (moment, moment))
+    return path
+
+
+def test_cleanup_keeps_the_newest_even_when_all_are_old(tmp_path: Path) -> None:
+    old = [_archive(tmp_path, f"db-full-2024010{n}T000000Z.dump", 30 - n) for n in range(3)]
+    items = cleanup(tmp_path, keep_days=7)
+    assert [(i.path, i.deleted) for i in items] == [
+        (old[0], True),
+        (old[1], True),
+        (old[2], False),
+    ]
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        old[2].name,
+        f"{old[2].name}.manifest.json",
+    ]
+
+
+def test_cleanup_deletes_only_old_ones_and_dry_run_nothing(tmp_path: Path) -> None:
+    stale = _archive(tmp_path, "db-full-20240101T000000Z.dump", 10)
+    recent = _archive(tmp_path, "db-full-20240108T000000Z.dump", 3)
+    newest = _archive(tmp_path, "db-full-20240110T000000Z.dump", 1)
+    schema = _archive(tmp_path, "db-schema-20240101T000000Z.dump", 10)  # newest of its kind
+    foreign = tmp_path / "notes-20240101.txt"
+    foreign.write_text("not ours")
+    os.utime(foreign, (0, 0))
+    before = sorted(tmp_path.iterdir())
+
+    planned = cleanup(tmp_path, keep_days=7, dry_run=True)
+    assert sorted(tmp_path.iterdir()) == before
+    assert {i.path for i in planned if i.deleted} == {stale}
+
+    cleanup(tmp_path, keep_days=7)
+    assert sorted(tmp_path.iterdir()) == sorted(
+        [foreign, *(p for a in (recent, newest, schema) for p in (a, manifest_path(a)))]
+    )
+
+
+def test_cleanup_command_prints_what_it_deleted_and_kept(tmp_path: Path) -> None:
+    _archive(tmp_path, "db-full-20240101T000000Z.dump", 10)
+    _archive(tmp_path, "db-full-20240110T000000Z.dump", 9)
+    result = CliRunner().invoke(
+        backup_cli, ["cleanup", "--keep-days", "7"], env={"BACKUP_DIR": str(tmp_path)}
+    )
+    assert result.exit_code == 0, result.output
+    assert "deleted db-full-20240101T000000Z.dump" in result.stdout
+    assert "kept db-full-20240110T000000Z.dump" in result.stdout
+
+
+# --- the commands -----------------------------------------------------------------------------
+
+
+def _env(target: Target) -> Env:
+    return Env(f"{target.conninfo} password={PASSWORD}", MIGRATIONS)
+
+
+def test_backup_and_verify_commands_announce_the_target_and_never_the_password(
+    seeded: Target, server: Server, tmp_path: Path
+) -> None:
+    runner = CliRunner()
+    made = runner.invoke(backup_cli, ["full"], obj=_env(seeded), env={"BACKUP_DIR": str(tmp_path)})
+    assert made.exit_code == 0, made.output
+    assert made.stderr.splitlines()[0].startswith("Target: ")
+    assert "password=***" in made.stderr.splitlines()[0]
+    path = Path(made.stdout.strip())
+    assert path.parent == tmp_path and path.is_file()
+    checked = runner.invoke(backup_cli, ["verify", str(path)], obj=_env(seeded))
+    assert checked.exit_code == 0, checked.output
+    assert "ok: " in checked.stdout
+    _truncate(path)
+    failed = runner.invoke(backup_cli, ["verify", str(path)], obj=_env(seeded))
+    assert failed.exit_code == 1 and isinstance(failed.exception, ArchiveError)
+    everything = made.output + checked.output + failed.output + str(failed.exception)
+    assert PASSWORD not in everything + manifest_path(path).read_text()
+    assert databases(server, seeded) == []
+
+
+def test_restore_refuses_without_yes_when_not_at_a_terminal(
+    full: Path, server: Server, db: Target
+) -> None:
+    before = snapshot(db)
+    result = CliRunner().invoke(restore_cli, [str(full)], obj=_env(db))
+    assert result.exit_code == 2
+    assert "pass --yes when not at a terminal" in result.output
+    assert snapshot(db) == before and databases(server, db) == []
+    done = CliRunner().invoke(restore_cli, [str(full), "--yes", "--drop-old"], obj=_env(db))
+    assert done.exit_code == 0, done.output
+    assert f"into {db.dbname}" in done.stdout and PASSWORD not in done.output
+
+
+def test_restore_command_into_another_database(full: Path, server: Server, db: Target) -> None:
+    other = db.dbname + "__copy"
+    result = CliRunner().invoke(restore_cli, [str(full), "--target", other], obj=_env(db))
+    assert result.exit_code == 0, result.output
+    assert database_exists(db.with_dbname(other))
+    assert snapshot(db.with_dbname(other)) == snapshot(db)
+
+
+# --- baseline ---------------------------------------------------------------------------------
+
+
+def test_timed_plain_dump_restore_times_both(
+    seeded: Target, server: Server, tmp_path: Path
+) -> None:
+    timings = timed_plain_dump_restore(seeded, tmp_path)
+    assert timings["pg_dump_seconds"] > 0 and timings["pg_restore_seconds"] > 0
+    assert timings["archive_bytes"] > 0
+    assert list(tmp_path.iterdir()) == [] and databases(server, seeded) == []
+
+
+def test_a_failing_pg_dump_leaves_no_file_and_no_password(
+    db: Target, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The tool's own message is shown, with the password (here echoed by it) redacted."""
+    monkeypatch.setattr(backup_module, "dump_args", lambda kind, schemas: [f"--x={PASSWORD}"])
+    with_password = Target({**db.params, "password": PASSWORD}, db.source)
+    with pytest.raises(BackupError, match=r"pg_dump failed \(exit 1\): .*--x=\*\*\*") as caught:
+        backup(with_password, "full", tmp_path)
+    assert PASSWORD not in str(caught.value)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_the_restored_database_keeps_the_previous_owner(
+    full: Path, server: Server, db: Target
+) -> None:
+    role = f"{PREFIX}owner_role"
+    with connect(server.admin, autocommit=True) as conn:
+        conn.execute(sql.SQL("CREATE ROLE {}").format(sql.Identifier(role)))
+        conn.execute(
+            sql.SQL("ALTER DATABASE {} OWNER TO {}").format(
+                sql.Identifier(db.dbname), sql.Identifier(role)
+            )
+        )
+    try:
+        restore(db, full, drop_old=True)
+        with connect(server.admin, autocommit=True) as conn:
+            assert internal().backup.database_owner(conn, datname=db.dbname) == role
+    finally:
+        with connect(server.admin, autocommit=True) as conn:
+            conn.execute(
+                sql.SQL("ALTER DATABASE {} OWNER TO CURRENT_USER").format(sql.Identifier(db.dbname))
+            )
+            conn.execute(sql.SQL("DROP ROLE {}").format(sql.Identifier(role)))
+
+
+@pytest.mark.parametrize(
+    "command",
+    [[], ["full"], ["schema"], ["data"], ["cleanup"], ["verify"]],
+)
+def test_every_backup_command_has_help(command: list[str]) -> None:
+    result = CliRunner().invoke(backup_cli, [*command, "--help"])
+    assert result.exit_code == 0 and "Usage: " in result.output
+    assert CliRunner().invoke(restore_cli, ["--help"]).exit_code == 0

@@ -1,0 +1,198 @@
+"""The `netplus-db` command as a DBA runs it: a real process, real exit codes, real output."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from netplus_db.config import Target
+from netplus_db.connection import connect
+from netplus_db.ops import embedded
+from tests.support.server import MIGRATIONS
+
+PASSWORD = "S3cr3t-Pw"
+
+
+def clean_env(**extra: str) -> dict[str, str]:
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("DB_", "PG")) and k not in ("DATABASE_URL", "NETPLUS_DSN")
+    }
+    env.update(extra)
+    return env
+
+
+def run(
+    *args: str, env: dict[str, str] | None = None, cwd: Path | None = None, stdin: str | None = None
+) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "netplus_db", *args],
+        capture_output=True,
+        text=True,
+        env=env or clean_env(),
+        cwd=cwd,
+        input=stdin,
+        timeout=120,
+        check=False,
+    )
+
+
+def with_password(target: Target) -> str:
+    """The target's conninfo plus a password the trust-auth test server ignores."""
+    return f"{target.conninfo} password={PASSWORD}"
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        [],
+        ["migrate"],
+        ["migrate", "up"],
+        ["migrate", "down"],
+        ["migrate", "status"],
+        ["migrate", "validate"],
+        ["migrate", "new"],
+        ["migrate", "reset"],
+        ["embedded"],
+        ["embedded", "status"],
+        ["doctor"],
+        ["schema", "dump"],
+        ["schema", "erd"],
+    ],
+)
+def test_every_command_has_help(command: list[str]) -> None:
+    result = run(*command, "--help")
+    assert result.returncode == 0, result.stderr
+    assert "Usage: " in result.stdout and len(result.stdout.splitlines()) > 4
+
+
+def test_the_target_is_announced_and_the_password_never_printed(db: Target) -> None:
+    result = run("--dsn", with_password(db), "migrate", "status")
+    assert result.returncode == 0, result.stderr
+    first = result.stderr.splitlines()[0]
+    assert first.startswith("Target: ") and f"database {db.dbname}" in first
+    assert "password=***" in first
+    assert PASSWORD not in result.stdout + result.stderr
+
+
+def test_an_unreachable_server_is_a_clear_error_without_the_password(tmp_path: Path) -> None:
+    url = f"postgresql://postgres:{PASSWORD}@127.0.0.1:1/nowhere"
+    for args in (["migrate", "up"], ["doctor"]):
+        result = run("--dsn", url, *args)
+        assert result.returncode == 1
+        out = result.stdout + result.stderr
+        assert "127.0.0.1" in out and "port 1" in out
+        assert PASSWORD not in out
+    env = clean_env(DB_HOST="127.0.0.1", DB_PORT="1", DB_PASSWORD=PASSWORD)
+    result = run("migrate", "status", env=env)
+    assert result.returncode == 1 and PASSWORD not in result.stdout + result.stderr
+    assert "from DB_* variables" in result.stderr
+
+
+def test_status_json_and_validate(db: Target, tmp_path: Path) -> None:
+    result = run("--dsn", db.conninfo, "migrate", "status", "--json")
+    assert result.returncode == 0, result.stderr
+    rows = json.loads(result.stdout)
+    assert {r["state"] for r in rows} == {"applied"}
+    assert [r["version"] for r in rows] == sorted(r["version"] for r in rows)
+    ok = run("--dsn", db.conninfo, "migrate", "validate")
+    assert ok.returncode == 0 and "valid" in ok.stderr
+
+    edited = tmp_path / "m"
+    edited.mkdir()
+    for path in MIGRATIONS.glob("*.sql"):
+        (edited / path.name).write_text(path.read_text())
+    first = sorted(edited.glob("*.sql"))[0]
+    first.write_text(first.read_text() + "\n-- an innocent-looking edit\n")
+    bad = run("--dsn", db.conninfo, "--migrations-dir", str(edited), "migrate", "validate")
+    assert bad.returncode == 1
+    assert f"{first}:" in bad.stderr and "edited after it was applied" in bad.stderr
+    up = run("--dsn", db.conninfo, "--migrations-dir", str(edited), "migrate", "up")
+    assert up.returncode == 1 and "edited after it was applied" in up.stderr
+    status = run("--dsn", db.conninfo, "--migrations-dir", str(edited), "migrate", "status")
+    assert status.returncode == 1 and "checksum_mismatch" in status.stdout
+
+
+def test_reset_asks_first_and_then_rebuilds(db: Target) -> None:
+    with connect(db, autocommit=True) as conn:
+        conn.execute(
+            "INSERT INTO achievements (achievement_type, code, name, rarity)"
+            " VALUES ('badge', 'kept-until-reset', 'Kept', 'common')"
+        )
+    refused = run("--dsn", db.conninfo, "migrate", "reset", stdin="")
+    assert refused.returncode == 2 and "--yes" in refused.stderr
+    with connect(db) as conn:
+        assert conn.execute("SELECT count(*) FROM achievements").fetchone() == (1,)
+    done = run("--dsn", db.conninfo, "migrate", "reset", "--yes")
+    assert done.returncode == 0, done.stderr
+    assert f"dropped database {db.dbname}" in done.stderr
+    with connect(db) as conn:
+        assert conn.execute("SELECT count(*) FROM achievements").fetchone() == (0,)
+
+
+def test_doctor_reports_version_and_migrations(db: Target) -> None:
+    result = run("--dsn", db.conninfo, "doctor")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "reachable:  yes" in result.stdout
+    assert "ok (14+ required)" in result.stdout
+    assert "0 pending" in result.stdout
+
+
+def test_new_creates_the_next_migration_file(tmp_path: Path) -> None:
+    (tmp_path / "0001_first.sql").write_text("-- migrate:up\nSELECT 1;\n-- migrate:down\n")
+    result = run("--migrations-dir", str(tmp_path), "migrate", "new", "add widgets")
+    assert result.returncode == 0, result.stderr
+    assert Path(result.stdout.strip()).name == "0002_add_widgets.sql"
+
+
+@pytest.mark.slow
+def test_with_nothing_configured_the_embedded_server_starts_on_demand(tmp_path: Path) -> None:
+    env = clean_env(NETPLUS_HOME=str(tmp_path / "home"))
+    try:
+        status = run("embedded", "status", env=env)
+        assert status.returncode == 3 and "stopped" in status.stdout
+        up = run("migrate", "up", env=env, cwd=tmp_path)
+        assert up.returncode == 0, up.stderr
+        assert "(from embedded)" in up.stderr.splitlines()[0]
+        assert "created database network_plus_learning" in up.stderr
+        running = run("embedded", "status", env=env)
+        assert running.returncode == 0 and "conninfo: host=" in running.stdout
+        conninfo = running.stdout.split("conninfo: ", 1)[1].splitlines()[0]
+        psql = subprocess.run(
+            [
+                str(Path(running.stdout.split("psql:     ")[1].split(" '")[0])),
+                conninfo,
+                "-Atc",
+                "SELECT count(*) FROM netplus.schema_migrations",
+            ],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        assert psql.returncode == 0, psql.stderr
+        assert int(psql.stdout) == len(list(MIGRATIONS.glob("*.sql")))
+        sized = subprocess.run(
+            [
+                psql.args[0],
+                conninfo,
+                "-Atc",
+                "SELECT pg_size_bytes(current_setting('shared_buffers'))",
+            ],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        wanted = embedded.memory_settings()["shared_buffers"]  # a new home is sized once
+        assert int(sized.stdout) == int(wanted.removesuffix("MB")) * 1024 * 1024, sized.stderr
+        again = run("migrate", "up", env=env)
+        assert again.returncode == 0 and "up to date" in again.stderr
+    finally:
+        stopped = run("embedded", "stop", env=env)
+    assert stopped.stdout.strip() == "stopped"
+    assert run("embedded", "status", env=env).returncode == 3
