@@ -11,7 +11,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from netplus_db.config import Target
-from netplus_db.connection import connect, create_database, drop_database, ready, server_version
+from netplus_db.connection import (
+    connect,
+    drop_database,
+    ready,
+    scratch_database,
+    server_version,
+)
 from netplus_db.migrate.files import load_directory
 from netplus_db.migrate.migrator import Migrator
 from netplus_db.ops.client_tools import find_tool
@@ -70,13 +76,10 @@ def _repeat(
 ) -> list[float]:
     seconds: list[float] = []
     for _ in range(runs):
-        scratch = target.with_dbname(name)
-        drop_database(scratch)
-        create_database(scratch)
-        started = time.perf_counter()
-        action(scratch)
-        seconds.append(time.perf_counter() - started)
-        drop_database(scratch)
+        with scratch_database(target, name) as scratch:
+            started = time.perf_counter()
+            action(scratch)
+            seconds.append(time.perf_counter() - started)
     return seconds
 
 
@@ -106,11 +109,11 @@ def query_overhead(target: Target, calls: int = 2000, rounds: int = 7) -> list[O
     from bench.stats import interleaved_medians_us
     from netplus_db.flows import accounts, drive
     from netplus_db.generated import Queries
-    from netplus_db.ops.codegen import scratch_database
+    from netplus_db.ops.codegen import migrated_scratch_database
     from netplus_db.querylayer import query
 
     results: list[Overhead] = []
-    with scratch_database(target.with_dbname(f"{target.dbname}__bench")) as scratch:
+    with migrated_scratch_database(target.with_dbname(f"{target.dbname}__bench")) as scratch:
         with connect(scratch) as conn:
             user = drive(
                 accounts.register(

@@ -11,7 +11,7 @@ from pathlib import Path
 from bench.baselines import Timing, backup_restore, migrate_up
 from bench.scale_database import Build
 from netplus_db.config import Target
-from netplus_db.connection import connect, create_database, drop_database
+from netplus_db.connection import connect, scratch_database
 from netplus_db.migrate.migrator import Migrator
 from netplus_db.ops.seed import seed_database
 
@@ -42,13 +42,10 @@ def migrate_lines(server: Target, migrations_dir: Path, runs: int) -> list[Extra
 def seed_lines(bench: Target, build: Build, runs: int, allow_demo_accounts: bool) -> list[Extra]:
     """Catalog seed rows/s on a fresh migrated scratch database, and the scale load's rows/s
     as recorded when the benchmark database was built."""
-    scratch = bench.with_dbname(f"{bench.dbname}__seed")
     seconds: list[float] = []
     rows = 0
     for _ in range(runs):
-        drop_database(scratch)
-        create_database(scratch)
-        try:
+        with scratch_database(bench, f"{bench.dbname}__seed") as scratch:
             Migrator(scratch).up()
             started = time.perf_counter()
             seeded = seed_database(
@@ -56,8 +53,6 @@ def seed_lines(bench: Target, build: Build, runs: int, allow_demo_accounts: bool
             )
             seconds.append(time.perf_counter() - started)
             rows = seeded.inserted + seeded.updated
-        finally:
-            drop_database(scratch)
     median = statistics.median(seconds)
     scale_rows = int(build.info.get("scale_rows") or 0)
     scale_seconds = float(build.info.get("scale_seconds") or 0)

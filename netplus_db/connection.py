@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import replace
 from typing import Any
 
@@ -73,6 +75,30 @@ def drop_database(target: Target) -> bool:
             sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(target.dbname))
         )
         return existed
+
+
+@contextmanager
+def scratch_database(
+    server: Target, name: str, *, template: str | None = None, keep_existing: bool = False
+) -> Iterator[Target]:
+    """A database `name` on `server`'s server for the block, dropped when it ends, whatever
+    happens (a block that renamed it away leaves nothing to drop).
+
+    A database already called `name` is dropped first, unless `keep_existing`: then the name
+    gets a suffix (`name_2`, `name_3`...) until it is free, so nothing of anyone's is touched.
+    """
+    for attempt in range(1, 100):
+        scratch = server.with_dbname(name if attempt == 1 else f"{name}_{attempt}")
+        if not keep_existing:
+            drop_database(scratch)
+        if create_database(scratch, template=template):
+            break
+    else:
+        raise ConnectError(f"could not find a free database name like {name}")
+    try:
+        yield scratch
+    finally:
+        drop_database(scratch)
 
 
 def server_version(conn: psycopg.Connection[Any]) -> tuple[int, str]:

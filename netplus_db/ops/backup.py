@@ -9,7 +9,7 @@
   restore proves it. The scratch database is dropped whatever happens.
 - `cleanup()` deletes archives older than N days but never the newest of a database and kind.
 
-Loading an archive into a scratch database (`prepare`, `scratch_database`, `load`,
+Loading an archive into a scratch database (`prepare`, `stamped_scratch_database`, `load`,
 `validate`) lives here because verifying is restoring; `netplus_db.ops.restore` adds the swap.
 Passwords travel in the environment (`Target.libpq_env`), never on a command line, and every
 tool message shown is passed through `Target.redact`.
@@ -42,9 +42,8 @@ from netplus_db.config import Target
 from netplus_db.connection import (
     MAINTENANCE_DB,
     connect,
-    create_database,
-    drop_database,
     ready,
+    scratch_database,
     server_version,
 )
 from netplus_db.errors import ClientToolError, NetplusError
@@ -649,24 +648,18 @@ def _archive_kind(tool: Tool, target: Target, path: Path, report: Report) -> Kin
 
 
 @contextmanager
-def scratch_database(target: Target, tag: str, when: datetime, report: Report) -> Iterator[Target]:
+def stamped_scratch_database(
+    target: Target, tag: str, when: datetime, report: Report
+) -> Iterator[Target]:
     """A new empty database `<db>__<tag>_<UTC>` (from template0), dropped when the block ends.
 
     A restore that renamed it away leaves nothing to drop.
     """
     base = derived_name(target.dbname, tag, when)
-    for attempt in range(1, 100):
-        scratch = target.with_dbname(base if attempt == 1 else f"{base}_{attempt}")
-        if create_database(scratch, template="template0"):
-            break
-    else:
-        raise BackupError(f"could not find a free database name like {base}")
-    report(f"created scratch database {scratch.dbname}")
-    try:
+    with scratch_database(target, base, template="template0", keep_existing=True) as scratch:
+        report(f"created scratch database {scratch.dbname}")
         yield scratch
-    finally:
-        if drop_database(scratch):
-            report(f"dropped scratch database {scratch.dbname}")
+        report(f"dropping scratch database {scratch.dbname}")
 
 
 def load(
@@ -867,7 +860,7 @@ def verify(
     """
     target = ready(target)
     prepared = prepare(target, path, report, require_manifest=True)
-    with scratch_database(target, "verify", now or datetime.now(UTC), report) as scratch:
+    with stamped_scratch_database(target, "verify", now or datetime.now(UTC), report) as scratch:
         load(prepared, scratch, report, no_owner=True, migrations_dir=migrations_dir)
         validate(prepared, scratch, report)
     assert prepared.manifest is not None
@@ -964,7 +957,7 @@ def timed_plain_dump_restore(target: Target, workdir: Path) -> dict[str, float]:
     started = time.perf_counter()
     _check_run([str(tools["pg_dump"].path), "--no-password", "-Fc", f"--file={archive}"], target)
     dumped = time.perf_counter()
-    with scratch_database(target, "bench", datetime.now(UTC), _silent) as scratch:
+    with stamped_scratch_database(target, "bench", datetime.now(UTC), _silent) as scratch:
         restore_started = time.perf_counter()
         _check_run(
             [

@@ -26,7 +26,7 @@ import psycopg
 from psycopg import sql
 
 from netplus_db.config import Target
-from netplus_db.connection import connect, create_database, drop_database, ready
+from netplus_db.connection import connect, ready, scratch_database
 from netplus_db.errors import NetplusError
 from netplus_db.migrate.migrator import Migrator
 from netplus_db.querylayer import Shape, SqlQuery, default_queries_dir, load_all
@@ -130,17 +130,12 @@ def py_type(pg_type: str) -> str:
 
 
 @contextmanager
-def scratch_database(target: Target) -> Iterator[Target]:
+def migrated_scratch_database(target: Target) -> Iterator[Target]:
     """A freshly migrated scratch database on the target's server, dropped afterwards."""
     target = ready(target)
-    scratch = target.with_dbname(f"{target.dbname}__querygen")
-    drop_database(scratch)
-    create_database(scratch)
-    try:
+    with scratch_database(target, f"{target.dbname}__querygen") as scratch:
         Migrator(scratch).up()
         yield scratch
-    finally:
-        drop_database(scratch)
 
 
 def describe_all(target: Target, queries_dir: Path | None = None) -> tuple[list[Described], Report]:
@@ -516,7 +511,7 @@ def _render_init(areas: list[str]) -> str:
 
 def generate(target: Target, queries_dir: Path | None = None) -> dict[Path, str]:
     """Describe every query on a scratch database migrated on the target's server; render."""
-    with scratch_database(target) as scratch:
+    with migrated_scratch_database(target) as scratch:
         described, report = describe_all(scratch, queries_dir or default_queries_dir())
     if report.problems:
         raise CodegenError("\n".join(report.problems))

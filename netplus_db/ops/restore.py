@@ -37,7 +37,7 @@ from netplus_db.ops.backup import (
     derived_name,
     load,
     prepare,
-    scratch_database,
+    stamped_scratch_database,
     validate,
 )
 from netplus_db.sql import internal
@@ -91,7 +91,7 @@ def restore(
         raise RestoreError(f"refusing to restore over the {target.dbname} database")
     when = now or datetime.now(UTC)
     prepared = prepare(target, path, report)
-    with scratch_database(target, "restore", when, report) as scratch:
+    with stamped_scratch_database(target, "restore", when, report) as scratch:
         load(prepared, scratch, report, no_owner=no_owner, migrations_dir=migrations_dir)
         validate(prepared, scratch, report)
         _confirm(target, path, prepared.kind, drop_old, confirm)
