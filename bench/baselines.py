@@ -14,7 +14,7 @@ from netplus_db.config import Target
 from netplus_db.connection import (
     connect,
     drop_database,
-    ready,
+    ensure_server_started,
     scratch_database,
     server_version,
 )
@@ -45,7 +45,7 @@ def migrate_up(target: Target, migrations_dir: Path, runs: int = 5) -> list[Timi
     The baseline is psql running every up section in one transaction (`psql -1 -f`): the
     server's own cost of the DDL, with no runner, no ledger, no lock and no validation.
     """
-    target = ready(target)
+    target = ensure_server_started(target)
     with connect(target.with_dbname("postgres"), autocommit=True) as conn:
         major = server_version(conn)[0] // 10000
     psql = find_tool("psql", major)
@@ -167,7 +167,7 @@ def backup_restore(target: Target, runs: int = 3) -> list[Timing]:
     from netplus_db.ops.backup import backup, timed_plain_dump_restore
     from netplus_db.ops.restore import restore
 
-    target = ready(target)
+    target = ensure_server_started(target)
     ours_dump: list[float] = []
     ours_restore: list[float] = []
     plain_dump: list[float] = []

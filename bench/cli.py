@@ -11,7 +11,7 @@ from pathlib import Path
 
 import click
 
-from netplus_db.cli.context import CONTEXT, Env, pass_env
+from netplus_db.cli.context import CONTEXT, CliContext, pass_cli_context
 from netplus_db.config import load_env_file
 
 # --- bench ------------------------------------------------------------------------------------
@@ -23,13 +23,13 @@ from netplus_db.config import load_env_file
 def bench(ctx: click.Context, dsn: str | None) -> None:
     """Benchmarks that print numbers beside a baseline."""
     load_env_file()
-    ctx.obj = Env(dsn, None)
+    ctx.obj = CliContext(dsn, None)
 
 
 @bench.command(name="migrate", context_settings=CONTEXT)
 @click.option("--runs", default=5, show_default=True, type=click.IntRange(min=1))
-@pass_env
-def bench_migrate(env: Env, runs: int) -> None:
+@pass_cli_context
+def bench_migrate(env: CliContext, runs: int) -> None:
     """Time `migrate up` on an empty database beside psql applying the same SQL.
 
     Each run uses a scratch database (bench_migrate, bench_psql) on the target's server,
@@ -52,8 +52,8 @@ def bench_migrate(env: Env, runs: int) -> None:
     type=click.IntRange(min=1),
     help="Calls each way = CALLS x ROUNDS.",
 )
-@pass_env
-def bench_queries(env: Env, calls: int, rounds: int) -> None:
+@pass_cli_context
+def bench_queries(env: CliContext, calls: int, rounds: int) -> None:
     """The library's overhead per call beside raw psycopg running the same SQL.
 
     Both run on one autocommit connection to a scratch database (`<db>__bench__querygen`,
@@ -71,8 +71,8 @@ def bench_queries(env: Env, calls: int, rounds: int) -> None:
 
 @bench.command(name="backup", context_settings=CONTEXT)
 @click.option("--runs", default=3, show_default=True, type=click.IntRange(min=1))
-@pass_env
-def bench_backup(env: Env, runs: int) -> None:
+@pass_cli_context
+def bench_backup(env: CliContext, runs: int) -> None:
     """Time `backup full` and `restore` beside plain pg_dump -Fc and pg_restore.
 
     The target database is only read; restores go to scratch databases, dropped afterwards.
@@ -131,9 +131,9 @@ def bench_backup(env: Env, runs: int) -> None:
     help="Where to write the report ('-': nowhere).",
 )
 @click.option("--allow-demo-accounts", is_flag=True, help="Seed a non-local server too.")
-@pass_env
+@pass_cli_context
 def bench_suite(
-    env: Env,
+    env: CliContext,
     scale: int,
     users: int | None,
     iterations: int | None,

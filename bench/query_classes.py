@@ -40,7 +40,7 @@ from netplus_db.generated.assessments import GradingSheetRow
 from netplus_db.grading import answer_key
 from netplus_db.ops import scale
 from netplus_db.querylayer import SqlQuery, query
-from netplus_db.sql import internal
+from netplus_db.sql import sql_files
 
 Conn = psycopg.Connection[Any]
 APP_ROLE = "app_user"
@@ -103,7 +103,7 @@ class Samples:
 
 def load_samples(conn: Conn) -> Samples:
     """Read the samples (made by `benchsuite.database`) and every question's key."""
-    q = internal()
+    q = sql_files()
     users = [(row[1], str(row[2])) for row in bench_sql().sample_users(conn)]
     if not users:
         raise ValueError("the benchmark database has no scale users")
@@ -206,7 +206,7 @@ class PgbenchPlan:
 def act_as_command(role: str, user: str) -> str:
     """pgbench form of the library's `act_as` statement (`role`, `user` are pgbench values;
     nobody is the literal `''`, since pgbench refuses an empty variable)."""
-    return command(internal().session.act_as.query, {"role": role, "user_id": user})
+    return command(sql_files().session.act_as.query, {"role": role, "user_id": user})
 
 
 def lookup(sql_text: str) -> str:
@@ -216,7 +216,7 @@ def lookup(sql_text: str) -> str:
 
 def _act_as(cur: psycopg.Cursor[Any], role: str, user_id: uuid.UUID | None) -> None:
     cur.execute(
-        internal().session.act_as.sql,
+        sql_files().session.act_as.sql,
         {"role": role, "user_id": "" if user_id is None else str(user_id)},
     )
 

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import io
 import time
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, TextIO
@@ -31,8 +30,7 @@ from netplus_db.connection import connect, create_database, database_exists, dro
 from netplus_db.migrate.migrator import Migrator
 from netplus_db.ops.scale import load_scale
 from netplus_db.ops.seed import seed_database
-
-Report = Callable[[str], None]
+from netplus_db.types import Progress
 
 # The tables VACUUM (ANALYZE) visits after a build: every table the scale load writes.
 VACUUMED = (
@@ -96,7 +94,7 @@ def ensure(
     dbname: str | None = None,
     rebuild: bool = False,
     allow_demo_accounts: bool = False,
-    report: Report = print,
+    report: Progress = print,
     progress: TextIO | None = None,
 ) -> Build:
     """The benchmark database with `users` scale users on the target's server, built if needed.
@@ -136,7 +134,7 @@ def _build(
     users: int,
     random_seed: int,
     allow_demo_accounts: bool,
-    report: Report,
+    report: Progress,
     progress: TextIO | None,
 ) -> Build:
     report(f"building {bench.dbname}: migrate, seed, {users:,} scale users (seed {random_seed})")

@@ -8,7 +8,7 @@ import os
 import platform
 import tempfile
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import partial
@@ -37,8 +37,8 @@ from netplus_db.connection import connect, server_version
 from netplus_db.database import Database
 from netplus_db.flows.accounts import BCRYPT_ROUNDS
 from netplus_db.migrate.migrator import default_migrations_dir
+from netplus_db.types import Progress
 
-Report = Callable[[str], None]
 PARTS = ("pgbench", "plans", "mixed", "extras", "backup")
 OVERHEAD_BUDGET_US = 30.0
 
@@ -141,7 +141,7 @@ class SuiteResult:
     seconds: float = 0.0
 
 
-def run_suite(target: Target, config: SuiteConfig, report: Report = print) -> SuiteResult:
+def run_suite(target: Target, config: SuiteConfig, report: Progress = print) -> SuiteResult:
     """Run the suite against the target's server (the target's database is not touched: the
     benchmark database `netplus_bench_s{N}` is built beside it)."""
     began = time.perf_counter()
@@ -217,7 +217,7 @@ def _measure_class(
     config: SuiteConfig,
     work: Path,
     major: int,
-    report: Report,
+    report: Progress,
 ) -> ClassResult:
     heavy = query_class.heavy
     n = config.submit_iterations if heavy else config.iterations

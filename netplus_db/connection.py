@@ -12,12 +12,12 @@ from psycopg import sql
 
 from netplus_db.config import Target
 from netplus_db.errors import ConfigError, ConnectError
-from netplus_db.sql import internal
+from netplus_db.sql import sql_files
 
 MAINTENANCE_DB = "postgres"
 
 
-def ready(target: Target) -> Target:
+def ensure_server_started(target: Target) -> Target:
     """Return a target that can be connected to: for the embedded default, start the server."""
     if target.embedded_home is None or target.params.get("host"):
         return target
@@ -35,7 +35,7 @@ def ready(target: Target) -> Target:
 
 def connect(target: Target, *, autocommit: bool = False, **kwargs: Any) -> psycopg.Connection[Any]:
     """Open a connection; failure raises ConnectError naming the target, never its password."""
-    target = ready(target)
+    target = ensure_server_started(target)
     try:
         return psycopg.connect(target.conninfo, autocommit=autocommit, **kwargs)
     except psycopg.Error as exc:
@@ -47,13 +47,13 @@ def connect(target: Target, *, autocommit: bool = False, **kwargs: Any) -> psyco
 def database_exists(target: Target) -> bool:
     """True when the target's database exists on its server."""
     with connect(target.with_dbname(MAINTENANCE_DB), autocommit=True) as conn:
-        return bool(internal().server.database_exists(conn, datname=target.dbname))
+        return bool(sql_files().server.database_exists(conn, datname=target.dbname))
 
 
 def create_database(target: Target, *, template: str | None = None) -> bool:
     """Create the target's database if it is missing; returns True when it was created."""
     with connect(target.with_dbname(MAINTENANCE_DB), autocommit=True) as conn:
-        if internal().server.database_exists(conn, datname=target.dbname):
+        if sql_files().server.database_exists(conn, datname=target.dbname):
             return False
         statement = sql.SQL("CREATE DATABASE {}").format(sql.Identifier(target.dbname))
         if template:
@@ -70,7 +70,7 @@ def create_database(target: Target, *, template: str | None = None) -> bool:
 def drop_database(target: Target) -> bool:
     """Drop the target's database, disconnecting its sessions first; True when it existed."""
     with connect(target.with_dbname(MAINTENANCE_DB), autocommit=True) as conn:
-        existed = bool(internal().server.database_exists(conn, datname=target.dbname))
+        existed = bool(sql_files().server.database_exists(conn, datname=target.dbname))
         conn.execute(
             sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(target.dbname))
         )
@@ -103,5 +103,5 @@ def scratch_database(
 
 def server_version(conn: psycopg.Connection[Any]) -> tuple[int, str]:
     """(server_version_num, human version string) of a connected server."""
-    num, text = internal().server.version(conn)
+    num, text = sql_files().server.version(conn)
     return int(num), str(text)

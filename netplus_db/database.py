@@ -27,7 +27,7 @@ from typing import Any, TypeVar
 from psycopg_pool import AsyncConnectionPool, ConnectionPool
 
 from netplus_db.config import Target, load_env_file, resolve_target
-from netplus_db.connection import ready
+from netplus_db.connection import ensure_server_started
 from netplus_db.flows import Flow, accounts, adrive, assessments, drive, learning
 from netplus_db.generated import AsyncQueries, Queries
 from netplus_db.generated.assessments import Attempt, SaveAnswerRow
@@ -55,9 +55,9 @@ def _pool_options(given: dict[str, Any], check: Any, connection_class: type) -> 
 
 def _target(target: Target | str | None) -> Target:
     if isinstance(target, Target):
-        return ready(target)
+        return ensure_server_started(target)
     load_env_file()
-    return ready(resolve_target(target))
+    return ensure_server_started(resolve_target(target))
 
 
 class Database:

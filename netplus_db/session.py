@@ -24,7 +24,7 @@ import psycopg
 from psycopg_pool import AsyncConnectionPool, ConnectionPool
 
 from netplus_db.generated import AsyncQueries, Queries
-from netplus_db.sql import internal
+from netplus_db.sql import sql_files
 
 NOBODY = object()  # `user_id`: do not switch role or user (a transaction as the connecting role)
 logger = logging.getLogger("netplus_db.session")
@@ -46,7 +46,7 @@ def _retrying(first: BaseException) -> None:
 @cache
 def _begin_as() -> str:
     """BEGIN and the `act_as` statement (sql/session.sql) as one simple query: one round trip."""
-    return "BEGIN; " + str(internal().session.act_as.sql)
+    return "BEGIN; " + str(sql_files().session.act_as.sql)
 
 
 class GuardedConnection(psycopg.Connection[Any]):

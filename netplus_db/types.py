@@ -1,7 +1,8 @@
-"""Type aliases the generated query modules use."""
+"""Type aliases shared across the package (the generated query modules use the first two)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from ipaddress import IPv4Address, IPv6Address
 from typing import Any, TypeAlias
 
@@ -9,3 +10,6 @@ from typing import Any, TypeAlias
 Json: TypeAlias = Any
 # What psycopg loads an inet column as.
 IPAddress: TypeAlias = IPv4Address | IPv6Address
+
+# A callback that reports progress, one line at a time (click.echo to stderr, a list's append...).
+Progress: TypeAlias = Callable[[str], None]

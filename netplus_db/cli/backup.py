@@ -8,7 +8,7 @@ from typing import Any
 
 import click
 
-from netplus_db.cli.context import CONTEXT, Env, pass_env
+from netplus_db.cli.context import CONTEXT, CliContext, pass_cli_context
 from netplus_db.connection import database_exists
 from netplus_db.ops.backup import (
     Kind,
@@ -57,7 +57,7 @@ def backup() -> None:
     """
 
 
-def _take(env: Env, kind: Kind, directory: Path | None) -> None:
+def _take(env: CliContext, kind: Kind, directory: Path | None) -> None:
     target = env.target()
     taken = take_backup(target, kind, backup_dir(directory), report=_report)
     click.echo(str(taken.path))
@@ -65,8 +65,8 @@ def _take(env: Env, kind: Kind, directory: Path | None) -> None:
 
 @backup.command(name="full", context_settings=CONTEXT)
 @_dir_option
-@pass_env
-def backup_full(env: Env, directory: Path | None) -> None:
+@pass_cli_context
+def backup_full(env: CliContext, directory: Path | None) -> None:
     """Schema and data of the whole database (the migration ledger included).
 
     Prints the archive's path on stdout; progress goes to stderr.
@@ -76,16 +76,16 @@ def backup_full(env: Env, directory: Path | None) -> None:
 
 @backup.command(name="schema", context_settings=CONTEXT)
 @_dir_option
-@pass_env
-def backup_schema(env: Env, directory: Path | None) -> None:
+@pass_cli_context
+def backup_schema(env: CliContext, directory: Path | None) -> None:
     """Schema only (pg_dump --schema-only), with the migration ledger's version."""
     _take(env, "schema", directory)
 
 
 @backup.command(name="data", context_settings=CONTEXT)
 @_dir_option
-@pass_env
-def backup_data(env: Env, directory: Path | None) -> None:
+@pass_cli_context
+def backup_data(env: CliContext, directory: Path | None) -> None:
     """Data only, without the migration ledger.
 
     A restore rebuilds the schema by migrating to the manifest's migration version, then
@@ -123,8 +123,8 @@ def backup_cleanup(directory: Path | None, keep_days: int, dry_run: bool) -> Non
 
 @backup.command(name="verify", context_settings=CONTEXT)
 @click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
-@pass_env
-def backup_verify(env: Env, file: Path) -> None:
+@pass_cli_context
+def backup_verify(env: CliContext, file: Path) -> None:
     """Prove FILE restores: checksum against its manifest, a real restore into a scratch
     database <db>__verify_<UTC> (always dropped), then row counts per table.
 
@@ -150,9 +150,9 @@ def backup_verify(env: Env, file: Path) -> None:
 @click.option("--yes", is_flag=True, help="Do not ask before replacing an existing database.")
 @click.option("--drop-old", is_flag=True, help="Drop the replaced database instead of keeping it.")
 @click.option("--no-owner", is_flag=True, help="Make the restoring role own every object.")
-@pass_env
+@pass_cli_context
 def restore(
-    env: Env, file: Path, target_db: str | None, yes: bool, drop_old: bool, no_owner: bool
+    env: CliContext, file: Path, target_db: str | None, yes: bool, drop_old: bool, no_owner: bool
 ) -> None:
     """Restore FILE into a fresh scratch database, validate it, then swap it in by rename.
 

@@ -8,7 +8,7 @@ from typing import Any
 import click
 
 from netplus_db.config import Target, resolve_target
-from netplus_db.connection import ready
+from netplus_db.connection import ensure_server_started
 from netplus_db.migrate.migrator import Migrator, default_migrations_dir
 
 MIN_SERVER = 140000
@@ -16,7 +16,7 @@ MIN_SERVER = 140000
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 
 
-class Env:
+class CliContext:
     """What the global options resolved to, shared by every subcommand."""
 
     def __init__(self, dsn: str | None, migrations_dir: Path | None) -> None:
@@ -27,7 +27,7 @@ class Env:
     def target(self, announce: bool = True) -> Target:
         """Resolve the target once (starting the embedded server if it is the one) and say it."""
         if self._target is None:
-            self._target = ready(resolve_target(self.dsn))
+            self._target = ensure_server_started(resolve_target(self.dsn))
             if announce:
                 click.echo(f"Target: {self._target.describe()}", err=True)
         return self._target
@@ -39,4 +39,4 @@ class Env:
         )
 
 
-pass_env = click.make_pass_decorator(Env)
+pass_cli_context = click.make_pass_decorator(CliContext)

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import click
 
-from netplus_db.cli.context import CONTEXT, Env, pass_env
+from netplus_db.cli.context import CONTEXT, CliContext, pass_cli_context
 
 
 @click.command(context_settings=CONTEXT)
-@pass_env
-def demo(env: Env) -> None:
+@pass_cli_context
+def demo(env: CliContext) -> None:
     """Migrate, seed, play one scripted learner through a lesson and a quiz, show the result.
 
     With nothing configured this runs on the embedded PostgreSQL (started on demand). It is

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import click
 
-from netplus_db.cli.context import CONTEXT, MIN_SERVER, Env, pass_env
+from netplus_db.cli.context import CONTEXT, MIN_SERVER, CliContext, pass_cli_context
 from netplus_db.config import SOURCE_EMBEDDED, resolve_target
-from netplus_db.connection import connect, ready, server_version
+from netplus_db.connection import connect, ensure_server_started, server_version
 from netplus_db.errors import NetplusError
 from netplus_db.migrate.migrator import Migrator, State
 from netplus_db.ops import embedded
@@ -18,8 +18,8 @@ from netplus_db.ops import embedded
 
 
 @click.command(context_settings=CONTEXT)
-@pass_env
-def doctor(env: Env) -> None:
+@pass_cli_context
+def doctor(env: CliContext) -> None:
     """Check the target: reachable, PostgreSQL 14 or newer, migrations in a sane state.
 
     Exits 0 when all is well, 1 otherwise; every line says what was found.
@@ -28,7 +28,7 @@ def doctor(env: Env) -> None:
     target = resolve_target(env.dsn)
     click.echo(f"target:     {target.describe()}")
     try:
-        target = ready(target)
+        target = ensure_server_started(target)
         with connect(target.with_dbname("postgres"), autocommit=True, connect_timeout=5) as conn:
             num, text = server_version(conn)
     except NetplusError as exc:

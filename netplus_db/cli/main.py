@@ -16,7 +16,7 @@ import click
 import psycopg
 
 from netplus_db.cli.backup import backup, restore
-from netplus_db.cli.context import CONTEXT, Env
+from netplus_db.cli.context import CONTEXT, CliContext
 from netplus_db.cli.demo import demo
 from netplus_db.cli.doctor import doctor
 from netplus_db.cli.embedded import embedded_group
@@ -62,7 +62,7 @@ def cli(ctx: click.Context, dsn: str | None, migrations_dir: Path | None) -> Non
       netplus-db migrate down           roll back the newest migration
     """
     load_env_file()
-    ctx.obj = Env(dsn, migrations_dir)
+    ctx.obj = CliContext(dsn, migrations_dir)
 
 
 for command in (

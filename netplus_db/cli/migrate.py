@@ -8,7 +8,7 @@ from typing import Any
 
 import click
 
-from netplus_db.cli.context import CONTEXT, Env, pass_env
+from netplus_db.cli.context import CONTEXT, CliContext, pass_cli_context
 from netplus_db.connection import create_database, drop_database
 from netplus_db.migrate.files import new_file
 from netplus_db.migrate.migrator import State
@@ -55,9 +55,9 @@ def _runner_options(f: Any) -> Any:
     help="Apply a pending migration even if a newer one is already applied.",
 )
 @_runner_options
-@pass_env
+@pass_cli_context
 def up(
-    env: Env,
+    env: CliContext,
     to: int | None,
     dry_run: bool,
     allow_out_of_order: bool,
@@ -91,9 +91,9 @@ def up(
 )
 @click.option("--dry-run", is_flag=True, help="List what would be rolled back; change nothing.")
 @_runner_options
-@pass_env
+@pass_cli_context
 def down(
-    env: Env,
+    env: CliContext,
     steps: int | None,
     to: int | None,
     dry_run: bool,
@@ -122,8 +122,8 @@ def down(
 
 @migrate.command(context_settings=CONTEXT)
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON array instead of a table.")
-@pass_env
-def status(env: Env, as_json: bool) -> None:
+@pass_cli_context
+def status(env: CliContext, as_json: bool) -> None:
     """Show every migration: applied, pending, edited, missing or out of order.
 
     Exits 1 when a migration is edited, missing or out of order.
@@ -147,8 +147,8 @@ def status(env: Env, as_json: bool) -> None:
 @click.option(
     "--allow-out-of-order", is_flag=True, help="Do not count out-of-order files as errors."
 )
-@pass_env
-def validate(env: Env, allow_out_of_order: bool) -> None:
+@pass_cli_context
+def validate(env: CliContext, allow_out_of_order: bool) -> None:
     """Check every file parses and matches what the database applied; exit 1 otherwise."""
     migrator = env.migrator(allow_out_of_order=allow_out_of_order)
     problems = migrator.problems()
@@ -161,8 +161,8 @@ def validate(env: Env, allow_out_of_order: bool) -> None:
 
 @migrate.command(context_settings=CONTEXT)
 @click.argument("name")
-@pass_env
-def new(env: Env, name: str) -> None:
+@pass_cli_context
+def new(env: CliContext, name: str) -> None:
     """Create migrations/NNNN_NAME.sql with the next version and both section markers."""
     try:
         path = new_file(env.migrations_dir, name)
@@ -174,8 +174,8 @@ def new(env: Env, name: str) -> None:
 @migrate.command(context_settings=CONTEXT)
 @click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
 @_runner_options
-@pass_env
-def reset(env: Env, yes: bool, lock_wait: float, lock_timeout: str) -> None:
+@pass_cli_context
+def reset(env: CliContext, yes: bool, lock_wait: float, lock_timeout: str) -> None:
     """Drop the database, create it again, and apply every migration. Destroys all data."""
     target = env.target()
     if not yes:

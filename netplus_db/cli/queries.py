@@ -6,7 +6,7 @@ import sys
 
 import click
 
-from netplus_db.cli.context import CONTEXT, Env, pass_env
+from netplus_db.cli.context import CONTEXT, CliContext, pass_cli_context
 from netplus_db.ops.codegen import GENERATED_DIR, generate, stale, write
 
 
@@ -22,8 +22,8 @@ def queries() -> None:
 
 
 @queries.command(name="gen", context_settings=CONTEXT)
-@pass_env
-def gen(env: Env) -> None:
+@pass_cli_context
+def gen(env: CliContext) -> None:
     """Regenerate netplus_db/generated/ from queries/*.sql."""
     changed = write(generate(env.target()))
     for path in changed:
@@ -32,8 +32,8 @@ def gen(env: Env) -> None:
 
 
 @queries.command(name="check", context_settings=CONTEXT)
-@pass_env
-def check(env: Env) -> None:
+@pass_cli_context
+def check(env: CliContext) -> None:
     """Fail (exit 1) on a query that does not prepare or fit its marker, or stale generated code.
 
     Every problem names the .sql file and line of the query.

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from netplus_db.cli.context import CONTEXT, Env, pass_env
+from netplus_db.cli.context import CONTEXT, CliContext, pass_cli_context
 from netplus_db.ops.schema_docs import ERD_FILE, SCHEMA_FILE, dump_schema, erd_markdown, write
 
 # --- schema -----------------------------------------------------------------------------------
@@ -26,8 +26,8 @@ def schema() -> None:
     show_default=True,
 )
 @click.option("--check", is_flag=True, help="Do not write; exit 1 if the file differs.")
-@pass_env
-def schema_dump(env: Env, output: Path, check: bool) -> None:
+@pass_cli_context
+def schema_dump(env: CliContext, output: Path, check: bool) -> None:
     """Write a deterministic schema-only dump of schema public (pg_dump --schema-only)."""
     _generated(output, dump_schema(env.target()), check)
 
@@ -37,8 +37,8 @@ def schema_dump(env: Env, output: Path, check: bool) -> None:
     "--output", type=click.Path(dir_okay=False, path_type=Path), default=ERD_FILE, show_default=True
 )
 @click.option("--check", is_flag=True, help="Do not write; exit 1 if the file differs.")
-@pass_env
-def schema_erd(env: Env, output: Path, check: bool) -> None:
+@pass_cli_context
+def schema_erd(env: CliContext, output: Path, check: bool) -> None:
     """Write a Mermaid ERD generated from the live catalog."""
     _generated(output, erd_markdown(env.target()), check)
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from netplus_db.cli.context import CONTEXT, Env, pass_env
+from netplus_db.cli.context import CONTEXT, CliContext, pass_cli_context
 from netplus_db.ops.seed import load_scale_data, seed_database
 
 # --- seed -------------------------------------------------------------------------------------
@@ -40,9 +40,9 @@ from netplus_db.ops.seed import load_scale_data, seed_database
     metavar="S",
     help="Random seed of the --scale data (same seed, same data).",
 )
-@pass_env
+@pass_cli_context
 def seed(
-    env: Env,
+    env: CliContext,
     allow_demo_accounts: bool,
     seed_dir: Path | None,
     scale: int | None,

@@ -18,7 +18,7 @@ from typing import Any, Concatenate, ParamSpec, TypeVar
 import psycopg
 
 from netplus_db.generated import AsyncQueries, Queries
-from netplus_db.sql import internal
+from netplus_db.sql import sql_files
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -105,7 +105,7 @@ async def adrive(flow: Flow[R], q: AsyncQueries, role: str | None) -> R:
 
 @cache
 def _act_as_sql() -> str:
-    return str(internal().session.act_as.sql)
+    return str(sql_files().session.act_as.sql)
 
 
 def act_as(conn: psycopg.Connection[Any], role: str | None, user_id: Any) -> None:

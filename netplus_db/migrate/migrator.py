@@ -17,7 +17,7 @@ import getpass
 import hashlib
 import socket
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
@@ -40,7 +40,8 @@ from netplus_db.errors import (
     UnknownVersion,
 )
 from netplus_db.migrate.files import MARKER, Migration, Section, Statement, load_directory
-from netplus_db.sql import internal
+from netplus_db.sql import sql_files
+from netplus_db.types import Progress
 
 APPLICATION_NAME = "netplus-db migrate"
 LOCK_KEY = int.from_bytes(hashlib.sha256(b"netplus-db migrations").digest()[:8], "big", signed=True)
@@ -100,16 +101,13 @@ class Status:
 
 
 @dataclass(frozen=True)
-class Step:
+class MigrationRun:
     """A migration applied or rolled back, and how long it took."""
 
     version: int
     name: str
     direction: str
     duration_ms: int
-
-
-Reporter = Callable[[str], None]
 
 
 class Migrator:
@@ -123,14 +121,14 @@ class Migrator:
         lock_wait_seconds: float = 60.0,
         ddl_lock_timeout: str = "10s",
         allow_out_of_order: bool = False,
-        report: Reporter | None = None,
+        report: Progress | None = None,
     ) -> None:
         self.target = target
         self.migrations_dir = migrations_dir or default_migrations_dir()
         self.lock_wait_seconds = lock_wait_seconds
         self.ddl_lock_timeout = ddl_lock_timeout
         self.allow_out_of_order = allow_out_of_order
-        self.report: Reporter = report or (lambda _message: None)
+        self.report: Progress = report or (lambda _message: None)
 
     # --- reading -----------------------------------------------------------------------------
 
@@ -181,7 +179,7 @@ class Migrator:
 
     # --- writing -----------------------------------------------------------------------------
 
-    def up(self, *, to: int | None = None, dry_run: bool = False) -> list[Step]:
+    def up(self, *, to: int | None = None, dry_run: bool = False) -> list[MigrationRun]:
         """Apply pending migrations in order (up to and including `to`)."""
         files = self.migrations()
         if to is not None and to not in {m.version for m in files}:
@@ -191,12 +189,12 @@ class Migrator:
             plan = self._plan_up(files, applied, to)
             for m in plan:
                 self.report(f"would apply {m.label}")
-            return [Step(m.version, m.name, "up", 0) for m in plan]
+            return [MigrationRun(m.version, m.name, "up", 0) for m in plan]
         if create_database(self.target):
             self.report(f"created database {self.target.dbname}")
-        steps: list[Step] = []
+        steps: list[MigrationRun] = []
         with self._locked() as conn:
-            internal().ledger.create(conn)
+            sql_files().ledger.create(conn)
             plan = self._plan_up(files, self._ledger(conn), to)
             if not plan:
                 self.report("nothing to apply: the database is up to date")
@@ -206,7 +204,7 @@ class Migrator:
 
     def down(
         self, *, steps: int | None = None, to: int | None = None, dry_run: bool = False
-    ) -> list[Step]:
+    ) -> list[MigrationRun]:
         """Roll back the newest `steps` migrations (default 1), or all newer than `to`."""
         files = self.migrations()
         if steps is not None and to is not None:
@@ -218,10 +216,10 @@ class Migrator:
             plan = self._plan_down(files, applied, steps, to)
             for a in plan:
                 self.report(f"would roll back {a.version:04d}_{a.name}")
-            return [Step(a.version, a.name, "down", 0) for a in plan]
-        done: list[Step] = []
+            return [MigrationRun(a.version, a.name, "down", 0) for a in plan]
+        done: list[MigrationRun] = []
         with self._locked() as conn:
-            internal().ledger.create(conn)
+            sql_files().ledger.create(conn)
             plan = self._plan_down(files, self._ledger(conn), steps, to)
             if not plan:
                 self.report("nothing to roll back")
@@ -270,7 +268,7 @@ class Migrator:
             conn.close()  # also releases the session advisory lock
 
     def _acquire(self, conn: psycopg.Connection[Any]) -> None:
-        q = internal()
+        q = sql_files()
         deadline = time.monotonic() + self.lock_wait_seconds
         told = False
         while not q.ledger.try_lock(conn, key=LOCK_KEY):
@@ -285,7 +283,7 @@ class Migrator:
                 )
             time.sleep(0.1)
 
-    def _apply(self, conn: psycopg.Connection[Any], m: Migration) -> Step:
+    def _apply(self, conn: psycopg.Connection[Any], m: Migration) -> MigrationRun:
         started = time.perf_counter()
         record = {
             "version": m.version,
@@ -298,18 +296,18 @@ class Migrator:
         }
         if m.up.transaction:
             with conn.transaction():
-                internal().ledger.set_local_lock_timeout(conn, timeout=self.ddl_lock_timeout)
+                sql_files().ledger.set_local_lock_timeout(conn, timeout=self.ddl_lock_timeout)
                 self._run(conn, m.path, m.up)
                 ms = _elapsed_ms(started)
-                internal().ledger.record_applied(conn, duration_ms=ms, **record)
+                sql_files().ledger.record_applied(conn, duration_ms=ms, **record)
         else:
             self._run_outside_transaction(conn, m.path, m.up)
             ms = _elapsed_ms(started)
-            internal().ledger.record_applied(conn, duration_ms=ms, **record)
+            sql_files().ledger.record_applied(conn, duration_ms=ms, **record)
         self.report(f"applied {m.label} ({ms} ms)")
-        return Step(m.version, m.name, "up", ms)
+        return MigrationRun(m.version, m.name, "up", ms)
 
-    def _rollback(self, conn: psycopg.Connection[Any], a: Applied) -> Step:
+    def _rollback(self, conn: psycopg.Connection[Any], a: Applied) -> MigrationRun:
         started = time.perf_counter()
         path = self.migrations_dir / f"{a.version:04d}_{a.name}.sql"
         down_line = _down_first_line(a.source)
@@ -323,15 +321,15 @@ class Migrator:
             )
         if section.transaction:
             with conn.transaction():
-                internal().ledger.set_local_lock_timeout(conn, timeout=self.ddl_lock_timeout)
+                sql_files().ledger.set_local_lock_timeout(conn, timeout=self.ddl_lock_timeout)
                 self._run(conn, path, section)
-                internal().ledger.forget_applied(conn, version=a.version)
+                sql_files().ledger.forget_applied(conn, version=a.version)
         else:
             self._run_outside_transaction(conn, path, section)
-            internal().ledger.forget_applied(conn, version=a.version)
+            sql_files().ledger.forget_applied(conn, version=a.version)
         ms = _elapsed_ms(started)
         self.report(f"rolled back {a.version:04d}_{a.name} ({ms} ms)")
-        return Step(a.version, a.name, "down", ms)
+        return MigrationRun(a.version, a.name, "down", ms)
 
     def _run(self, conn: psycopg.Connection[Any], path: Path, section: Section) -> None:
         for statement in section.statements:
@@ -340,7 +338,7 @@ class Migrator:
     def _run_outside_transaction(
         self, conn: psycopg.Connection[Any], path: Path, section: Section
     ) -> None:
-        internal().ledger.set_lock_timeout(conn, timeout=self.ddl_lock_timeout)
+        sql_files().ledger.set_lock_timeout(conn, timeout=self.ddl_lock_timeout)
         statements = section.statements
         try:
             for number, statement in enumerate(statements, start=1):
@@ -357,7 +355,7 @@ class Migrator:
                     ) from None
         finally:
             if not conn.closed:
-                internal().ledger.set_lock_timeout(conn, timeout="0")
+                sql_files().ledger.set_lock_timeout(conn, timeout="0")
 
     def _execute(self, conn: psycopg.Connection[Any], path: Path, statement: Statement) -> None:
         try:
@@ -366,11 +364,11 @@ class Migrator:
             raise _failure(path, statement, exc, self.ddl_lock_timeout, self.target) from None
 
     def _ledger(self, conn: psycopg.Connection[Any]) -> list[Applied]:
-        return [Applied(*row) for row in internal().ledger.applied_migrations(conn)]
+        return [Applied(*row) for row in sql_files().ledger.applied_migrations(conn)]
 
     def _read_ledger(self) -> list[Applied]:
         with connect(self.target, autocommit=True) as conn:
-            if not internal().ledger.exists(conn):
+            if not sql_files().ledger.exists(conn):
                 return []
             return self._ledger(conn)
 

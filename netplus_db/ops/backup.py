@@ -26,7 +26,7 @@ import subprocess
 import tempfile
 import time
 import zlib
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, fields
 from datetime import UTC, datetime
@@ -42,16 +42,16 @@ from netplus_db.config import Target
 from netplus_db.connection import (
     MAINTENANCE_DB,
     connect,
-    ready,
+    ensure_server_started,
     scratch_database,
     server_version,
 )
 from netplus_db.errors import ClientToolError, NetplusError
 from netplus_db.migrate.migrator import Migrator
 from netplus_db.ops.client_tools import Tool, find_tool
-from netplus_db.sql import internal
+from netplus_db.sql import sql_files
+from netplus_db.types import Progress
 
-Report = Callable[[str], None]
 Kind = Literal["full", "schema", "data"]
 KINDS: tuple[Kind, ...] = ("full", "schema", "data")
 
@@ -244,8 +244,8 @@ def _free_path(directory: Path, name: str) -> Path:
 
 
 @contextmanager
-def phase(report: Report, label: str) -> Iterator[None]:
-    """Report `label (1.23s)` when the block finishes without an error."""
+def phase(report: Progress, label: str) -> Iterator[None]:
+    """Progress `label (1.23s)` when the block finishes without an error."""
     started = time.perf_counter()
     yield
     report(f"{label} ({time.perf_counter() - started:.2f}s)")
@@ -278,7 +278,7 @@ def tool_version(tool: Tool) -> str:
 
 
 def run_tool(
-    args: list[str], target: Target, label: str, report: Report, *, capture: bool = False
+    args: list[str], target: Target, label: str, report: Progress, *, capture: bool = False
 ) -> subprocess.CompletedProcess[str]:
     """Run a client program with the target's libpq environment, reporting while it runs.
 
@@ -319,7 +319,7 @@ def _table_query(template: str, table: str) -> sql.Composed:
 
 def row_counts(conn: psycopg.Connection[Any]) -> dict[str, int]:
     """Rows per table of schema public; errors rather than undercounts under row security."""
-    q = internal()
+    q = sql_files()
     q.backup.no_row_security(conn)
     counts: dict[str, int] = {}
     for (table,) in q.backup.public_tables(conn):
@@ -330,7 +330,7 @@ def row_counts(conn: psycopg.Connection[Any]) -> dict[str, int]:
 
 def content_checksums(conn: psycopg.Connection[Any]) -> dict[str, str]:
     """md5 of every table of schema public, over its rows as text in a fixed order."""
-    q = internal()
+    q = sql_files()
     q.backup.no_row_security(conn)
     sums: dict[str, str] = {}
     for (table,) in q.backup.public_tables(conn):
@@ -341,7 +341,7 @@ def content_checksums(conn: psycopg.Connection[Any]) -> dict[str, str]:
 
 def migration_version(conn: psycopg.Connection[Any]) -> int | None:
     """The newest applied migration, or None without a ledger (or with an empty one)."""
-    q = internal()
+    q = sql_files()
     if not q.ledger.exists(conn):
         return None
     version = q.backup.migration_version(conn)
@@ -352,10 +352,10 @@ def check_can_dump(conn: psycopg.Connection[Any], kind: Kind) -> None:
     """Refuse, before pg_dump runs, a data backup that row-level security would break."""
     if kind == "schema":
         return
-    role, superuser, bypassrls = internal().server.whoami(conn)
+    role, superuser, bypassrls = sql_files().server.whoami(conn)
     if superuser or bypassrls:
         return
-    protected = list(internal().backup.row_security_tables(conn))
+    protected = list(sql_files().backup.row_security_tables(conn))
     if not protected:
         return
     forced = sum(1 for _name, force in protected if force)
@@ -416,7 +416,7 @@ def backup(
     kind: Kind,
     directory: Path,
     *,
-    report: Report = _silent,
+    report: Progress = _silent,
     now: datetime | None = None,
 ) -> Backup:
     """Take a `kind` backup of the target database into `directory`; returns archive + manifest.
@@ -426,7 +426,7 @@ def backup(
     """
     if kind not in KINDS:
         raise BackupError(f"unknown backup kind {kind!r}: use one of {', '.join(KINDS)}")
-    target = ready(target)
+    target = ensure_server_started(target)
     when = now or datetime.now(UTC)
     _writable_dir(directory)
     with connect(target) as conn:
@@ -466,15 +466,15 @@ def _writable_dir(directory: Path) -> None:
         raise BackupError(f"cannot write to backup directory {directory}")
 
 
-def _open_snapshot(conn: psycopg.Connection[Any], kind: Kind, report: Report) -> _Snapshot:
+def _open_snapshot(conn: psycopg.Connection[Any], kind: Kind, report: Progress) -> _Snapshot:
     """Export the transaction's snapshot and read, in it, what the manifest records."""
     num, text = server_version(conn)
     check_can_dump(conn, kind)
-    snapshot = str(internal().backup.export_snapshot(conn))
+    snapshot = str(sql_files().backup.export_snapshot(conn))
     with phase(report, "snapshot exported, migration version and row counts read"):
         version = migration_version(conn)
         counts = None if kind == "schema" else row_counts(conn)
-    schemas = [str(name) for (name,) in internal().backup.data_schemas(conn)]
+    schemas = [str(name) for (name,) in sql_files().backup.data_schemas(conn)]
     return _Snapshot(snapshot, text, num // 10000, version, counts, schemas)
 
 
@@ -485,7 +485,7 @@ def _dump(
     snapshot: str,
     directory: Path,
     name: str,
-    report: Report,
+    report: Progress,
 ) -> Path:
     """pg_dump into `<name>.<pid>.partial` (0600), fsync it, rename it, fsync the directory."""
     partial = directory / f"{name}.{os.getpid()}{PARTIAL_SUFFIX}"
@@ -588,7 +588,7 @@ class Prepared:
 
 
 def prepare(
-    target: Target, path: Path, report: Report, *, require_manifest: bool = False
+    target: Target, path: Path, report: Progress, *, require_manifest: bool = False
 ) -> Prepared:
     """Check a backup file before any database is touched: manifest, checksum, format, tools."""
     if not path.is_file():
@@ -600,7 +600,7 @@ def prepare(
             check_checksum(path, manifest)
     with connect(target.with_dbname(MAINTENANCE_DB), autocommit=True) as conn:
         major = server_version(conn)[0] // 10000
-        superuser = bool(internal().server.whoami(conn)[1])
+        superuser = bool(sql_files().server.whoami(conn)[1])
     if fmt is Format.CUSTOM:
         wanted = max(major, (manifest.pg_dump_major if manifest else None) or major)
         tool = client_tools(["pg_restore"], wanted)["pg_restore"]
@@ -618,7 +618,7 @@ def prepare(
     return Prepared(path, fmt, kind, manifest, tool, major, superuser)
 
 
-def _manifest_for(path: Path, report: Report, required: bool) -> Manifest | None:
+def _manifest_for(path: Path, report: Progress, required: bool) -> Manifest | None:
     where = manifest_path(path)
     if where.is_file():
         return Manifest.read(where)
@@ -631,7 +631,7 @@ def _manifest_for(path: Path, report: Report, required: bool) -> Manifest | None
     return None
 
 
-def _archive_kind(tool: Tool, target: Target, path: Path, report: Report) -> Kind:
+def _archive_kind(tool: Tool, target: Target, path: Path, report: Progress) -> Kind:
     """full, schema or data, from the archive's table of contents (`pg_restore --list`)."""
     result = run_tool(
         [str(tool.path), "--list", str(path)], target, "pg_restore", report, capture=True
@@ -649,7 +649,7 @@ def _archive_kind(tool: Tool, target: Target, path: Path, report: Report) -> Kin
 
 @contextmanager
 def stamped_scratch_database(
-    target: Target, tag: str, when: datetime, report: Report
+    target: Target, tag: str, when: datetime, report: Progress
 ) -> Iterator[Target]:
     """A new empty database `<db>__<tag>_<UTC>` (from template0), dropped when the block ends.
 
@@ -665,7 +665,7 @@ def stamped_scratch_database(
 def load(
     prepared: Prepared,
     scratch: Target,
-    report: Report,
+    report: Progress,
     *,
     no_owner: bool = False,
     migrations_dir: Path | None = None,
@@ -690,13 +690,13 @@ def load(
 def refresh_materialized_views(target: Target) -> None:
     """REFRESH every materialized view of schema public, in one transaction."""
     with connect(target) as conn, conn.transaction():
-        for (view,) in list(internal().backup.materialized_views(conn)):
+        for (view,) in list(sql_files().backup.materialized_views(conn)):
             conn.execute(
                 sql.SQL("REFRESH MATERIALIZED VIEW {}").format(sql.Identifier("public", view))
             )
 
 
-def _pg_restore(prepared: Prepared, scratch: Target, report: Report, *, no_owner: bool) -> None:
+def _pg_restore(prepared: Prepared, scratch: Target, report: Progress, *, no_owner: bool) -> None:
     args = [
         str(prepared.tool.path),
         "--no-password",
@@ -715,7 +715,7 @@ def _pg_restore(prepared: Prepared, scratch: Target, report: Report, *, no_owner
         raise ArchiveError(prepared.path, f"restore failed, nothing was kept: {_failure(result)}")
 
 
-def _psql_restore(prepared: Prepared, scratch: Target, report: Report) -> None:
+def _psql_restore(prepared: Prepared, scratch: Target, report: Progress) -> None:
     """Stream the (decompressed) SQL into psql; kill it, so nothing commits, if the file fails."""
     args = [
         str(prepared.tool.path),
@@ -756,7 +756,7 @@ def _psql_restore(prepared: Prepared, scratch: Target, report: Report) -> None:
         )
 
 
-def _feed(path: Path, sink: IO[bytes], report: Report) -> bool:
+def _feed(path: Path, sink: IO[bytes], report: Progress) -> bool:
     """Copy the SQL to psql; False when psql stopped reading (at an error) before the end.
 
     A file without pg_dump's closing line is a truncated one: ArchiveError.
@@ -803,7 +803,7 @@ def _is_gzip(path: Path) -> bool:
 # --- validation -------------------------------------------------------------------------------
 
 
-def validate(prepared: Prepared, restored: Target, report: Report) -> None:
+def validate(prepared: Prepared, restored: Target, report: Progress) -> None:
     """Check a restored database against the manifest; ArchiveError listing every difference."""
     with phase(report, f"validated {restored.dbname}"), connect(restored, autocommit=True) as conn:
         problems = _ledger_problems(conn, prepared) + _count_problems(conn, prepared.manifest)
@@ -818,7 +818,7 @@ def _ledger_problems(conn: psycopg.Connection[Any], prepared: Prepared) -> list[
     manifest = prepared.manifest
     if manifest is not None and manifest.migration_version is None:
         return []  # the database backed up had no ledger either
-    if not internal().ledger.exists(conn):
+    if not sql_files().ledger.exists(conn):
         return ["no migration ledger (netplus.schema_migrations) in the restored database"]
     found = migration_version(conn)
     if manifest is not None and found != manifest.migration_version:
@@ -849,7 +849,7 @@ def verify(
     path: Path,
     *,
     migrations_dir: Path | None = None,
-    report: Report = _silent,
+    report: Progress = _silent,
     now: datetime | None = None,
 ) -> Manifest:
     """Prove a backup: checksum, then a real restore into `<db>__verify_<UTC>` (always dropped)
@@ -858,7 +858,7 @@ def verify(
     Returns the manifest when everything matches; raises ArchiveError (or ClientToolError)
     otherwise.
     """
-    target = ready(target)
+    target = ensure_server_started(target)
     prepared = prepare(target, path, report, require_manifest=True)
     with stamped_scratch_database(target, "verify", now or datetime.now(UTC), report) as scratch:
         load(prepared, scratch, report, no_owner=True, migrations_dir=migrations_dir)
@@ -949,7 +949,7 @@ def timed_plain_dump_restore(target: Target, workdir: Path) -> dict[str, float]:
     a benchmark prints beside `backup` and `verify`. Restores into a scratch database
     `<db>__bench_<UTC>` on the same server, dropped afterwards.
     """
-    target = ready(target)
+    target = ensure_server_started(target)
     with connect(target.with_dbname(MAINTENANCE_DB), autocommit=True) as conn:
         major = server_version(conn)[0] // 10000
     tools = client_tools(["pg_dump", "pg_restore"], major)

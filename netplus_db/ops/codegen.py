@@ -26,11 +26,11 @@ import psycopg
 from psycopg import sql
 
 from netplus_db.config import Target
-from netplus_db.connection import connect, ready, scratch_database
+from netplus_db.connection import connect, ensure_server_started, scratch_database
 from netplus_db.errors import NetplusError
 from netplus_db.migrate.migrator import Migrator
 from netplus_db.querylayer import Shape, SqlQuery, default_queries_dir, load_all
-from netplus_db.sql import internal
+from netplus_db.sql import sql_files
 
 GENERATED_DIR = Path(__file__).resolve().parent.parent / "generated"
 
@@ -109,7 +109,7 @@ class Described:
 
 
 @dataclass
-class Report:
+class CodegenReport:
     """Problems found while describing the queries, each naming file and line."""
 
     problems: list[str] = field(default_factory=list)
@@ -132,15 +132,17 @@ def py_type(pg_type: str) -> str:
 @contextmanager
 def migrated_scratch_database(target: Target) -> Iterator[Target]:
     """A freshly migrated scratch database on the target's server, dropped afterwards."""
-    target = ready(target)
+    target = ensure_server_started(target)
     with scratch_database(target, f"{target.dbname}__querygen") as scratch:
         Migrator(scratch).up()
         yield scratch
 
 
-def describe_all(target: Target, queries_dir: Path | None = None) -> tuple[list[Described], Report]:
+def describe_all(
+    target: Target, queries_dir: Path | None = None
+) -> tuple[list[Described], CodegenReport]:
     """Prepare and describe every query of every area on a migrated database."""
-    report = Report()
+    report = CodegenReport()
     described: list[Described] = []
     # Statements are prepared with libpq directly; psycopg's own statement cache is off so
     # that it never deallocates them behind our back.
@@ -157,7 +159,7 @@ def describe_all(target: Target, queries_dir: Path | None = None) -> tuple[list[
 
 
 def _describe(
-    conn: psycopg.Connection[Any], q: SqlQuery, types: dict[int, str], report: Report
+    conn: psycopg.Connection[Any], q: SqlQuery, types: dict[int, str], report: CodegenReport
 ) -> Described | None:
     summary, hints = _split_doc(q.doc)
     if not summary:
@@ -203,7 +205,7 @@ def _describe(
     return Described(q, params, columns, hints.get("row"), summary)
 
 
-def _check_marker(q: SqlQuery, columns: list[Column], report: Report) -> None:
+def _check_marker(q: SqlQuery, columns: list[Column], report: CodegenReport) -> None:
     returns = bool(columns) and not (len(columns) == 1 and columns[0].pg_type == "void")
     if q.shape in (Shape.ROWS, Shape.ROW, Shape.RETURNING, Shape.VALUE) and not columns:
         report.add(q, f"its marker says it returns rows ({q.shape}) but the statement returns none")
@@ -231,7 +233,7 @@ def _nullable_relations(conn: psycopg.Connection[Any], statement: bytes, nparams
         _walk(top["Plan"], False, names)
     if not names:
         return set()
-    return {int(r[0]) for r in internal().codegen.relation_oids(conn, names=sorted(names))}
+    return {int(r[0]) for r in sql_files().codegen.relation_oids(conn, names=sorted(names))}
 
 
 def _walk(node: dict[str, Any], nullable: bool, found: set[str]) -> None:
@@ -249,11 +251,11 @@ def _walk(node: dict[str, Any], nullable: bool, found: set[str]) -> None:
 
 
 def _attnotnull(conn: psycopg.Connection[Any], table: int, attnum: int) -> bool:
-    return bool(internal().codegen.column_not_null(conn, table=table, attnum=attnum))
+    return bool(sql_files().codegen.column_not_null(conn, table=table, attnum=attnum))
 
 
 def _type_names(conn: psycopg.Connection[Any]) -> dict[int, str]:
-    return {int(oid): str(name) for oid, name in internal().codegen.type_names(conn)}
+    return {int(oid): str(name) for oid, name in sql_files().codegen.type_names(conn)}
 
 
 def _split_doc(doc: str) -> tuple[str, dict[str, str]]:
@@ -276,7 +278,7 @@ def _first_line(message: str) -> str:
     return message.strip().splitlines()[0].removeprefix("ERROR:").strip()
 
 
-def _check_row_names(described: list[Described], report: Report) -> None:
+def _check_row_names(described: list[Described], report: CodegenReport) -> None:
     shapes: dict[tuple[str, str], tuple[list[Column], SqlQuery]] = {}
     for d in described:
         if d.row_name:

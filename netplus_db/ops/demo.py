@@ -15,7 +15,7 @@ from netplus_db.connection import connect
 from netplus_db.database import Database
 from netplus_db.grading import answer_key
 from netplus_db.migrate.migrator import Migrator
-from netplus_db.sql import internal
+from netplus_db.sql import sql_files
 
 LEARNER = "student1@network.test"
 LESSON = "osi-model-layers"
@@ -42,7 +42,7 @@ def _catalog(target: Target, report: Callable[[str], None]) -> None:
     blueprint = json.loads((default_seed_dir() / "blueprint.json").read_text())
     names = {d["code"]: (d["name"], d["weight"]) for d in blueprint["domains"]}
     with connect(target) as conn:
-        rows = list(internal().demo.catalog_by_domain(conn))
+        rows = list(sql_files().demo.catalog_by_domain(conn))
     report(f"Catalog ({blueprint['name']} {blueprint['exam']}):")
     report(f"  {'domain':<34} {'weight':>6} {'components':>11} {'questions':>10}")
     for domain, components, questions in rows:
@@ -52,7 +52,7 @@ def _catalog(target: Target, report: Callable[[str], None]) -> None:
 
 def _accounts(target: Target, report: Callable[[str], None]) -> None:
     with connect(target) as conn:
-        rows = list(internal().demo.accounts(conn))
+        rows = list(sql_files().demo.accounts(conn))
     report("Demo accounts (password: password123):")
     for email, username, role, status in rows:
         report(f"  {role:<11} {email:<28} {username:<12} {status}")
@@ -78,7 +78,7 @@ def _learner(target: Target, report: Callable[[str], None]) -> None:
         )
         started = db.start_attempt(user_id=user_id, assessment_id=quiz.id)
         with connect(target) as conn:  # the scripted learner knows the answers to 4 in 5
-            keys = list(internal().demo.answer_keys(conn, attempt_id=started.attempt.id))
+            keys = list(sql_files().demo.answer_keys(conn, attempt_id=started.attempt.id))
         for n, (question_id, qtype, data, key) in enumerate(keys):
             answer = answer_key(qtype, data, key) if n % 5 != 4 else None
             if answer is not None:

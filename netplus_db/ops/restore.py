@@ -28,19 +28,19 @@ import psycopg
 from psycopg import sql
 
 from netplus_db.config import Target
-from netplus_db.connection import MAINTENANCE_DB, connect, drop_database, ready
+from netplus_db.connection import MAINTENANCE_DB, connect, drop_database, ensure_server_started
 from netplus_db.ops.backup import (
     BackupError,
     Kind,
     Manifest,
-    Report,
     derived_name,
     load,
     prepare,
     stamped_scratch_database,
     validate,
 )
-from netplus_db.sql import internal
+from netplus_db.sql import sql_files
+from netplus_db.types import Progress
 
 PROTECTED = frozenset({MAINTENANCE_DB, "template0", "template1"})
 DISCONNECT_WAIT = 10.0  # seconds for terminated sessions to go away
@@ -77,7 +77,7 @@ def restore(
     no_owner: bool = False,
     confirm: Callable[[str], bool] = _yes,
     migrations_dir: Path | None = None,
-    report: Report = _silent,
+    report: Progress = _silent,
     now: datetime | None = None,
 ) -> Restored:
     """Restore a backup file into the target database (see the module docstring).
@@ -86,7 +86,7 @@ def restore(
     scratch database is dropped. Raises ArchiveError for an unusable file, RestoreError when
     refused, ClientToolError when pg_restore/psql is missing or too old.
     """
-    target = ready(target)
+    target = ensure_server_started(target)
     if target.dbname in PROTECTED:
         raise RestoreError(f"refusing to restore over the {target.dbname} database")
     when = now or datetime.now(UTC)
@@ -106,7 +106,7 @@ def _confirm(
     target: Target, path: Path, kind: Kind, drop_old: bool, confirm: Callable[[str], bool]
 ) -> None:
     with connect(target.with_dbname(MAINTENANCE_DB), autocommit=True) as conn:
-        exists = bool(internal().server.database_exists(conn, datname=target.dbname))
+        exists = bool(sql_files().server.database_exists(conn, datname=target.dbname))
     if not exists:
         return
     fate = "dropped" if drop_old else "kept under a new name (<db>__old_<UTC>)"
@@ -118,7 +118,7 @@ def _confirm(
         raise RestoreError(f"restore of {path} not confirmed; {target.dbname} is unchanged")
 
 
-def swap_in(target: Target, scratch: str, when: datetime, report: Report) -> str | None:
+def swap_in(target: Target, scratch: str, when: datetime, report: Progress) -> str | None:
     """Give database `scratch` the target's name; returns the old database's new name, if any.
 
     Both renames commit in one transaction, after new connections to the target are blocked
@@ -127,7 +127,7 @@ def swap_in(target: Target, scratch: str, when: datetime, report: Report) -> str
     started = time.perf_counter()
     with connect(target.with_dbname(MAINTENANCE_DB), autocommit=True) as conn:
         _disconnect(conn, scratch)
-        if not internal().server.database_exists(conn, datname=target.dbname):
+        if not sql_files().server.database_exists(conn, datname=target.dbname):
             _rename(conn, scratch, target.dbname)
             report(f"restored database is now {target.dbname} (there was none before)")
             return None
@@ -150,9 +150,9 @@ def swap_in(target: Target, scratch: str, when: datetime, report: Report) -> str
     return old
 
 
-def _copy_owner(conn: psycopg.Connection[Any], source: str, dest: str, report: Report) -> None:
+def _copy_owner(conn: psycopg.Connection[Any], source: str, dest: str, report: Progress) -> None:
     """Give the restored database the owner of the one it replaces (it owns schema public)."""
-    q = internal()
+    q = sql_files()
     owner = q.backup.database_owner(conn, datname=source)
     if owner is None or owner == q.backup.database_owner(conn, datname=dest):
         return
@@ -182,7 +182,7 @@ def _allow_connections(conn: psycopg.Connection[Any], database: str, allow: bool
 
 def _disconnect(conn: psycopg.Connection[Any], database: str) -> None:
     """Terminate every session on a database and wait until they are gone."""
-    q = internal()
+    q = sql_files()
     deadline = time.monotonic() + DISCONNECT_WAIT
     while q.backup.terminate_sessions(conn, datname=database):
         if time.monotonic() > deadline:
@@ -197,6 +197,6 @@ def _disconnect(conn: psycopg.Connection[Any], database: str) -> None:
 def _free_name(conn: psycopg.Connection[Any], base: str) -> str:
     """`base`, or `base_2`, `base_3`... when a database of that name exists."""
     name, counter = base, 2
-    while internal().server.database_exists(conn, datname=name):
+    while sql_files().server.database_exists(conn, datname=name):
         name, counter = f"{base}_{counter}", counter + 1
     return name

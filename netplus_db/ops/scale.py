@@ -45,7 +45,7 @@ from netplus_db.config import Target
 from netplus_db.connection import connect
 from netplus_db.errors import NetplusError
 from netplus_db.grading import answer_key, grade
-from netplus_db.sql import internal
+from netplus_db.sql import sql_files
 
 EMAIL_DOMAIN = "scale.test"
 CHUNK_USERS = 1000
@@ -491,7 +491,7 @@ def _rows(columns: Sequence[str], rows: Any) -> list[dict[str, Any]]:
 
 def _read_catalog(conn: psycopg.Connection[Any]) -> _Catalog:
     """Read and prepare the catalog; CatalogEmpty when there is nothing to build on."""
-    queries = internal()
+    queries = sql_files()
     components = _rows(COMPONENT_COLUMNS, queries.scale.components(conn))
     assessments = _rows(ASSESSMENT_COLUMNS, queries.scale.assessments(conn))
     if not components or not assessments:
@@ -1226,7 +1226,7 @@ def load_scale(
     anchor = anchor_date(random_seed)
     result = ScaleReport(users=count, random_seed=random_seed, anchor=anchor)
     result.tables = [TableLoad(name) for name in TABLE_NAMES]
-    queries = internal()
+    queries = sql_files()
     with connect(target) as conn:
         role = queries.server.whoami(conn)
         if not (role[1] or role[2]):

@@ -11,10 +11,10 @@ import subprocess
 from pathlib import Path
 
 from netplus_db.config import Target
-from netplus_db.connection import connect, ready, server_version
+from netplus_db.connection import connect, ensure_server_started, server_version
 from netplus_db.errors import ClientToolError
 from netplus_db.ops.client_tools import find_tool
-from netplus_db.sql import internal
+from netplus_db.sql import sql_files
 
 SCHEMA_FILE = Path("schema") / "schema.sql"
 ERD_FILE = Path("schema") / "erd.md"
@@ -33,7 +33,7 @@ _TYPE_WORDS = [
 
 def dump_schema(target: Target) -> str:
     """Schema-only dump of schema public, stable across runs of the same server major."""
-    target = ready(target)
+    target = ensure_server_started(target)
     with connect(target, autocommit=True) as conn:
         major = server_version(conn)[0] // 10000
     tool = find_tool("pg_dump", major)
@@ -65,7 +65,7 @@ def dump_schema(target: Target) -> str:
 
 def erd_markdown(target: Target) -> str:
     """A Mermaid ERD of schema public, with a table of every relationship and its delete rule."""
-    q = internal()
+    q = sql_files()
     with connect(target, autocommit=True) as conn:
         tables = list(q.catalog.tables(conn))
         columns = list(q.catalog.columns(conn))

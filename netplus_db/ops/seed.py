@@ -17,7 +17,7 @@ import re
 import time
 import uuid
 from collections import deque
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -31,9 +31,8 @@ from netplus_db.connection import connect
 from netplus_db.data_files import data_dir
 from netplus_db.errors import NetplusError
 from netplus_db.grading import QUESTION_TYPES, validate_question
-from netplus_db.sql import internal
-
-Report = Callable[[str], None]
+from netplus_db.sql import sql_files
+from netplus_db.types import Progress
 
 # The row id of a seeded question is uuid5(NAMESPACE, "netplus-seed:question:" + key). Attempts
 # and answers point at these ids: never change the namespace or the prefix.
@@ -235,7 +234,7 @@ def seed_database(
     target: Target,
     *,
     allow_demo_accounts: bool = False,
-    report: Report = print,
+    report: Progress = print,
     seed_dir: Path | None = None,
 ) -> SeedReport:
     """Load the seed files into the target in one transaction, idempotently.
@@ -255,7 +254,7 @@ def seed_database(
     data = load_seed_data(seed_dir)
     report(f"seed files valid ({data.seed_dir}): {data.summary()}")
     with connect(target) as conn, conn.transaction():
-        q = internal()
+        q = sql_files()
         q.seed.lock(conn, key=LOCK_KEY)
         _require_schema(conn)
         counts = _write_content(conn, data)
@@ -271,7 +270,7 @@ def seed_database(
 
 
 def load_scale_data(
-    target: Target, *, thousands: int, random_seed: int = 42, report: Report = print
+    target: Target, *, thousands: int, random_seed: int = 42, report: Progress = print
 ) -> bool:
     """Load the synthetic scale data (netplus_db.ops.scale); False when that module is not there."""
     try:
@@ -287,7 +286,7 @@ def load_scale_data(
 def _require_schema(conn: psycopg.Connection[Any]) -> None:
     missing = [
         str(name)
-        for (name,) in internal().seed.missing_tables(
+        for (name,) in sql_files().seed.missing_tables(
             conn, tables=[*CONTENT_TABLES, *ACCOUNT_TABLES]
         )
     ]
@@ -306,7 +305,7 @@ def _counts(total: int, written: Iterable[tuple[Any, bool]]) -> Counts:
 
 
 def _write_content(conn: psycopg.Connection[Any], data: SeedData) -> dict[str, Counts]:
-    q = internal()
+    q = sql_files()
     counts: dict[str, Counts] = {}
     counts["achievements"] = _counts(
         len(data.achievements), q.seed.upsert_achievements(conn, rows=Jsonb(data.achievements))
@@ -333,7 +332,7 @@ def _write_content(conn: psycopg.Connection[Any], data: SeedData) -> dict[str, C
 
 
 def _write_accounts(conn: psycopg.Connection[Any], data: SeedData) -> dict[str, Counts]:
-    q = internal()
+    q = sql_files()
     users = data.users
     emails = [u["email"] for u in users]
     hashes = _password_hashes(conn, emails)
@@ -371,7 +370,7 @@ def _password_hashes(conn: psycopg.Connection[Any], emails: list[str]) -> dict[s
     from netplus_db.flows.accounts import hash_password  # its import hashes once: keep it lazy
 
     existing = {
-        str(e): str(h) for e, h in internal().seed.demo_password_hashes(conn, emails=emails)
+        str(e): str(h) for e, h in sql_files().seed.demo_password_hashes(conn, emails=emails)
     }
     verdicts: dict[str, bool] = {}
     fresh: str | None = None

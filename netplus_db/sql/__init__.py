@@ -1,6 +1,6 @@
 """netplus-db's own SQL (ledger, catalog, seed, backup...), one `.sql` file per area in this folder.
 
-`internal().<area>.<name>(conn, **params)` runs the query `<name>` of `<area>.sql` with
+`sql_files().<area>.<name>(conn, **params)` runs the query `<name>` of `<area>.sql` with
 aiosql's result conventions (`$` a value, `^` a row tuple, no suffix a list of tuples, `!` a
 row count, `#` nothing), through `netplus_db.querylayer`: a literal `%` works and arguments are
 checked before anything is sent. Database errors are raised as psycopg raises them (callers
@@ -83,6 +83,6 @@ def sql_folder(directory: Path) -> SqlFolder:
     return SqlFolder(directory)
 
 
-def internal() -> SqlFolder:
-    """netplus-db's own queries (this folder): `internal().ledger.try_lock(conn, ...)`."""
+def sql_files() -> SqlFolder:
+    """netplus-db's own queries (this folder): `sql_files().ledger.try_lock(conn, ...)`."""
     return sql_folder(SQL_DIR)

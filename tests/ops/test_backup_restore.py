@@ -27,7 +27,7 @@ from psycopg import sql
 
 from netplus_db.cli.backup import backup as backup_cli
 from netplus_db.cli.backup import restore as restore_cli
-from netplus_db.cli.context import Env
+from netplus_db.cli.context import CliContext
 from netplus_db.config import Target
 from netplus_db.connection import connect, database_exists, drop_database
 from netplus_db.errors import ClientToolError
@@ -47,7 +47,7 @@ from netplus_db.ops.backup import (
 )
 from netplus_db.ops.client_tools import Tool, find_tool
 from netplus_db.ops.restore import restore
-from netplus_db.sql import internal
+from netplus_db.sql import sql_files
 from tests.support.server import MIGRATIONS, PREFIX, Server
 
 PASSWORD = "S3cr3t-Pw"
@@ -132,7 +132,7 @@ def databases(server: Server, db: Target, middle: str = "") -> list[str]:
     """Databases named `<db>__<middle>...` on the server."""
     pattern = (db.dbname + "__" + middle).replace("_", "\\_") + "%"
     with connect(server.admin, autocommit=True) as conn:
-        return [str(name) for (name,) in internal().backup.databases_like(conn, pattern=pattern)]
+        return [str(name) for (name,) in sql_files().backup.databases_like(conn, pattern=pattern)]
 
 
 def lines() -> tuple[list[str], Any]:
@@ -469,8 +469,8 @@ def test_cleanup_command_prints_what_it_deleted_and_kept(tmp_path: Path) -> None
 # --- the commands -----------------------------------------------------------------------------
 
 
-def _env(target: Target) -> Env:
-    return Env(f"{target.conninfo} password={PASSWORD}", MIGRATIONS)
+def _env(target: Target) -> CliContext:
+    return CliContext(f"{target.conninfo} password={PASSWORD}", MIGRATIONS)
 
 
 def test_backup_and_verify_commands_announce_the_target_and_never_the_password(
@@ -553,7 +553,7 @@ def test_the_restored_database_keeps_the_previous_owner(
     try:
         restore(db, full, drop_old=True)
         with connect(server.admin, autocommit=True) as conn:
-            assert internal().backup.database_owner(conn, datname=db.dbname) == role
+            assert sql_files().backup.database_owner(conn, datname=db.dbname) == role
     finally:
         with connect(server.admin, autocommit=True) as conn:
             conn.execute(

@@ -22,7 +22,7 @@ import pytest
 from click.testing import CliRunner
 from psycopg import sql
 
-from netplus_db.cli.context import Env
+from netplus_db.cli.context import CliContext
 from netplus_db.cli.seed import seed as seed_command
 from netplus_db.config import Target
 from netplus_db.connection import connect, create_database, drop_database
@@ -428,7 +428,7 @@ def test_a_local_database_takes_demo_accounts_without_the_flag(seeded: Seeded) -
 def test_the_command_refuses_a_remote_database(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(psycopg, "connect", no_connection)
     result = CliRunner().invoke(
-        seed_command, [], obj=Env("postgresql://app@db.example.com/netplus", None)
+        seed_command, [], obj=CliContext("postgresql://app@db.example.com/netplus", None)
     )
     assert result.exit_code == 1
     assert isinstance(result.exception, DemoAccountsRefused)
@@ -473,7 +473,9 @@ def test_an_invalid_question_names_file_and_key_and_writes_nothing(
     assert snapshot(db) == before
     assert before["question_bank"][0] == 0
 
-    result = CliRunner().invoke(seed_command, ["--seed-dir", str(copy)], obj=Env(db.conninfo, None))
+    result = CliRunner().invoke(
+        seed_command, ["--seed-dir", str(copy)], obj=CliContext(db.conninfo, None)
+    )
     assert result.exit_code == 1 and isinstance(result.exception, SeedDataError)
     assert snapshot(db) == before
 
@@ -567,7 +569,7 @@ def test_an_unmigrated_database_is_refused(empty_db: Target) -> None:
 
 
 def test_the_command_says_target_counts_and_time(db: Target) -> None:
-    result = CliRunner().invoke(seed_command, [], obj=Env(db.conninfo, None))
+    result = CliRunner().invoke(seed_command, [], obj=CliContext(db.conninfo, None))
     assert result.exit_code == 0, result.output
     lines = result.output.splitlines()
     assert lines[0].startswith("Target: ") and f"database {db.dbname}" in lines[0]
@@ -578,7 +580,7 @@ def test_the_command_says_target_counts_and_time(db: Target) -> None:
 
 def test_scale_data_when_the_module_is_missing(db: Target, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setitem(sys.modules, "netplus_db.ops.scale", None)
-    result = CliRunner().invoke(seed_command, ["--scale", "1"], obj=Env(db.conninfo, None))
+    result = CliRunner().invoke(seed_command, ["--scale", "1"], obj=CliContext(db.conninfo, None))
     assert result.exit_code == 1
     assert "scale data is not available yet" in result.output
     assert rows(db, "SELECT count(*) FROM question_bank")[0][0] == 253  # the seed itself is done
@@ -597,7 +599,7 @@ def test_scale_data_is_loaded_after_the_seed(db: Target, monkeypatch: pytest.Mon
     fake.load_scale = load_scale  # type: ignore[attr-defined]
     monkeypatch.setitem(sys.modules, "netplus_db.ops.scale", fake)
     result = CliRunner().invoke(
-        seed_command, ["--scale", "2", "--random-seed", "7"], obj=Env(db.conninfo, None)
+        seed_command, ["--scale", "2", "--random-seed", "7"], obj=CliContext(db.conninfo, None)
     )
     assert result.exit_code == 0, result.output
     assert len(calls) == 1
