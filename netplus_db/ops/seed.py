@@ -367,7 +367,7 @@ def _write_accounts(conn: psycopg.Connection[Any], data: SeedData) -> dict[str, 
 def _password_hashes(conn: psycopg.Connection[Any], emails: list[str]) -> dict[str, str]:
     """A hash of the demo password per (lower-cased) email: an account's own while it still
     verifies, else one fresh hash shared by every account that needs one (bcrypt is slow)."""
-    from netplus_db.flows.accounts import hash_password  # its import hashes once: keep it lazy
+    from netplus_db.flows.accounts import hash_password
 
     existing = {
         str(e): str(h) for e, h in sql_files().seed.demo_password_hashes(conn, emails=emails)
