@@ -4,8 +4,9 @@ Each named query is prepared against a freshly migrated database; PostgreSQL des
 parameter types and result columns, `pg_attribute` and a generic plan tell which columns can
 be NULL (outer joins included), and one module per area is written under
 `netplus_db/generated/`: a named tuple per result shape and keyword-only typed methods,
-sync and async. `check()` fails, naming file and line, on a query that does not prepare, a
-result marker that does not fit its statement, or generated code that is stale.
+sync and async. The same database's CHECK value lists become `generated/enums.py` (see
+`netplus_db.ops.check_enums`). `check()` fails, naming file and line, on a query that does not
+prepare, a result marker that does not fit its statement, or generated code that is stale.
 
 Hints a query's comment may carry (one per line, after the description):
   -- row: Name             the result class's name (queries sharing it share the shape)
@@ -29,6 +30,7 @@ from netplus_db.config import Target
 from netplus_db.connection import connect, ensure_server_started, scratch_database
 from netplus_db.errors import NetplusError
 from netplus_db.migrate.migrator import Migrator
+from netplus_db.ops.check_enums import ENUMS_MODULE, ValueList, read_value_lists, render_enums
 from netplus_db.querylayer import Shape, SqlQuery, default_queries_dir, load_all
 from netplus_db.sql import sql_files
 
@@ -130,11 +132,13 @@ def py_type(pg_type: str) -> str:
 
 
 @contextmanager
-def migrated_scratch_database(target: Target) -> Iterator[Target]:
+def migrated_scratch_database(
+    target: Target, migrations_dir: Path | None = None
+) -> Iterator[Target]:
     """A freshly migrated scratch database on the target's server, dropped afterwards."""
     target = ensure_server_started(target)
     with scratch_database(target, f"{target.dbname}__querygen") as scratch:
-        Migrator(scratch).up()
+        Migrator(scratch, migrations_dir).up()
         yield scratch
 
 
@@ -292,15 +296,19 @@ def _check_row_names(described: list[Described], report: CodegenReport) -> None:
 # --- writing ----------------------------------------------------------------------------------
 
 
-def render(described: list[Described]) -> dict[Path, str]:
-    """The generated modules: one per area, plus the package's __init__ with the facades."""
+def render(described: list[Described], value_lists: list[ValueList]) -> dict[Path, str]:
+    """The generated modules: one per area, the package's __init__ with the facades, and the
+    enumerations of the CHECK value lists."""
     areas: dict[str, list[Described]] = {}
     for d in described:
         areas.setdefault(d.query.area, []).append(d)
+    if "enums" in areas:
+        raise CodegenError("queries/enums.sql: the area name `enums` is taken by the enumerations")
     files = {
         GENERATED_DIR / f"{area}.py": _render_area(area, items) for area, items in areas.items()
     }
     files[GENERATED_DIR / "__init__.py"] = _render_init(sorted(areas))
+    files[GENERATED_DIR / ENUMS_MODULE] = render_enums(value_lists)
     return files
 
 
@@ -511,13 +519,18 @@ def _render_init(areas: list[str]) -> str:
 # --- entry points -----------------------------------------------------------------------------
 
 
-def generate(target: Target, queries_dir: Path | None = None) -> dict[Path, str]:
-    """Describe every query on a scratch database migrated on the target's server; render."""
-    with migrated_scratch_database(target) as scratch:
+def generate(
+    target: Target, queries_dir: Path | None = None, migrations_dir: Path | None = None
+) -> dict[Path, str]:
+    """Describe every query and read the CHECK value lists on a scratch database migrated on
+    the target's server; render."""
+    with migrated_scratch_database(target, migrations_dir) as scratch:
         described, report = describe_all(scratch, queries_dir or default_queries_dir())
+        with connect(scratch) as conn:
+            value_lists = read_value_lists(conn)
     if report.problems:
         raise CodegenError("\n".join(report.problems))
-    return render(described)
+    return render(described, value_lists)
 
 
 def stale(files: dict[Path, str]) -> list[Path]:

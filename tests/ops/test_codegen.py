@@ -2,23 +2,34 @@
 
 from __future__ import annotations
 
+import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
+import psycopg
 import pytest
 
 from netplus_db.config import Target
-from netplus_db.ops.codegen import GENERATED_DIR, describe_all, render
+from netplus_db.connection import connect
+from netplus_db.generated.enums import ENUMERATIONS
+from netplus_db.ops.check_enums import CheckShapeError, ValueList, read_value_lists
+from netplus_db.ops.codegen import GENERATED_DIR, describe_all, generate, render, stale
 from netplus_db.querylayer import load_area
-from tests.support.server import REPO
+from tests.support.server import MIGRATIONS, REPO
+
+Conn = psycopg.Connection[Any]
 
 
 def test_the_committed_generated_code_is_what_the_queries_produce(db: Target) -> None:
     """`netplus-db queries check`, against this test's migrated database."""
     described, report = describe_all(db)
     assert report.problems == []
-    files = render(described)
+    with connect(db) as conn:
+        value_lists = read_value_lists(conn)
+    files = render(described, value_lists)
     stale = [str(p) for p, text in files.items() if not p.exists() or p.read_text() != text]
     assert stale == [], "run `netplus-db queries gen`"
     assert sorted(GENERATED_DIR.glob("*.py")) == sorted(files)
@@ -92,6 +103,104 @@ def test_a_query_that_does_not_fit_is_reported_with_file_and_line(
     assert len(report.problems) == 1
     assert problem in report.problems[0]
     assert report.problems[0].startswith(f"{directory / 'probe.sql'}:1: ")
+
+
+# --- the enumerations of the CHECK value lists ------------------------------------------------
+
+
+def test_the_generated_enumerations_are_the_catalogs_check_lists(tx: Conn) -> None:
+    """Read here with a loose pattern of our own, not with the generator's parser."""
+    found = tx.execute(
+        """
+        SELECT con.conname, rel.relname, a.attname, NOT a.attnotnull,
+               pg_get_constraintdef(con.oid)
+          FROM pg_constraint con
+          JOIN pg_class rel ON rel.oid = con.conrelid
+          JOIN pg_attribute a ON a.attrelid = con.conrelid AND a.attnum = con.conkey[1]
+         WHERE con.contype = 'c' AND con.connamespace = 'public'::regnamespace
+           AND pg_get_constraintdef(con.oid) LIKE '%= ANY (%'
+        """
+    ).fetchall()
+    catalog = {
+        name: (table, column, nullable, re.findall(r"'((?:[^']|'')*)'::", definition))
+        for name, table, column, nullable, definition in found
+    }
+    generated = {
+        name: (c.table, c.column, c.nullable, [member.value for member in c.values])
+        for name, c in ENUMERATIONS.items()
+    }
+    assert generated == catalog
+    assert len(catalog) >= 18  # role, statuses, types, levels... of migrations 0002-0005
+
+
+def add_migration(tmp_path: Path, sql: str) -> Path:
+    """A copy of the migrations with one more, 9999_probe.sql, applying `sql`."""
+    directory = tmp_path / "migrations"
+    shutil.copytree(MIGRATIONS, directory)
+    (directory / "9999_probe.sql").write_text(f"-- migrate:up\n{sql}\n\n-- migrate:down\n")
+    return directory
+
+
+def test_a_migration_that_changes_a_value_list_makes_the_check_fail(
+    db: Target, tmp_path: Path
+) -> None:
+    """What `netplus-db queries check` runs, on migrations where users.role gained a value."""
+    migrations = add_migration(
+        tmp_path,
+        "ALTER TABLE users DROP CONSTRAINT users_role_check,\n"
+        "    ADD CONSTRAINT users_role_check\n"
+        "        CHECK (role IN ('student', 'instructor', 'admin', 'auditor'));",
+    )
+    files = generate(db, migrations_dir=migrations)
+    enums = GENERATED_DIR / "enums.py"
+    assert stale(files) == [enums]
+    assert '    ADMIN = "admin"\n    AUDITOR = "auditor"\n' in files[enums]
+
+
+@pytest.mark.parametrize(
+    ("check", "column", "values", "nullable"),
+    [
+        ("probe IN ('a', 'it''s', 'x-y')", "probe", ("a", "it's", "x-y"), True),
+        ("probe IS NULL OR probe IN ('b', 'a')", "probe", ("b", "a"), True),
+        ("probe = ANY (ARRAY['one', 'two'])", "probe", ("one", "two"), True),
+    ],
+)
+def test_a_value_list_is_read_from_each_shape_postgresql_prints(
+    tx: Conn, check: str, column: str, values: tuple[str, ...], nullable: bool
+) -> None:
+    tx.execute(f"ALTER TABLE users ADD COLUMN probe text CONSTRAINT probe_check CHECK ({check})")
+    tx.execute("ALTER TABLE users ADD COLUMN \"Mixed Case\" varchar(20) NOT NULL DEFAULT 'p'")
+    tx.execute("ALTER TABLE users ADD CONSTRAINT mixed_check CHECK (\"Mixed Case\" IN ('p', 'q'))")
+    found = {v.constraint: v for v in read_value_lists(tx)}
+    assert found["probe_check"] == ValueList("probe_check", "users", column, values, nullable)
+    assert found["mixed_check"] == ValueList(
+        "mixed_check", "users", "Mixed Case", ("p", "q"), False
+    )
+
+
+@pytest.mark.parametrize(
+    ("check", "why"),
+    [
+        ("role IN ('student', 'admin') AND btrim(role) <> ''", "AND or NOT"),
+        ("lower(role) IN ('student', 'admin')", "not tested against a plain column"),
+        ("points IN (1, 2, 3)", "not a string literal"),
+        ("role IN ('admin', 'admin')", "lists 'admin' twice"),
+        ("deleted_at IS NULL OR role IN ('student', 'admin')", "IS NULL tests another column"),
+        ("role IN ('student') OR username IN ('a', 'b')", "not one `column = ANY"),
+        ("'admin' = ANY (ARRAY[role, username])", "not tested against a plain column"),
+    ],
+)
+def test_a_value_list_in_a_shape_the_parser_does_not_know_fails_naming_the_check(
+    tx: Conn, check: str, why: str
+) -> None:
+    tx.execute("ALTER TABLE users ADD COLUMN points int")
+    tx.execute(f"ALTER TABLE users ADD CONSTRAINT users_probe_check CHECK ({check})")
+    with pytest.raises(CheckShapeError) as raised:
+        read_value_lists(tx)
+    message = str(raised.value)
+    assert "CHECK users_probe_check on users is not in a shape it reads" in message
+    assert why in message
+    assert "users_role_check" not in message  # the readable ones are not blamed
 
 
 @pytest.mark.slow
