@@ -8,7 +8,7 @@ PYTEST_ARGS ?= -n 2
 # Thousands of synthetic users for `make bench` (100: the spec's 100,000-user scale).
 SCALE ?= 1
 
-.PHONY: help install test lint demo bench bench-migrate bench-queries schema queries clean
+.PHONY: help install test test-fast lint demo bench bench-migrate bench-queries schema queries clean
 
 help:            ## list the targets
 	@grep -E '^[a-z0-9-]+:.*##' $(MAKEFILE_LIST) | sed 's/:.*##/\t/'
@@ -23,6 +23,9 @@ install: $(STAMP) ## create .venv and install netplus-db with its dev extra
 
 test: $(STAMP)   ## run the whole suite against a real PostgreSQL (embedded when nothing is configured)
 	$(BIN)/pytest $(PYTEST_ARGS)
+
+test-fast: $(STAMP) ## the inner loop: the suite without the tests marked slow (subprocesses, end to end)
+	$(BIN)/pytest $(PYTEST_ARGS) -m "not slow"
 
 lint: $(STAMP)   ## ruff and mypy --strict
 	$(BIN)/ruff check netplus_db bench tests examples

@@ -17,8 +17,7 @@ from decimal import Decimal
 
 from psycopg.types.json import Jsonb
 
-from netplus_db.database import AsyncDatabase, Database
-from netplus_db.errors import AttemptClosed, Conflict
+from netplus_db import AsyncDatabase, AttemptClosed, Conflict, Database
 from netplus_db.generated.analytics import DashboardSummaryRow
 from netplus_db.generated.assessments import Attempt
 from netplus_db.generated.content import BrowseComponentsRow

@@ -1,12 +1,53 @@
-"""netplus-db: the database layer of the Network+ learning platform.
+"""netplus-db: the database layer of the Network+ learning platform, for backends.
 
-The public surface is small: where the database is (`resolve_target`), a connection to it
-(`connect`), and the migration runner (`Migrator`). Errors derive from `NetplusError`.
+    from netplus_db import Database          # AsyncDatabase: the same with await
+    db = Database()                          # DATABASE_URL, DB_* or a DSN given here
+    user = db.register(email=..., username=..., password=...)
+    with db.as_user(user.id) as q:           # one transaction; row-level security applies
+        q.progress.list_progress(user_id=user.id)
+
+This module is the public surface: the pooled databases, where the database is, the flows'
+results and the errors (each derives from `NetplusError`; the flows raise `DomainError`s).
+The typed rows are in `netplus_db.generated`; the migration runner is `netplus_db.migrate`;
+operations and the `netplus-db` command come with the `cli` extra (`netplus_db.ops`,
+`netplus_db.cli`).
 """
 
 from netplus_db.config import Target, resolve_target
-from netplus_db.connection import connect
-from netplus_db.errors import NetplusError
-from netplus_db.migrate.migrator import Migrator
+from netplus_db.database import AsyncDatabase, Database
+from netplus_db.errors import (
+    AttemptClosed,
+    ConfigError,
+    Conflict,
+    ConnectError,
+    DomainError,
+    MaxAttemptsReached,
+    NetplusError,
+    NotFound,
+    QueryArgumentError,
+    ValidationError,
+)
+from netplus_db.flows.accounts import LoginResult
+from netplus_db.flows.assessments import StartedAttempt, SubmittedAttempt
+from netplus_db.flows.learning import ProgressResult
 
-__all__ = ["Migrator", "NetplusError", "Target", "connect", "resolve_target"]
+__all__ = [
+    "AsyncDatabase",
+    "AttemptClosed",
+    "ConfigError",
+    "Conflict",
+    "ConnectError",
+    "Database",
+    "DomainError",
+    "LoginResult",
+    "MaxAttemptsReached",
+    "NetplusError",
+    "NotFound",
+    "ProgressResult",
+    "QueryArgumentError",
+    "StartedAttempt",
+    "SubmittedAttempt",
+    "Target",
+    "ValidationError",
+    "resolve_target",
+]

@@ -10,9 +10,9 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 
+from netplus_db import Database
 from netplus_db.config import Target
 from netplus_db.connection import connect
-from netplus_db.database import Database
 from netplus_db.grading import answer_key
 from netplus_db.migrate.migrator import Migrator
 from netplus_db.sql import sql_files

@@ -50,6 +50,8 @@ from netplus_db.ops.restore import restore
 from netplus_db.sql import sql_files
 from tests.support.server import MIGRATIONS, PREFIX, Server
 
+pytestmark = pytest.mark.slow  # pg_dump, pg_restore and psql run as subprocesses
+
 PASSWORD = "S3cr3t-Pw"
 PASSWORD_HASH = "$2b$12$" + "N" * 53
 TRICKY = [

@@ -15,6 +15,8 @@ from netplus_db.connection import connect
 from netplus_db.ops import embedded
 from tests.support.server import MIGRATIONS
 
+pytestmark = pytest.mark.slow  # every test runs `netplus-db` as a subprocess
+
 PASSWORD = "S3cr3t-Pw"
 
 
@@ -151,7 +153,6 @@ def test_new_creates_the_next_migration_file(tmp_path: Path) -> None:
     assert Path(result.stdout.strip()).name == "0002_add_widgets.sql"
 
 
-@pytest.mark.slow
 def test_with_nothing_configured_the_embedded_server_starts_on_demand(tmp_path: Path) -> None:
     env = clean_env(NETPLUS_HOME=str(tmp_path / "home"))
     try:

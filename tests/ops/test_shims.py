@@ -11,6 +11,8 @@ import pytest
 from netplus_db.config import Target
 from tests.support.server import REPO
 
+pytestmark = pytest.mark.slow  # every test runs the bin/ shims as subprocesses
+
 BIN = REPO / "bin"
 
 
@@ -69,7 +71,6 @@ def test_bin_netplus_db_runs_from_the_checkout(empty_db: Target) -> None:
     assert "reachable:  yes" in result.stdout
 
 
-@pytest.mark.slow
 def test_seed_sh_seeds_and_adds_scale_data(db: Target) -> None:
     env = spec_env(db)
     first = run("seed.sh", "--scale", "1", env=env)
