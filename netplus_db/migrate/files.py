@@ -12,7 +12,12 @@ from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 
-import sqlparse
+try:
+    import sqlparse
+except ImportError:  # pragma: no cover - the message is the point
+    raise ImportError(
+        "netplus_db.migrate splits migrations with sqlparse: pip install 'netplus-db[migrate]'"
+    ) from None
 
 from netplus_db.errors import (
     BadFileName,
