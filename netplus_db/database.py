@@ -11,11 +11,9 @@ one transaction: an error leaves nothing written. `as_user` switches to the appl
 nothing leaks to the next borrower of a pooled connection.
 
 Keyword arguments beyond the sizes go to psycopg_pool (`max_lifetime=`, `timeout=`...). The
-pool checks a connection before lending it with `poolcheck.BorrowCheck`: a round trip only
-when the server has spoken on the idle socket or the connection sat unused for a while, so
-a terminated backend is replaced, not handed out; `check=` replaces it. Pooled connections
-are autocommit: `as_user` sends BEGIN and its role switch as one round trip, and the pool's
-connection class refuses `commit()`/`rollback()` inside the block (session.py).
+pool checks a connection before lending it with `poolcheck.BorrowCheck` (`check=` replaces
+it). How a session begins, switches role and ends, and why pooled connections are
+autocommit: session.py.
 """
 
 from __future__ import annotations
@@ -47,7 +45,7 @@ APP_ROLE = "app_user"
 
 def _pool_options(given: dict[str, Any], check: Any, connection_class: type) -> dict[str, Any]:
     """psycopg_pool keywords: ours, then the caller's; connections are always autocommit
-    (a session sends BEGIN itself, in the same round trip as its role switch)."""
+    (session.py says why)."""
     options = {"check": check, "connection_class": connection_class, **given}
     options["kwargs"] = {**given.get("kwargs", {}), "autocommit": True}
     return options

@@ -1,7 +1,7 @@
 """The pool's check on borrow: a round trip only when a pooled connection may be bad.
 
 psycopg_pool's `check_connection` runs an empty query on every borrow: one more round trip on
-the hottest path of every call (16 µs on a local socket, a network's latency elsewhere). This
+the hottest path of every call (a network's latency, on a remote server). This
 check asks the socket first. An idle pooled connection has nothing to read: when its socket
 is readable the server has said something unasked (the FATAL of a terminated backend, a
 shutdown, end of file, or a notification), and the full check runs and fails, or consumes it.

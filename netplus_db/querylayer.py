@@ -156,7 +156,7 @@ def row_factory(q: SqlQuery, row: type | None) -> BaseRowFactory[Any]:
 def _positional(cls: type) -> BaseRowFactory[Any]:
     """Rows built from values by position: the generated named tuples list their fields in the
     statement's column order (checked by `queries check`), so a row is `tuple.__new__(cls,
-    values)`, made in C with no Python frame (a frozen dataclass took 2.2 µs a row)."""
+    values)`, made in C with no Python frame (a frozen dataclass cost several times more)."""
     make = partial(tuple.__new__, cls)
 
     def factory(cursor: Any) -> Any:
@@ -166,8 +166,8 @@ def _positional(cls: type) -> BaseRowFactory[Any]:
 
 
 # A pooled connection (`session.GuardedConnection`) keeps the cursors its statements used, in
-# this attribute, for the next statement: a new cursor costs about 17 µs more per statement
-# than a used one (its adapters map and the loaders it looked up per column type). Other
+# this attribute, for the next statement: a new cursor costs more per statement than a used
+# one (its adapters map and the loaders it looked up per column type). Other
 # connections get a new cursor per statement.
 SPARE_CURSORS = "_netplus_cursors"
 # A cursor whose last result had more rows is closed rather than kept, so that an idle pooled

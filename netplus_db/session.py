@@ -50,9 +50,8 @@ def _begin_as() -> str:
 
 
 class GuardedConnection(psycopg.Connection[Any]):
-    """The pool's connections: autocommit, so that a session's BEGIN goes in the same round trip
-    as its role switch, and `commit()` / `rollback()` refused while a session holds them (either
-    would end the role switch half-way and run the rest of the block as the connecting role).
+    """The pool's connections: autocommit, with `commit()` / `rollback()` refused while a
+    session holds them (the module docstring says why).
 
     They keep their cursors for the next session: the query layer's (`querylayer.run`) and the
     client-side one that sends BEGIN. A cursor takes the adapters of its connection when it is

@@ -121,8 +121,8 @@ def start(home: Path) -> EmbeddedStatus:
 def memory_settings(total_bytes: int | None = None) -> dict[str, str]:
     """Memory settings sized to the machine, written once into a new data directory.
 
-    PostgreSQL's default `shared_buffers` (128 MB) made a 3 GB database read most rows from
-    disk: on the scale-100 benchmark, progress update p95 3.8 ms with it, 1.7 ms with 2 GB.
+    PostgreSQL's default `shared_buffers` (128 MB) made the scale-100 benchmark database read
+    most rows from disk (docs/benchmarks.md has the figures).
     An eighth of the machine's memory, between 128 MB and 2 GB (the docs suggest a quarter for
     a dedicated server; this one shares the machine with its application and tests); the
     planner is told half of memory is cache. Memory is only taken as pages are used. A
