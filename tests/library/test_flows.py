@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
 from datetime import timedelta
 from decimal import Decimal
 from typing import Any
@@ -11,7 +10,6 @@ from typing import Any
 import psycopg
 import pytest
 
-from netplus_db.config import Target
 from netplus_db.errors import (
     AttemptClosed,
     Conflict,
@@ -20,31 +18,7 @@ from netplus_db.errors import (
     QueryArgumentError,
     ValidationError,
 )
-from tests.support.apis import Api, AsyncApi, Catalog, SyncApi, build_catalog
-
-PASSWORD = "correct horse battery"
-
-
-@pytest.fixture(params=["sync", "async"])
-def api(request: pytest.FixtureRequest, db: Target) -> Iterator[Api]:
-    """The library in both forms, on this test's database."""
-    made: Api = SyncApi(db) if request.param == "sync" else AsyncApi(db)
-    yield made
-    made.close()
-
-
-@pytest.fixture
-def course(conn: psycopg.Connection[Any]) -> Catalog:
-    """A published course with one question of each type."""
-    return build_catalog(conn)
-
-
-def new_user(api: Api, name: str = "learner") -> Any:
-    tag = uuid.uuid4().hex[:6]
-    return api.call(
-        "register", email=f"{name}.{tag}@network.test", username=f"{name}_{tag}", password=PASSWORD
-    )
-
+from tests.support.apis import PASSWORD, Api, Catalog, SyncApi, build_catalog, new_user
 
 # --- accounts ---------------------------------------------------------------------------------
 

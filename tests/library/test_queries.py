@@ -3,41 +3,15 @@
 from __future__ import annotations
 
 import datetime
-import uuid
-from collections.abc import Iterator
-from typing import Any
 
-import psycopg
 import pytest
 
-from netplus_db.config import Target
 from netplus_db.errors import ValidationError
-from tests.support.apis import Api, AsyncApi, Catalog, SyncApi, build_catalog
-
-PASSWORD = "correct horse battery"
-
-
-@pytest.fixture(params=["sync", "async"])
-def api(request: pytest.FixtureRequest, db: Target) -> Iterator[Api]:
-    made: Api = SyncApi(db) if request.param == "sync" else AsyncApi(db)
-    yield made
-    made.close()
-
-
-@pytest.fixture
-def course(conn: psycopg.Connection[Any]) -> Catalog:
-    return build_catalog(conn)
-
-
-def learner(api: Api) -> Any:
-    tag = uuid.uuid4().hex[:6]
-    return api.call(
-        "register", email=f"q.{tag}@network.test", username=f"q_{tag}", password=PASSWORD
-    )
+from tests.support.apis import Api, Catalog, new_user
 
 
 def test_profile_and_settings_are_replaced_and_validated(api: Api) -> None:
-    user = learner(api)
+    user = new_user(api, "q")
     profile = api.q(
         user.id,
         "profiles",
@@ -99,7 +73,7 @@ def test_profile_and_settings_are_replaced_and_validated(api: Api) -> None:
         )
     assert caught.value.field == "theme"
     assert api.q(user.id, "profiles", "get_settings", user_id=user.id).theme == "dark"
-    other = learner(api)  # RLS: an update of someone else's row changes nothing
+    other = new_user(api, "q")  # RLS: an update of someone else's row changes nothing
     assert (
         api.q(
             user.id,
@@ -120,7 +94,7 @@ def test_profile_and_settings_are_replaced_and_validated(api: Api) -> None:
 
 
 def test_catalog_reads_views_and_attempt_reads(api: Api, course: Catalog) -> None:
-    user = learner(api)
+    user = new_user(api, "q")
     assert api.admin("content", "count_view", component_id=course.lesson) == 1
     assessment = api.q(user.id, "assessments", "get_assessment", slug=course.assessment_slug)
     assert assessment.question_count == 6 and assessment.max_attempts == 3
@@ -151,7 +125,7 @@ def test_catalog_reads_views_and_attempt_reads(api: Api, course: Catalog) -> Non
 
 
 def test_achievements_catalog_manual_award_and_goal_status(api: Api, course: Catalog) -> None:
-    user = learner(api)
+    user = new_user(api, "q")
     catalog = api.q(user.id, "achievements", "list_achievements")
     manual = [a.code for a in catalog if a.code.startswith("handed-out")]
     assert len(manual) == 1

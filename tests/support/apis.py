@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
 import psycopg
+import pytest
 
 from netplus_db.config import Target
 from netplus_db.database import AsyncDatabase, Database
@@ -23,6 +24,7 @@ from .factories import insert
 
 T = TypeVar("T")
 ROUNDS = 4  # bcrypt cost for tests; the product uses 12
+PASSWORD = "correct horse battery"
 
 
 class SyncApi:
@@ -251,3 +253,28 @@ def build_catalog(conn: psycopg.Connection[Any], **assessment: Any) -> Catalog:
         {t: v[2] for t, v in QUESTIONS.items()},
         {t: v[3] for t, v in QUESTIONS.items()},
     )
+
+
+def new_user(api: Api, name: str = "learner") -> Any:
+    """Register a learner with a unique email and username and the tests' PASSWORD."""
+    tag = uuid.uuid4().hex[:6]
+    return api.call(
+        "register", email=f"{name}.{tag}@network.test", username=f"{name}_{tag}", password=PASSWORD
+    )
+
+
+# --- fixtures (this module is loaded as a pytest plugin) ------------------------------------------
+
+
+@pytest.fixture(params=["sync", "async"])
+def api(request: pytest.FixtureRequest, db: Target) -> Iterator[Api]:
+    """The library in both forms, on this test's database."""
+    made: Api = SyncApi(db) if request.param == "sync" else AsyncApi(db)
+    yield made
+    made.close()
+
+
+@pytest.fixture
+def course(conn: psycopg.Connection[Any]) -> Catalog:
+    """A published course with one question of each type."""
+    return build_catalog(conn)
