@@ -26,7 +26,7 @@ from datetime import datetime
 from random import Random
 from typing import Any
 
-from bench.query_classes import PAGE_SIZE, Page, Samples, answer_for, load_samples
+from bench.query_classes import Samples, answer_for, browse, draw_page, load_samples
 from bench.sql import bench_sql
 from bench.stats import Summary, summarize
 from netplus_db.config import Target
@@ -231,23 +231,11 @@ def _learner(samples: Samples, rng: Random, result: WorkerResult) -> uuid.UUID:
 
 def _browse(db: Database, s: Samples, rng: Random, result: WorkerResult) -> None:
     user_id = _learner(s, rng, result)
-    page = (
-        Page(rng.choice(s.domains))
-        if rng.random() < 0.5 or not s.cursors
-        else rng.choice(s.cursors)
-    )
+    page = draw_page(s, rng)
 
     def call() -> object:
         with db.as_user(user_id) as q:
-            return q.content.browse_components(
-                domain=page.domain,
-                subdomain=None,
-                component_type=None,
-                difficulty_level=None,
-                after_title=page.after_title,
-                after_id=page.after_id,
-                page_size=PAGE_SIZE,
-            )
+            return browse(q, page)
 
     _timed(result, "browse", call)
 

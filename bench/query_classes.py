@@ -2,14 +2,17 @@
 
 - `api`: through `netplus_db` as a backend calls it (`Database`, `as_user`, the flows);
 - `raw`: raw psycopg running the same SQL (`querylayer.query(area, name).sql`) on the very
-  connection the library's pool lends (`lent_connection`: taken from the pool once and used
-  directly while it sits idle there), in a transaction that switches to the application role
-  and sets `app.user_id` with the library's own `act_as` statement, statements prepared by
-  psycopg the same way (on their sixth execution). The same connection, not merely the same
-  kind: on a 2-vCPU VM two backends answer the same statements up to 200 µs apart per call
-  (measured), depending on where the scheduler puts each process, which would swamp a
-  difference of a few microseconds;
-- `pgbench`: the same SQL as pgbench `-M prepared` commands (see `benchsuite.pgbench`).
+  connection the library's pool lends (`raw_driver.lent_connection`: taken from the pool once
+  and used directly while it sits idle there), in a transaction that switches to the
+  application role and sets `app.user_id` with the library's own `act_as` statement, statements
+  prepared by psycopg the same way (on their sixth execution). A class whose library call is a
+  flow (progress update, submit) runs that very flow with `raw_driver.drive_raw` on one cursor,
+  so the baseline cannot drift from the flow; a single-statement class fetches plain tuples
+  (login reads its one row by field name, as the generated row class). The same connection,
+  not merely the same kind: on a 2-vCPU VM two backends can answer the same statements tens of
+  microseconds apart per call, depending on where the scheduler puts each process, which would
+  swamp a difference of a few microseconds;
+- `pgbench`: the same SQL as pgbench `-M prepared` commands (see `bench.pgbench`).
 
 Each class draws its arguments (users, components...) at random from the samples of the
 benchmark database, with one seeded generator, so that `api` and `raw` do identical work.
@@ -22,27 +25,25 @@ import uuid
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
-from decimal import Decimal
 from random import Random
 from typing import Any, ClassVar
 
-import psycopg
-from psycopg.types.json import Jsonb
-
 from bench.pgbench import Script, command
+from bench.raw_driver import Conn, act_as, lent_connection, raw_statement, run_flow
 from bench.sql import bench_sql
 from netplus_db.config import Target
 from netplus_db.database import Database
-from netplus_db.errors import AttemptClosed, NotFound
+from netplus_db.flows import assessments, learning
 from netplus_db.flows.accounts import LOGIN_STATUSES
-from netplus_db.flows.assessments import ScoredAttempt, score_sheet
-from netplus_db.generated.assessments import GradingSheetRow
+from netplus_db.flows.assessments import score_sheet
+from netplus_db.generated import Queries
+from netplus_db.generated.content import BrowseComponentsRow
+from netplus_db.generated.users import FindLoginRow
 from netplus_db.grading import answer_key
 from netplus_db.ops import scale
 from netplus_db.querylayer import SqlQuery, query
 from netplus_db.sql import sql_files
 
-Conn = psycopg.Connection[Any]
 APP_ROLE = "app_user"
 ADMIN_ROLE = "admin"
 PRACTICE_EXAM = "practice-exam-n10-009"
@@ -102,7 +103,7 @@ class Samples:
 
 
 def load_samples(conn: Conn) -> Samples:
-    """Read the samples (made by `benchsuite.database`) and every question's key."""
+    """Read the samples (made by `bench.scale_database`) and every question's key."""
     q = sql_files()
     users = [(row[1], str(row[2])) for row in bench_sql().sample_users(conn)]
     if not users:
@@ -175,16 +176,6 @@ class Context:
         return started.attempt.id
 
 
-def lent_connection(db: Database) -> Conn:
-    """The connection of a pool of one, for raw psycopg to use directly while it sits idle in
-    the pool (single-threaded use only: the library and the raw runner take turns)."""
-    if db.pool.max_size != 1:
-        raise ValueError(f"the benchmark needs a pool of one connection, not {db.pool.max_size}")
-    conn: Conn = db.pool.getconn()
-    db.pool.putconn(conn)
-    return conn
-
-
 @dataclass(frozen=True)
 class Runner:
     """How one way runs a class: `prepare` (untimed) makes the argument `call` (timed) takes."""
@@ -209,16 +200,35 @@ def act_as_command(role: str, user: str) -> str:
     return command(sql_files().session.act_as.query, {"role": role, "user_id": user})
 
 
-def lookup(sql_text: str) -> str:
-    """A pgbench command drawing the sampled ids of one transaction (not part of the class)."""
-    return sql_text
+def transaction_script(draws: Sequence[str], role: str, user: str, commands: Sequence[str]) -> str:
+    """A pgbench transaction: first `draws`, the `\\set` lines and the lookup of the sampled ids
+    (not part of the class), then BEGIN, the `act_as` statement, the class's commands, COMMIT."""
+    return "\n".join([*draws, "BEGIN;", act_as_command(role, user), *commands, "COMMIT;"])
 
 
-def _act_as(cur: psycopg.Cursor[Any], role: str, user_id: uuid.UUID | None) -> None:
-    cur.execute(
-        sql_files().session.act_as.sql,
-        {"role": role, "user_id": "" if user_id is None else str(user_id)},
-    )
+def draw_page(s: Samples, rng: Random) -> Page:
+    """A catalog page to ask for: half first pages of a domain, half pages after a component."""
+    if rng.random() < 0.5 or not s.cursors:
+        return Page(rng.choice(s.domains))
+    return rng.choice(s.cursors)
+
+
+def browse_arguments(page: Page) -> dict[str, Any]:
+    """The arguments of `content.browse_components` for one page of a domain."""
+    return {
+        "domain": page.domain,
+        "subdomain": None,
+        "component_type": None,
+        "difficulty_level": None,
+        "after_title": page.after_title,
+        "after_id": page.after_id,
+        "page_size": PAGE_SIZE,
+    }
+
+
+def browse(q: Queries, page: Page) -> list[BrowseComponentsRow]:
+    """One catalog page through the library (the component list class, the mixed workload)."""
+    return q.content.browse_components(**browse_arguments(page))
 
 
 class QueryClass:
@@ -281,27 +291,25 @@ class Login(QueryClass):
         return Runner(call)
 
     def raw(self, ctx: Context) -> Runner:
-        conn, sql_text = ctx.raw, sql_of("users", "find_login")
+        conn, find_login = ctx.raw, raw_statement("users", "find_login")
 
         def call(email: str) -> bool:
             with conn.transaction(), conn.cursor() as cur:
-                _act_as(cur, APP_ROLE, None)
-                cur.execute(sql_text, {"login": email})
-                row = cur.fetchone()
-            return row is not None and row[2] in LOGIN_STATUSES
+                act_as(cur, APP_ROLE, None)
+                found: FindLoginRow | None = find_login.run(cur, {"login": email})
+            return found is not None and found.account_status in LOGIN_STATUSES
 
         return Runner(call)
 
     def pgbench(self, ctx: Context) -> PgbenchPlan:
-        text = "\n".join(
+        text = transaction_script(
             [
                 "\\set n random(1, :users)",
-                lookup("SELECT email AS login FROM netplus_bench.users WHERE n = :n \\gset"),
-                "BEGIN;",
-                act_as_command(":app_role", "''"),
-                command(query("users", "find_login")),
-                "COMMIT;",
-            ]
+                "SELECT email AS login FROM netplus_bench.users WHERE n = :n \\gset",
+            ],
+            ":app_role",
+            "''",
+            [command(q) for q in self.statements()],
         )
         return PgbenchPlan(
             [Script("login", text)],
@@ -341,22 +349,20 @@ class Dashboard(QueryClass):
 
         def call(user_id: uuid.UUID) -> object:
             with conn.transaction(), conn.cursor() as cur:
-                _act_as(cur, APP_ROLE, user_id)
-                cur.execute(sql_text, {"user_id": user_id})
-                return cur.fetchone()
+                act_as(cur, APP_ROLE, user_id)
+                return cur.execute(sql_text, {"user_id": user_id}).fetchone()
 
         return Runner(call)
 
     def pgbench(self, ctx: Context) -> PgbenchPlan:
-        text = "\n".join(
+        text = transaction_script(
             [
                 "\\set n random(1, :learners)",
-                lookup("SELECT user_id FROM netplus_bench.learners WHERE n = :n \\gset"),
-                "BEGIN;",
-                act_as_command(":app_role", ":user_id"),
-                command(query("analytics", "dashboard_summary")),
-                "COMMIT;",
-            ]
+                "SELECT user_id FROM netplus_bench.learners WHERE n = :n \\gset",
+            ],
+            ":app_role",
+            ":user_id",
+            [command(q) for q in self.statements()],
         )
         return PgbenchPlan(
             [Script("dashboard", text)],
@@ -385,11 +391,7 @@ class ComponentList(QueryClass):
     def draw(self, s: Samples, rng: Random, n: int) -> list[Any]:
         out: list[tuple[uuid.UUID, Page]] = []
         for _ in range(n):
-            page = (
-                Page(rng.choice(s.domains))
-                if rng.random() < 0.5 or not s.cursors
-                else rng.choice(s.cursors)
-            )
+            page = draw_page(s, rng)
             out.append((rng.choice(s.learners), page))
         return out
 
@@ -399,15 +401,7 @@ class ComponentList(QueryClass):
         def call(item: tuple[uuid.UUID, Page]) -> object:
             user_id, page = item
             with db.as_user(user_id) as q:
-                return q.content.browse_components(
-                    domain=page.domain,
-                    subdomain=None,
-                    component_type=None,
-                    difficulty_level=None,
-                    after_title=page.after_title,
-                    after_id=page.after_id,
-                    page_size=PAGE_SIZE,
-                )
+                return browse(q, page)
 
         return Runner(call)
 
@@ -417,54 +411,36 @@ class ComponentList(QueryClass):
         def call(item: tuple[uuid.UUID, Page]) -> object:
             user_id, page = item
             with conn.transaction(), conn.cursor() as cur:
-                _act_as(cur, APP_ROLE, user_id)
-                cur.execute(
-                    sql_text,
-                    {
-                        "domain": page.domain,
-                        "subdomain": None,
-                        "component_type": None,
-                        "difficulty_level": None,
-                        "after_title": page.after_title,
-                        "after_id": page.after_id,
-                        "page_size": PAGE_SIZE,
-                    },
-                )
-                return cur.fetchall()
+                act_as(cur, APP_ROLE, user_id)
+                return cur.execute(sql_text, browse_arguments(page)).fetchall()
 
         return Runner(call)
 
     def pgbench(self, ctx: Context) -> PgbenchPlan:
         browse = query("content", "browse_components")
         nulls = {"subdomain": "NULL", "component_type": "NULL", "difficulty_level": "NULL"}
-        first = "\n".join(
+        first = transaction_script(
             [
                 "\\set n random(1, :learners)",
                 "\\set d random(1, :domains)",
-                lookup(
-                    "SELECT l.user_id, d.domain FROM netplus_bench.learners l,"
-                    " netplus_bench.domains d WHERE l.n = :n AND d.n = :d \\gset"
-                ),
-                "BEGIN;",
-                act_as_command(":app_role", ":user_id"),
-                command(browse, {**nulls, "after_title": "NULL", "after_id": "NULL"}),
-                "COMMIT;",
-            ]
+                "SELECT l.user_id, d.domain FROM netplus_bench.learners l,"
+                " netplus_bench.domains d WHERE l.n = :n AND d.n = :d \\gset",
+            ],
+            ":app_role",
+            ":user_id",
+            [command(browse, {**nulls, "after_title": "NULL", "after_id": "NULL"})],
         )
-        after = "\n".join(
+        after = transaction_script(
             [
                 "\\set n random(1, :learners)",
                 "\\set c random(1, :cursors)",
-                lookup(
-                    "SELECT l.user_id, c.domain, c.after_title, c.after_id"
-                    " FROM netplus_bench.learners l, netplus_bench.cursors c"
-                    " WHERE l.n = :n AND c.n = :c \\gset"
-                ),
-                "BEGIN;",
-                act_as_command(":app_role", ":user_id"),
-                command(browse, nulls),
-                "COMMIT;",
-            ]
+                "SELECT l.user_id, c.domain, c.after_title, c.after_id"
+                " FROM netplus_bench.learners l, netplus_bench.cursors c"
+                " WHERE l.n = :n AND c.n = :c \\gset",
+            ],
+            ":app_role",
+            ":user_id",
+            [command(browse, nulls)],
         )
         scripts = [Script("browse_first", first)]
         if ctx.samples.cursors:
@@ -524,31 +500,35 @@ class ProgressUpdate(QueryClass):
 
         def call(item: tuple[uuid.UUID, uuid.UUID, int]) -> object:
             user_id, component_id, pct = item
-            with conn.transaction(), conn.cursor() as cur:
-                _act_as(cur, APP_ROLE, user_id)
-                return raw_record_progress(cur, user_id, component_id, "in_progress", pct, 1, None)
+            flow = learning.record_progress(
+                user_id=user_id,
+                component_id=component_id,
+                status="in_progress",
+                progress_percentage=pct,
+                time_spent_minutes=1,
+            )
+            return run_flow(conn, APP_ROLE, user_id, flow)
 
         return Runner(call)
 
     def pgbench(self, ctx: Context) -> PgbenchPlan:
-        text = "\n".join(
+        text = transaction_script(
             [
                 "\\set n random(1, :learners)",
                 "\\set c random(1, :components)",
                 "\\set progress_percentage random(5, 95)",
-                lookup(
-                    "SELECT l.user_id, c.component_id FROM netplus_bench.learners l,"
-                    " netplus_bench.components c WHERE l.n = :n AND c.n = :c \\gset"
-                ),
-                "BEGIN;",
-                act_as_command(":app_role", ":user_id"),
+                "SELECT l.user_id, c.component_id FROM netplus_bench.learners l,"
+                " netplus_bench.components c WHERE l.n = :n AND c.n = :c \\gset",
+            ],
+            ":app_role",
+            ":user_id",
+            [
                 command(
                     query("progress", "upsert_progress"),
                     {"last_position": "NULL", "score": "NULL"},
                 ),
                 command(query("goals", "advance_goals"), {"metric": ":minutes", "amount": ":one"}),
-                "COMMIT;",
-            ]
+            ],
         )
         return PgbenchPlan(
             [Script("progress", text)],
@@ -567,169 +547,7 @@ class ProgressUpdate(QueryClass):
         return [query("progress", "upsert_progress"), query("goals", "advance_goals")]
 
 
-def raw_record_progress(
-    cur: psycopg.Cursor[Any],
-    user_id: uuid.UUID,
-    component_id: uuid.UUID,
-    status: str,
-    pct: int,
-    minutes: int,
-    score: Decimal | None,
-) -> object:
-    """The statements of flows.learning.record_progress, in the same order, on a raw cursor."""
-    cur.execute(
-        sql_of("progress", "upsert_progress"),
-        {
-            "user_id": user_id,
-            "component_id": component_id,
-            "status": status,
-            "progress_percentage": pct,
-            "time_spent_minutes": minutes,
-            "last_position": None,
-            "score": score,
-        },
-    )
-    row = cur.fetchone()
-    if row is None:
-        raise NotFound(f"component {component_id} or user {user_id} does not exist")
-    if minutes:
-        cur.execute(
-            sql_of("goals", "advance_goals"),
-            {"user_id": user_id, "metric": "minutes", "amount": minutes},
-        )
-        cur.fetchall()
-    if not row[-1]:  # newly_completed
-        return row
-    cur.execute(sql_of("content", "count_completion"), {"component_id": component_id})
-    cur.execute(
-        sql_of("achievements", "update_streak"), {"user_id": user_id, "activity_date": None}
-    )
-    cur.execute(sql_of("achievements", "get_streak"), {"user_id": user_id})
-    cur.fetchone()
-    cur.execute(
-        sql_of("goals", "advance_goals"), {"user_id": user_id, "metric": "components", "amount": 1}
-    )
-    cur.fetchall()
-    cur.execute(sql_of("goals", "sync_streak_goals"), {"user_id": user_id})
-    cur.fetchall()
-    cur.execute(sql_of("achievements", "evaluate_achievements"), {"user_id": user_id})
-    awarded = cur.fetchall()
-    _raw_log(
-        cur,
-        user_id,
-        "component_completed",
-        "Completed a learning component",
-        "learning_component",
-        component_id,
-        {"achievements": [a[0] for a in awarded], "score": str(score) if score else None},
-    )
-    return row
-
-
-def _raw_log(
-    cur: psycopg.Cursor[Any],
-    user_id: uuid.UUID,
-    kind: str,
-    text: str,
-    resource_type: str,
-    resource_id: uuid.UUID,
-    metadata: dict[str, Any],
-) -> None:
-    cur.execute(
-        sql_of("activity", "log_activity"),
-        {
-            "user_id": user_id,
-            "activity_type": kind,
-            "activity_description": text,
-            "resource_type": resource_type,
-            "resource_id": resource_id,
-            "metadata": Jsonb(metadata),
-            "ip_address": None,
-            "user_agent": None,
-        },
-    )
-
-
 # --- assessment submit --------------------------------------------------------------------------
-
-
-def grade_sheet(sheet: Iterable[Sequence[Any]], passing_score: int | None) -> ScoredAttempt:
-    """Score raw `assessments.grading_sheet` rows with the submit flow's own scoring."""
-    return score_sheet([GradingSheetRow(*row) for row in sheet], passing_score)
-
-
-def raw_submit(conn: Conn, user_id: uuid.UUID, attempt_id: uuid.UUID) -> object:
-    """The statements of flows.assessments.submit_attempt, in the same order, raw psycopg."""
-    with conn.transaction(), conn.cursor() as cur:
-        _act_as(cur, APP_ROLE, user_id)
-        ids = {"attempt_id": attempt_id, "user_id": user_id}
-        cur.execute(sql_of("assessments", "lock_attempt"), ids)
-        locked = cur.fetchone()
-        if locked is None:
-            raise NotFound(f"attempt {attempt_id} does not exist")
-        if locked[0] != "in_progress":
-            raise AttemptClosed(f"attempt {attempt_id} is already {locked[0]}")
-        cur.execute(sql_of("assessments", "attempt_state"), ids)
-        state = cur.fetchone()
-        assert state is not None
-        slug, passing_score, expired = state[2], state[7], state[11]
-        cur.execute(sql_of("assessments", "grading_sheet"), {"attempt_id": attempt_id})
-        g = grade_sheet(cur.fetchall(), passing_score)
-        cur.execute(
-            sql_of("assessments", "record_grades"),
-            {
-                "attempt_id": attempt_id,
-                "question_ids": g.ids,
-                "correct": g.correct,
-                "points": g.points,
-            },
-        )
-        cur.execute(
-            sql_of("assessments", "update_question_stats"),
-            {
-                "question_ids": g.ids,
-                "correct": g.correct,
-                "answered": g.answered,
-                "seconds": g.seconds,
-            },
-        )
-        cur.execute(
-            sql_of("assessments", "finish_attempt"),
-            {
-                "attempt_id": attempt_id,
-                "status": "timed_out" if expired else "completed",
-                "score": g.score,
-                "percentage": g.percentage,
-                "passed": g.passed,
-                "correct_answers": g.right,
-                "incorrect_answers": g.wrong,
-                "skipped_questions": g.skipped,
-            },
-        )
-        attempt = cur.fetchone()
-        assert attempt is not None
-        cur.execute(sql_of("assessments", "component_for_assessment"), {"slug": slug})
-        found = cur.fetchone()
-        if found is not None and found[0] is not None:
-            raw_record_progress(
-                cur,
-                user_id,
-                found[0],
-                "completed" if g.passed else "in_progress",
-                100 if g.passed else int(g.percentage),
-                attempt[7],
-                g.percentage,
-            )
-        _raw_log(
-            cur,
-            user_id,
-            "assessment_submitted",
-            f"Scored {g.percentage}% ({'passed' if g.passed else 'not passed'})",
-            "assessment_attempt",
-            attempt_id,
-            {"percentage": str(g.percentage), "passed": g.passed, "status": attempt[4]},
-        )
-        return attempt
 
 
 class AssessmentSubmit(QueryClass):
@@ -751,39 +569,38 @@ class AssessmentSubmit(QueryClass):
         return [rng.choice(s.learners) for _ in range(n)]
 
     def api(self, ctx: Context) -> Runner:
-        db, exam = ctx.db, ctx.samples.practice_exam
-
-        def prepare(user_id: uuid.UUID) -> tuple[uuid.UUID, uuid.UUID]:
-            return user_id, ctx.prepare_attempt(user_id, exam)
+        db = ctx.db
 
         def call(item: tuple[uuid.UUID, uuid.UUID]) -> object:
             return db.submit_attempt(user_id=item[0], attempt_id=item[1])
 
-        return Runner(call, prepare)
+        return Runner(call, self._prepare(ctx))
 
     def raw(self, ctx: Context) -> Runner:
-        conn, exam = ctx.raw, ctx.samples.practice_exam
+        conn = ctx.raw
+
+        def call(item: tuple[uuid.UUID, uuid.UUID]) -> object:
+            user_id, attempt_id = item
+            flow = assessments.submit_attempt(user_id=user_id, attempt_id=attempt_id)
+            return run_flow(conn, APP_ROLE, user_id, flow)
+
+        return Runner(call, self._prepare(ctx))
+
+    def _prepare(self, ctx: Context) -> Callable[[uuid.UUID], tuple[uuid.UUID, uuid.UUID]]:
+        """A learner's practice exam, started and every question answered (untimed)."""
+        exam = ctx.samples.practice_exam
 
         def prepare(user_id: uuid.UUID) -> tuple[uuid.UUID, uuid.UUID]:
             return user_id, ctx.prepare_attempt(user_id, exam)
 
-        def call(item: tuple[uuid.UUID, uuid.UUID]) -> object:
-            return raw_submit(conn, item[0], item[1])
-
-        return Runner(call, prepare)
+        return prepare
 
     def pgbench(self, ctx: Context) -> PgbenchPlan:
         def setup(count: int) -> None:
             fill_submit_queue(ctx, count)
 
         a = "assessments"
-        lines = [
-            lookup(
-                "SELECT s.* FROM netplus_bench.submits s"
-                " WHERE s.n = (SELECT nextval('netplus_bench.submit_next')) \\gset s_"
-            ),
-            "BEGIN;",
-            act_as_command(":app_role", ":s_user_id"),
+        commands = [
             command(query(a, "lock_attempt"), _ids),
             command(query(a, "attempt_state"), _ids),
             command(query(a, "grading_sheet"), {"attempt_id": ":s_attempt_id"}),
@@ -870,10 +687,18 @@ class AssessmentSubmit(QueryClass):
                     "user_agent": "NULL",
                 },
             ),
-            "COMMIT;",
         ]
+        text = transaction_script(
+            [
+                "SELECT s.* FROM netplus_bench.submits s"
+                " WHERE s.n = (SELECT nextval('netplus_bench.submit_next')) \\gset s_"
+            ],
+            ":app_role",
+            ":s_user_id",
+            commands,
+        )
         return PgbenchPlan(
-            [Script("submit", "\n".join(lines))],
+            [Script("submit", text)],
             {
                 "app_role": APP_ROLE,
                 "exam_slug": PRACTICE_EXAM,
@@ -942,41 +767,37 @@ def fill_submit_queue(ctx: Context, count: int) -> None:
     for n in range(1, count + 1):
         user_id = ctx.rng.choice(ctx.samples.learners)
         attempt_id = ctx.prepare_attempt(user_id, exam)
-        with ctx.raw.transaction(), ctx.raw.cursor() as cur:
-            cur.execute(
-                sql_of("assessments", "attempt_state"),
-                {"attempt_id": attempt_id, "user_id": user_id},
-            )
-            state = cur.fetchone()
-            assert state is not None
-            cur.execute(sql_of("assessments", "grading_sheet"), {"attempt_id": attempt_id})
-            g = grade_sheet(cur.fetchall(), state[7])
-            passed_text = "passed" if g.passed else "not passed"
-            bench_sql().submit_queue_put(
-                ctx.raw,
-                n=n,
-                attempt_id=attempt_id,
-                user_id=user_id,
-                question_ids=_pg_array(g.ids),
-                correct=_pg_array(g.correct),
-                points=_pg_array(g.points),
-                answered=_pg_array(g.answered),
-                seconds=_pg_array(g.seconds),
-                status="completed",
-                score=g.score,
-                percentage=g.percentage,
-                passed=g.passed,
-                correct_answers=g.right,
-                incorrect_answers=g.wrong,
-                skipped_questions=g.skipped,
-                progress_status="completed" if g.passed else "in_progress",
-                progress_percentage=100 if g.passed else int(g.percentage),
-                time_spent_minutes=0,
-                activity_description=f"Scored {g.percentage}% ({passed_text})",
-                metadata=json.dumps(
-                    {"percentage": str(g.percentage), "passed": g.passed, "status": "completed"}
-                ),
-            )
+        with ctx.db.as_user(user_id) as q:
+            state = q.assessments.attempt_state(attempt_id=attempt_id, user_id=user_id)
+            sheet = q.assessments.grading_sheet(attempt_id=attempt_id)
+        assert state is not None
+        g = score_sheet(sheet, state.passing_score)
+        passed_text = "passed" if g.passed else "not passed"
+        bench_sql().submit_queue_put(
+            ctx.raw,
+            n=n,
+            attempt_id=attempt_id,
+            user_id=user_id,
+            question_ids=_pg_array(g.ids),
+            correct=_pg_array(g.correct),
+            points=_pg_array(g.points),
+            answered=_pg_array(g.answered),
+            seconds=_pg_array(g.seconds),
+            status="completed",
+            score=g.score,
+            percentage=g.percentage,
+            passed=g.passed,
+            correct_answers=g.right,
+            incorrect_answers=g.wrong,
+            skipped_questions=g.skipped,
+            progress_status="completed" if g.passed else "in_progress",
+            progress_percentage=100 if g.passed else int(g.percentage),
+            time_spent_minutes=0,
+            activity_description=f"Scored {g.percentage}% ({passed_text})",
+            metadata=json.dumps(
+                {"percentage": str(g.percentage), "passed": g.passed, "status": "completed"}
+            ),
+        )
 
 
 # --- analytics ----------------------------------------------------------------------------------
@@ -1025,32 +846,32 @@ class Analytics(QueryClass):
         days_sql = sql_of("analytics", "daily_activity")
         weeks_sql = sql_of("analytics", "weekly_domain_progress")
         one_sql = sql_of("analytics", "assessment_performance")
+        days_args = {"from_day": w["from_day"], "to_day": w["to_day"]}
+        weeks_args = {"from_week": w["from_week"]}
 
         def call(assessment_id: uuid.UUID) -> object:
             with conn.transaction(), conn.cursor() as cur:
-                _act_as(cur, ADMIN_ROLE, None)
-                cur.execute(days_sql, {"from_day": w["from_day"], "to_day": w["to_day"]})
-                days = cur.fetchall()
-                cur.execute(weeks_sql, {"from_week": w["from_week"]})
-                weeks = cur.fetchall()
-                cur.execute(one_sql, {"assessment_id": assessment_id})
-                return days, weeks, cur.fetchone()
+                act_as(cur, ADMIN_ROLE, None)
+                days = cur.execute(days_sql, days_args).fetchall()
+                weeks = cur.execute(weeks_sql, weeks_args).fetchall()
+                return (
+                    days,
+                    weeks,
+                    cur.execute(one_sql, {"assessment_id": assessment_id}).fetchone(),
+                )
 
         return Runner(call)
 
     def pgbench(self, ctx: Context) -> PgbenchPlan:
         w = self.window(ctx.samples)
-        text = "\n".join(
+        text = transaction_script(
             [
                 "\\set n random(1, :assessments)",
-                lookup("SELECT assessment_id FROM netplus_bench.assessments WHERE n = :n \\gset"),
-                "BEGIN;",
-                act_as_command(":admin_role", "''"),
-                command(query("analytics", "daily_activity")),
-                command(query("analytics", "weekly_domain_progress")),
-                command(query("analytics", "assessment_performance")),
-                "COMMIT;",
-            ]
+                "SELECT assessment_id FROM netplus_bench.assessments WHERE n = :n \\gset",
+            ],
+            ":admin_role",
+            "''",
+            [command(q) for q in self.statements()],
         )
         return PgbenchPlan(
             [Script("analytics", text)],
