@@ -7,12 +7,17 @@ as the `netplus-db` command chooses it (`--dsn`, DATABASE_URL, DB_*, else embedd
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from netplus_db.cli.context import CONTEXT, CliContext, pass_cli_context
 from netplus_db.config import load_env_file
+
+if TYPE_CHECKING:
+    from bench.operations import TimedRuns
 
 # --- bench ------------------------------------------------------------------------------------
 
@@ -26,8 +31,18 @@ def bench(ctx: click.Context, dsn: str | None) -> None:
     ctx.obj = CliContext(dsn, None)
 
 
+def _runs_option(default: int) -> Callable[[Callable[..., None]], Callable[..., None]]:
+    return click.option("--runs", default=default, show_default=True, type=click.IntRange(min=1))
+
+
+def _print_runs(timed: list[TimedRuns]) -> None:
+    click.echo(f"{'what':<48} {'min ms':>8} {'median':>8} {'max ms':>8}")
+    for runs in timed:
+        click.echo(runs.row())
+
+
 @bench.command(name="migrate", context_settings=CONTEXT)
-@click.option("--runs", default=5, show_default=True, type=click.IntRange(min=1))
+@_runs_option(5)
 @pass_cli_context
 def bench_migrate(env: CliContext, runs: int) -> None:
     """Time `migrate up` on an empty database beside psql applying the same SQL.
@@ -35,16 +50,19 @@ def bench_migrate(env: CliContext, runs: int) -> None:
     Each run uses a scratch database (bench_migrate, bench_psql) on the target's server,
     dropped afterwards. Reports min / median / max in milliseconds.
     """
-    from bench.baselines import migrate_up
+    from bench.operations import migrate_up
 
-    timings = migrate_up(env.target(), env.migrations_dir, runs)
-    click.echo(f"{'what':<48} {'min ms':>8} {'median':>8} {'max ms':>8}")
-    for timing in timings:
-        click.echo(timing.row())
+    _print_runs(migrate_up(env.target(), env.migrations_dir, runs))
 
 
 @bench.command(name="queries", context_settings=CONTEXT)
-@click.option("--calls", default=2000, show_default=True, type=click.IntRange(min=10))
+@click.option(
+    "--calls",
+    default=300,
+    show_default=True,
+    type=click.IntRange(min=10),
+    help="Calls each way per round.",
+)
 @click.option(
     "--rounds",
     default=7,
@@ -54,23 +72,26 @@ def bench_migrate(env: CliContext, runs: int) -> None:
 )
 @pass_cli_context
 def bench_queries(env: CliContext, calls: int, rounds: int) -> None:
-    """The library's overhead per call beside raw psycopg running the same SQL.
+    """The library's overhead per call, and where it goes, beside raw psycopg.
 
-    Both run on one autocommit connection to a scratch database (`<db>__bench__querygen`,
-    dropped afterwards), taking turns call by call; each figure is the median time per
-    call, in microseconds (medians: a stall of the machine does not move them). The
-    target: at most 30 us of overhead per call.
+    The suite's breakdown (bench/overhead.py) on a scratch database (`<db>__bench__querygen`:
+    migrated, one learner registered, dropped afterwards): an empty round trip, the pool's
+    borrow, a transaction through `as_user`, one statement through the query layer, and
+    typed rows, each beside its baseline on the same connection, taking turns call by call;
+    each figure is the median time per call in microseconds (medians: a stall of the machine
+    does not move them). The budget: at most 30 us of overhead per call.
     """
-    from bench.baselines import query_overhead
+    from bench.overhead import breakdown, scratch_subject
 
-    results = query_overhead(env.target(), calls, rounds)
-    click.echo(f"{'query':<40} {'raw us':>10} {'netplus us':>10} {'overhead':>10}")
-    for result in results:
-        click.echo(result.row())
+    with scratch_subject(env.target()) as subject:
+        parts = breakdown(subject, calls, rounds)
+    click.echo(f"{'part':<76} {'netplus us':>10} {'base us':>10} {'overhead':>10}  (baseline)")
+    for part in parts:
+        click.echo(part.row())
 
 
 @bench.command(name="backup", context_settings=CONTEXT)
-@click.option("--runs", default=3, show_default=True, type=click.IntRange(min=1))
+@_runs_option(3)
 @pass_cli_context
 def bench_backup(env: CliContext, runs: int) -> None:
     """Time `backup full` and `restore` beside plain pg_dump -Fc and pg_restore.
@@ -78,12 +99,9 @@ def bench_backup(env: CliContext, runs: int) -> None:
     The target database is only read; restores go to scratch databases, dropped afterwards.
     Reports min / median / max in milliseconds.
     """
-    from bench.baselines import backup_restore
+    from bench.operations import backup_restore
 
-    timings = backup_restore(env.target(), runs)
-    click.echo(f"{'what':<48} {'min ms':>8} {'median':>8} {'max ms':>8}")
-    for timing in timings:
-        click.echo(timing.row())
+    _print_runs(backup_restore(env.target(), runs))
 
 
 @bench.command(name="suite", context_settings=CONTEXT)
@@ -161,15 +179,15 @@ def bench_suite(
 
     \b
     Examples:
-      netplus-db bench suite                      # quick: 1,000 users
-      netplus-db bench suite --scale 100          # the spec's 100,000 users (~5 min build)
-      netplus-db bench suite --only dashboard --skip mixed --skip extras --output -
+      python -m bench suite                       # quick: 1,000 users
+      python -m bench suite --scale 100           # the spec's 100,000 users (~5 min build)
+      python -m bench suite --only dashboard --skip mixed --skip extras --output -
     """
     from bench import report
     from bench.suite import SuiteConfig, run_suite
 
     big = (users or scale * 1000) >= 10_000
-    shown = " ".join(sys.argv[1:]) if sys.argv[1:] else "bench suite"
+    shown = " ".join(sys.argv[1:]) if sys.argv[1:] else "suite"
     config = SuiteConfig(
         scale=scale,
         users=users,
@@ -184,7 +202,7 @@ def bench_suite(
         rebuild=rebuild,
         dbname=dbname,
         allow_demo_accounts=allow_demo_accounts,
-        command=f"netplus-db {shown}",
+        command=f"python -m bench {shown}",
     )
     result = run_suite(env.target(), config, report=lambda m: click.echo(m, err=True))
     if str(output) != "-":

@@ -131,7 +131,8 @@ def _log_latencies(workdir: Path, warmup: int) -> list[int]:
     One client runs its transactions back to back, so a transaction's latency is the time
     from the end of the one before to its own end (the log's epoch seconds and microseconds).
     pgbench's own `time` field is not used: pgbench refreshes its clock only when it waits,
-    and on a machine whose CPUs never idle it logs 0 for transactions that took 80 us.
+    and on a machine whose CPUs never idle it logs 0 for transactions that took tens of
+    microseconds.
     """
     ends: list[tuple[int, int]] = []
     for log in sorted(workdir.glob("txn.*")):

@@ -19,7 +19,7 @@ from typing import Any
 import bcrypt
 import psycopg
 
-from bench import extras, mixed, overhead, pgbench, plans
+from bench import mixed, operations, overhead, pgbench, plans
 from bench import query_classes as qc
 from bench import scale_database as database
 from bench.sql import bench_sql
@@ -35,7 +35,9 @@ from bench.stats import (
 from netplus_db.config import Target
 from netplus_db.connection import connect, server_version
 from netplus_db.database import Database
+from netplus_db.flows import call
 from netplus_db.flows.accounts import BCRYPT_ROUNDS
+from netplus_db.generated.analytics import AnalyticsQueries
 from netplus_db.migrate.migrator import default_migrations_dir
 from netplus_db.types import Progress
 
@@ -62,7 +64,7 @@ class SuiteConfig:
     skip: frozenset[str] = frozenset()
     rebuild: bool = False
     dbname: str | None = None
-    extra_runs: int = 3
+    operation_runs: int = 3  # migrate, seed, refresh, backup (the "extras" part)
     bcrypt_runs: int = 10
     allow_demo_accounts: bool = False
     command: str = ""
@@ -135,8 +137,8 @@ class SuiteResult:
     bcrypt: list[tuple[str, Summary]] = field(default_factory=list)
     plans: list[plans.PlanCheck] = field(default_factory=list)
     mixed: mixed.MixedResult | None = None
-    extras: list[extras.Extra] = field(default_factory=list)
-    overhead: list[overhead.Part] = field(default_factory=list)
+    operations: list[operations.OperationLine] = field(default_factory=list)
+    overhead_parts: list[overhead.Part] = field(default_factory=list)
     top_statements: list[tuple[Any, ...]] = field(default_factory=list)
     seconds: float = 0.0
 
@@ -177,8 +179,8 @@ def run_suite(target: Target, config: SuiteConfig, report: Progress = print) -> 
                     _measure_class(ctx, query_class, config, Path(work), major, report)
                 )
             if config.overhead_calls:
-                result.overhead = overhead.breakdown(
-                    ctx, config.overhead_calls, config.overhead_rounds
+                result.overhead_parts = overhead.breakdown(
+                    _overhead_subject(ctx), config.overhead_calls, config.overhead_rounds
                 )
         if statements:
             with connect(bench, autocommit=True) as conn:
@@ -198,17 +200,24 @@ def run_suite(target: Target, config: SuiteConfig, report: Progress = print) -> 
     if config.runs("extras"):
         report("migrate up, seed, materialized-view refresh")
         server = target.with_dbname("postgres")
-        result.extras += extras.migrate_lines(server, default_migrations_dir(), config.extra_runs)
-        result.extras += extras.seed_lines(
-            bench, build, config.extra_runs, config.allow_demo_accounts
-        )
-        result.extras += extras.refresh_lines(bench, config.extra_runs)
+        runs = config.operation_runs
+        result.operations += operations.migrate_lines(server, default_migrations_dir(), runs)
+        result.operations += operations.seed_lines(bench, build, runs, config.allow_demo_accounts)
+        result.operations += operations.refresh_lines(bench, runs)
         if config.runs("backup"):
             report("backup and restore beside pg_dump / pg_restore")
-            runs = 1 if config.user_count >= 10_000 else config.extra_runs
-            result.extras += extras.backup_lines(bench, runs)
+            runs = 1 if config.user_count >= 10_000 else runs
+            result.operations += operations.backup_lines(bench, runs)
     result.seconds = time.perf_counter() - began
     return result
+
+
+def _overhead_subject(ctx: qc.Context) -> overhead.Subject:
+    """The overhead breakdown on the scale database: a learner of the samples, and the analytics
+    class's weekly rows for the typed-rows part."""
+    window = qc.Analytics().window(ctx.samples)
+    weeks = call(AnalyticsQueries.weekly_domain_progress, from_week=window["from_week"])
+    return overhead.Subject(ctx.db, ctx.samples.learners[0], weeks)
 
 
 def _measure_class(

@@ -1,4 +1,4 @@
--- The benchmark suite's own SQL (netplus_db/benchsuite): what it records about the scale-N
+-- The benchmark suite's own SQL (bench/): what it records about the scale-N
 -- database it built, the samples the three runners draw from, and the invariants the mixed
 -- workload is checked against. Its tables live in schema `netplus_bench`, apart from the
 -- application's tables; the application roles are never granted anything on it.

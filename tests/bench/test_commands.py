@@ -30,10 +30,11 @@ def test_the_benchmark_commands_report_numbers_beside_a_baseline(db: Target) -> 
     assert "netplus-db migrate up" in migrate.stdout and "(baseline)" in migrate.stdout
     queries = bench("--dsn", db.conninfo, "queries", "--calls", "20", "--rounds", "1")
     assert queries.returncode == 0, queries.stderr
-    rows = [
-        line for line in queries.stdout.splitlines() if line.startswith(("users.", "activity."))
-    ]
-    assert len(rows) == 2 and all(len(line.split()) >= 4 for line in rows)
+    parts = queries.stdout.splitlines()[1:]
+    assert len(parts) == 6
+    assert parts[3].startswith("one statement through the query layer (dashboard_summary)")
+    assert parts[5].startswith("50 rows as named tuples (list_activity")
+    assert all("(" in line.split("  ")[-1] for line in parts[1:])  # beside a named baseline
     backup = bench("--dsn", db.conninfo, "backup", "--runs", "1")
     assert backup.returncode == 0, backup.stderr
     assert "pg_dump -Fc (baseline)" in backup.stdout and "netplus-db restore" in backup.stdout

@@ -3,7 +3,10 @@ asserted: speed is reported by `netplus-db bench suite`, never checked in tests)
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
+
+import pytest
 
 from bench import report
 from bench.query_classes import CLASSES
@@ -13,6 +16,7 @@ from netplus_db.connection import connect, drop_database
 from tests.support.server import Server, fresh_name
 
 
+@pytest.mark.slow  # builds a scale database; the mixed workload spawns processes
 def test_the_suite_runs_end_to_end_and_writes_a_report(server: Server, tmp_path: Path) -> None:
     name = fresh_name("suite")
     config = SuiteConfig(
@@ -23,26 +27,24 @@ def test_the_suite_runs_end_to_end_and_writes_a_report(server: Server, tmp_path:
         rounds=2,
         mixed_seconds=2,
         processes=2,
-        extra_runs=1,
+        operation_runs=1,
         bcrypt_runs=1,
         overhead_calls=3,
         overhead_rounds=1,
         dbname=name,
-        command="netplus-db bench suite --users 30",
+        command="python -m bench suite --users 30",
     )
     messages: list[str] = []
     try:
         result = run_suite(server.admin, config, report=messages.append)
         again = run_suite(
             server.admin,
-            SuiteConfig(
-                users=30,
+            replace(
+                config,
                 iterations=3,
                 submit_iterations=1,
                 warmup=1,
                 overhead_calls=2,
-                overhead_rounds=1,
-                dbname=name,
                 classes=("dashboard",),
                 skip=frozenset({"plans", "mixed", "extras"}),
             ),
@@ -70,7 +72,7 @@ def test_the_suite_runs_end_to_end_and_writes_a_report(server: Server, tmp_path:
         assert r.overhead.pairs == (2 if r.query_class.heavy else 50), r.query_class.key
     # submits through the library, raw psycopg and pgbench, each after its warm-up
     assert attempts is not None and attempts[0] >= 3 * (2 + 2)
-    assert len(result.overhead) == 6 and "named tuples" in result.overhead[-1].label
+    assert len(result.overhead_parts) == 6 and "named tuples" in result.overhead_parts[-1].label
     assert result.bcrypt[0][0].startswith("bcrypt.checkpw, cost 12")
     assert result.plans and all(p.statements for p in result.plans)
     mixed = result.mixed
@@ -78,7 +80,7 @@ def test_the_suite_runs_end_to_end_and_writes_a_report(server: Server, tmp_path:
     assert mixed.errors == {} and mixed.deadlocks == 0 and mixed.server_deadlocks == 0
     assert mixed.total_transactions > 0
     assert all(i.ok for i in mixed.invariants), [i.violations for i in mixed.invariants]
-    labels = [e.label for e in result.extras]
+    labels = [e.label for e in result.operations]
     assert any("migrate up" in label for label in labels)
     assert any(label.startswith("netplus-db seed") for label in labels)
     assert any("refresh_analytics_views" in label for label in labels)
@@ -95,5 +97,5 @@ def test_the_suite_runs_end_to_end_and_writes_a_report(server: Server, tmp_path:
         assert f"| {r.query_class.title} |" in text
     assert "## Mixed workload" in text and "## Also reported" in text and "## Plans" in text
     assert "overhead ok (" in text or "overhead MISSED (" in text
-    assert "kept by hand" in text and "netplus-db bench suite --users 30" in text
+    assert "kept by hand" in text and "python -m bench suite --users 30" in text
     assert "Machine:" in text and "Scale: 30 synthetic users" in text

@@ -1,0 +1,214 @@
+"""The operations timed beside the queries: `migrate up` on an empty database, catalog seeding,
+the materialized-view refresh, and `backup full` / `restore`, each beside the plain tool doing
+the same work where there is one (psql, pg_dump, pg_restore).
+
+`migrate_up` and `backup_restore` back the `migrate` and `backup` commands too; the `*_lines`
+functions make the suite's "Also reported" lines.
+"""
+
+from __future__ import annotations
+
+import statistics
+import subprocess
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from bench.scale_database import Build
+from netplus_db.config import Target
+from netplus_db.connection import (
+    connect,
+    drop_database,
+    ensure_server_started,
+    scratch_database,
+    server_version,
+)
+from netplus_db.migrate.files import load_directory
+from netplus_db.migrate.migrator import Migrator
+from netplus_db.ops.backup import backup, timed_plain_dump_restore
+from netplus_db.ops.client_tools import find_tool
+from netplus_db.ops.restore import restore
+from netplus_db.ops.seed import seed_database
+
+
+@dataclass(frozen=True)
+class TimedRuns:
+    """Wall-clock seconds of repeated runs of one operation."""
+
+    label: str
+    seconds: list[float]
+
+    def row(self) -> str:
+        """`label  min  median  max` in milliseconds."""
+        s = self.seconds
+        return (
+            f"{self.label:<48} {min(s) * 1000:>8.1f} {statistics.median(s) * 1000:>8.1f}"
+            f" {max(s) * 1000:>8.1f}"
+        )
+
+
+@dataclass(frozen=True)
+class OperationLine:
+    """One line of the report's "Also reported" table: what, the median in milliseconds (when
+    timed), and a comment."""
+
+    label: str
+    median_ms: float | None
+    text: str
+
+    @classmethod
+    def of(cls, runs: TimedRuns, text: str = "") -> OperationLine:
+        """A line from timed runs: median, with min and max in the text."""
+        s = runs.seconds
+        spread = f"min {min(s) * 1000:,.1f} / max {max(s) * 1000:,.1f} ms over {len(s)} run(s)"
+        return cls(
+            runs.label, statistics.median(s) * 1000, f"{spread}{'; ' + text if text else ''}"
+        )
+
+
+# --- migrate up ---------------------------------------------------------------------------------
+
+
+def migrate_up(target: Target, migrations_dir: Path, runs: int = 5) -> list[TimedRuns]:
+    """Time `migrate up` on an empty database beside psql applying the same up sections.
+
+    The baseline is psql running every up section in one transaction (`psql -1 -f`): the
+    server's own cost of the DDL, with no runner, no ledger, no lock and no validation.
+    Each run uses a scratch database (bench_migrate, bench_psql), dropped afterwards.
+    """
+    target = ensure_server_started(target)
+    with connect(target.with_dbname("postgres"), autocommit=True) as conn:
+        major = server_version(conn)[0] // 10000
+    psql = find_tool("psql", major)
+    files = load_directory(migrations_dir)
+    with tempfile.TemporaryDirectory(prefix="netplus-bench-") as work:
+        script = Path(work) / "up.sql"
+        script.write_text("\n".join(m.up.sql for m in files), "utf-8")
+
+        def baseline(t: Target) -> None:
+            subprocess.run(
+                [str(psql.path), "-X", "-q", "-v", "ON_ERROR_STOP=1", "-1", "-f", str(script)],
+                env=t.libpq_env(),
+                check=True,
+                capture_output=True,
+            )
+
+        ours = _repeat(runs, target, "bench_migrate", lambda t: Migrator(t, migrations_dir).up())
+        raw = _repeat(runs, target, "bench_psql", baseline)
+    return [
+        TimedRuns(f"netplus-db migrate up ({len(files)} migrations)", ours),
+        TimedRuns("psql -1 -f <every up section> (baseline)", raw),
+    ]
+
+
+def _repeat(
+    runs: int, target: Target, name: str, action: Callable[[Target], object]
+) -> list[float]:
+    seconds: list[float] = []
+    for _ in range(runs):
+        with scratch_database(target, name) as scratch:
+            started = time.perf_counter()
+            action(scratch)
+            seconds.append(time.perf_counter() - started)
+    return seconds
+
+
+def migrate_lines(server: Target, migrations_dir: Path, runs: int) -> list[OperationLine]:
+    """`migrate up` on an empty database beside psql applying the same up sections."""
+    return [OperationLine.of(t) for t in migrate_up(server, migrations_dir, runs)]
+
+
+# --- seed and refresh ---------------------------------------------------------------------------
+
+
+def seed_lines(
+    bench: Target, build: Build, runs: int, allow_demo_accounts: bool
+) -> list[OperationLine]:
+    """Catalog seed rows/s on a fresh migrated scratch database, and the scale load's rows/s
+    as recorded when the benchmark database was built."""
+    seconds: list[float] = []
+    rows = 0
+    for _ in range(runs):
+        with scratch_database(bench, f"{bench.dbname}__seed") as scratch:
+            Migrator(scratch).up()
+            started = time.perf_counter()
+            seeded = seed_database(
+                scratch, allow_demo_accounts=allow_demo_accounts, report=lambda _: None
+            )
+            seconds.append(time.perf_counter() - started)
+            rows = seeded.inserted + seeded.updated
+    median = statistics.median(seconds)
+    scale_rows = int(build.info.get("scale_rows") or 0)
+    scale_seconds = float(build.info.get("scale_seconds") or 0)
+    when = "this run" if not build.reused else f"the build of {build.built_at:%Y-%m-%d %H:%M}"
+    return [
+        OperationLine(
+            "netplus-db seed (catalog, empty database)",
+            median * 1000,
+            f"{rows:,} rows, {rows / median:,.0f} rows/s (median of {len(seconds)})",
+        ),
+        OperationLine(
+            f"seed --scale: {build.users:,} users (load_scale, COPY)",
+            scale_seconds * 1000,
+            f"{scale_rows:,} rows, {build.scale_rows_per_second:,.0f} rows/s ({when})",
+        ),
+    ]
+
+
+def refresh_lines(bench: Target, runs: int) -> list[OperationLine]:
+    """refresh_analytics_views() (both materialized views, CONCURRENTLY) on the benchmark
+    database."""
+    seconds: list[float] = []
+    with connect(bench, autocommit=True) as conn:
+        for _ in range(runs):
+            started = time.perf_counter()
+            conn.execute("SELECT refresh_analytics_views()")
+            seconds.append(time.perf_counter() - started)
+    return [
+        OperationLine.of(
+            TimedRuns("refresh_analytics_views() (2 views, CONCURRENTLY)", seconds),
+            "mv_daily_user_activity and mv_weekly_domain_progress",
+        )
+    ]
+
+
+# --- backup and restore -------------------------------------------------------------------------
+
+
+def backup_restore(target: Target, runs: int = 3) -> list[TimedRuns]:
+    """`backup full` and `restore` (into a new database) beside plain pg_dump -Fc and
+    pg_restore on the same database: our overhead is the checksum, manifest, row counts,
+    validation and rename. Scratch databases are dropped afterwards; the target is only read.
+    """
+    target = ensure_server_started(target)
+    ours_dump: list[float] = []
+    ours_restore: list[float] = []
+    plain_dump: list[float] = []
+    plain_restore: list[float] = []
+    for _ in range(runs):
+        with tempfile.TemporaryDirectory(prefix="netplus-bench-") as work:
+            plain = timed_plain_dump_restore(target, Path(work))
+            plain_dump.append(plain["pg_dump_seconds"])
+            plain_restore.append(plain["pg_restore_seconds"])
+            started = time.perf_counter()
+            archive = backup(target, "full", Path(work)).path
+            ours_dump.append(time.perf_counter() - started)
+            copy = target.with_dbname(f"{target.dbname}__bench_restore")
+            drop_database(copy)
+            started = time.perf_counter()
+            restore(copy, archive)
+            ours_restore.append(time.perf_counter() - started)
+            drop_database(copy)
+    return [
+        TimedRuns("netplus-db backup full", ours_dump),
+        TimedRuns("pg_dump -Fc (baseline)", plain_dump),
+        TimedRuns("netplus-db restore (scratch, validate, rename)", ours_restore),
+        TimedRuns("pg_restore --single-transaction (baseline)", plain_restore),
+    ]
+
+
+def backup_lines(bench: Target, runs: int) -> list[OperationLine]:
+    """`backup full` and `restore` of the benchmark database beside plain pg_dump/pg_restore."""
+    return [OperationLine.of(t) for t in backup_restore(bench, runs)]
