@@ -1,4 +1,4 @@
-"""The benchmark suite's statistics (netplus_db/benchsuite/stats.py): percentiles, the median's
+"""The benchmark suite's statistics (bench/stats.py): percentiles, the median's
 confidence interval and the overhead verdict. Pure Python: no database, and no timing asserted
 (the samples are made up here)."""
 
