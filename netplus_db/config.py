@@ -69,12 +69,21 @@ class Target:
         host = self.host
         return host.startswith("/") or host in {"local socket", "localhost", "127.0.0.1", "::1"}
 
+    @property
+    def sslmode(self) -> str | None:
+        """The TLS mode libpq will use over TCP (`prefer` is libpq's default); None on a Unix
+        socket, where there is no TLS."""
+        if self.host.startswith("/") or self.host == "local socket":
+            return None
+        return self.params.get("sslmode") or os.environ.get("PGSSLMODE") or "prefer"
+
     def describe(self) -> str:
-        """One line naming host, port, database and user, with the password redacted."""
+        """One line naming host, port, database, user and TLS mode, the password redacted."""
         password = " password=***" if self.params.get("password") else ""
         where = f"socket {self.host}" if self.host.startswith("/") else f"host {self.host}"
+        tls = f" sslmode={self.sslmode}" if self.sslmode else ""
         return (
-            f"{where} port {self.port} database {self.dbname} user {self.user}{password}"
+            f"{where} port {self.port} database {self.dbname} user {self.user}{password}{tls}"
             f" (from {self.source})"
         )
 
@@ -95,11 +104,19 @@ class Target:
             "user": "PGUSER",
             "password": "PGPASSWORD",
             "sslmode": "PGSSLMODE",
+            "sslrootcert": "PGSSLROOTCERT",
+            "sslcert": "PGSSLCERT",
+            "sslkey": "PGSSLKEY",
+            "sslcrl": "PGSSLCRL",
             "options": "PGOPTIONS",
             "application_name": "PGAPPNAME",
             "connect_timeout": "PGCONNECT_TIMEOUT",
         }
-        env = {k: v for k, v in os.environ.items() if not k.startswith("PG")}
+        # The environment's PG* variables could point the tool elsewhere; its TLS settings
+        # (PGSSLMODE, PGSSLROOTCERT...) are kept, as libpq in this process honours them too.
+        env = {
+            k: v for k, v in os.environ.items() if not k.startswith("PG") or k.startswith("PGSSL")
+        }
         for key, value in self.params.items():
             if key in mapping and value:
                 env[mapping[key]] = value

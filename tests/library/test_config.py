@@ -90,8 +90,31 @@ def test_a_malformed_dsn_error_never_shows_the_password(dsn: str) -> None:
 def test_describe_names_the_target_and_hides_the_password() -> None:
     text = resolve_target(None, SPEC_VARS).describe()
     assert text == (
-        "host db.internal port 6543 database netplus user deploy password=*** (from DB_* variables)"
+        "host db.internal port 6543 database netplus user deploy password=*** sslmode=prefer"
+        " (from DB_* variables)"
     )
+
+
+def test_describe_shows_the_tls_mode_of_a_tcp_target_and_none_on_a_socket(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.delenv("PGSSLMODE", raising=False)
+    url = "postgresql://app@db.internal/netplus?sslmode=verify-full&sslrootcert=/etc/ca.pem"
+    assert "sslmode=verify-full" in resolve_target(url, {}).describe()
+    monkeypatch.setenv("PGSSLMODE", "require")
+    assert "sslmode=require" in resolve_target(None, SPEC_VARS).describe()
+    on_socket = resolve_target("host=/run/postgresql dbname=netplus", {})
+    assert on_socket.sslmode is None and "sslmode" not in on_socket.describe()
+
+
+def test_tools_get_the_targets_tls_settings_and_the_environments(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("PGSSLROOTCERT", "/etc/ssl/ca.pem")
+    monkeypatch.setenv("PGDATABASE", "elsewhere")
+    env = resolve_target("host=db dbname=netplus sslmode=verify-full", {}).libpq_env()
+    assert env["PGSSLMODE"] == "verify-full" and env["PGSSLROOTCERT"] == "/etc/ssl/ca.pem"
+    assert env["PGDATABASE"] == "netplus"
 
 
 def test_redact_removes_passwords_in_every_spelling() -> None:
