@@ -17,6 +17,7 @@ import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import psycopg
 import pytest
@@ -104,7 +105,7 @@ def tls_server() -> Iterator[TlsServer]:
         shutil.rmtree(home, ignore_errors=True)
 
 
-def _uses_tls(conn: psycopg.Connection[object]) -> bool:
+def _uses_tls(conn: psycopg.Connection[Any]) -> bool:
     row = conn.execute("SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()").fetchone()
     return bool(row and row[0])
 
