@@ -19,15 +19,10 @@ from fractions import Fraction
 from typing import Any
 
 from netplus_db.errors import QuestionFormatError, ValidationError
+from netplus_db.generated.enums import QuestionType
 
-QUESTION_TYPES = (
-    "multiple_choice",
-    "multiple_select",
-    "true_false",
-    "fill_blank",
-    "matching",
-    "simulation",
-)
+# question_bank.question_type's CHECK list, in its order (the generated enum is its one source).
+QUESTION_TYPES: tuple[QuestionType, ...] = tuple(QuestionType)
 NORMALIZERS = ("text", "number", "ipv4", "ipv6", "cidr", "ports")
 
 
@@ -94,21 +89,21 @@ def answer_key(
     question_type: str, question_data: Mapping[str, Any], correct_answer: Mapping[str, Any]
 ) -> dict[str, Any]:
     """A learner answer that earns full marks: the key, in the shape a learner submits."""
-    if question_type == "multiple_choice":
+    if question_type == QuestionType.MULTIPLE_CHOICE:
         return {"option": _str(correct_answer, "option", "correct_answer")}
-    if question_type == "multiple_select":
+    if question_type == QuestionType.MULTIPLE_SELECT:
         return {"options": list(_str_list(correct_answer, "options", "correct_answer"))}
-    if question_type == "true_false":
+    if question_type == QuestionType.TRUE_FALSE:
         return {"value": _bool(correct_answer, "value", "correct_answer")}
-    if question_type == "fill_blank":
+    if question_type == QuestionType.FILL_BLANK:
         accepted = _accepted(correct_answer)
         full = [a for a, credit in accepted if credit == 1 and "*" not in a]
         if not full:
             raise QuestionFormatError("fill_blank needs an accepted answer with credit 1 and no *")
         return {"text": full[0]}
-    if question_type == "matching":
+    if question_type == QuestionType.MATCHING:
         return {"pairs": dict(_pairs(correct_answer, "correct_answer"))}
-    if question_type == "simulation":
+    if question_type == QuestionType.SIMULATION:
         parts = _parts(question_data)
         keys = _require_object(correct_answer.get("parts"), "correct_answer.parts")
         return {
@@ -238,12 +233,12 @@ def _simulation(data: Mapping[str, Any], key: Mapping[str, Any], answer: Any, at
 
 Grader = Callable[[Mapping[str, Any], Mapping[str, Any], Any, str], Grade]
 _GRADERS: dict[str, Grader] = {
-    "multiple_choice": _multiple_choice,
-    "multiple_select": _multiple_select,
-    "true_false": _true_false,
-    "fill_blank": _fill_blank,
-    "matching": _matching,
-    "simulation": _simulation,
+    QuestionType.MULTIPLE_CHOICE: _multiple_choice,
+    QuestionType.MULTIPLE_SELECT: _multiple_select,
+    QuestionType.TRUE_FALSE: _true_false,
+    QuestionType.FILL_BLANK: _fill_blank,
+    QuestionType.MATCHING: _matching,
+    QuestionType.SIMULATION: _simulation,
 }
 
 
@@ -350,7 +345,7 @@ def _option_ids(data: Mapping[str, Any]) -> list[str]:
 def _parts(data: Mapping[str, Any]) -> list[Mapping[str, Any]]:
     parts = _items(data, "parts")
     for part in parts:
-        if part.get("type") not in _GRADERS or part.get("type") == "simulation":
+        if part.get("type") not in _GRADERS or part.get("type") == QuestionType.SIMULATION:
             raise QuestionFormatError(
                 f"question_data.parts.{part['id']}.type must be a non-simulation question type"
             )

@@ -23,6 +23,7 @@ from netplus_db.generated.assessments import (
     SaveAnswerRow,
     StartAttemptRow,
 )
+from netplus_db.generated.enums import AssessmentAttemptStatus, UserProgressStatus
 from netplus_db.grading import grade
 
 
@@ -168,7 +169,7 @@ def submit_attempt(*, user_id: uuid.UUID, attempt_id: uuid.UUID) -> Flow[Submitt
     )
     if status is None:
         raise NotFound(f"attempt {attempt_id} does not exist")
-    if status != "in_progress":
+    if status != AssessmentAttemptStatus.IN_PROGRESS:
         raise AttemptClosed(f"attempt {attempt_id} is already {status}")
     state: AttemptStateRow = yield call(
         AssessmentsQueries.attempt_state, attempt_id=attempt_id, user_id=user_id
@@ -194,7 +195,11 @@ def submit_attempt(*, user_id: uuid.UUID, attempt_id: uuid.UUID) -> Flow[Submitt
     attempt: Attempt = yield call(
         AssessmentsQueries.finish_attempt,
         attempt_id=attempt_id,
-        status="timed_out" if state.expired else "completed",
+        status=(
+            AssessmentAttemptStatus.TIMED_OUT
+            if state.expired
+            else AssessmentAttemptStatus.COMPLETED
+        ),
         score=g.score,
         percentage=g.percentage,
         passed=g.passed,
@@ -210,7 +215,7 @@ def submit_attempt(*, user_id: uuid.UUID, attempt_id: uuid.UUID) -> Flow[Submitt
         progress = yield from record_progress(
             user_id=user_id,
             component_id=component_id,
-            status="completed" if g.passed else "in_progress",
+            status=UserProgressStatus.COMPLETED if g.passed else UserProgressStatus.IN_PROGRESS,
             progress_percentage=100 if g.passed else int(g.percentage),
             time_spent_minutes=attempt.time_spent_minutes,
             score=g.percentage,

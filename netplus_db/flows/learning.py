@@ -16,10 +16,11 @@ from netplus_db.generated.achievements import (
 )
 from netplus_db.generated.activity import ActivityQueries
 from netplus_db.generated.content import ContentQueries
+from netplus_db.generated.enums import StudyGoalMetric, UserProgressStatus
 from netplus_db.generated.goals import Goal, GoalsQueries
 from netplus_db.generated.progress import ProgressQueries, UpsertProgressRow
 
-STATUSES = ("not_started", "in_progress", "completed", "mastered")
+STATUSES: tuple[UserProgressStatus, ...] = tuple(UserProgressStatus)  # user_progress's CHECK list
 
 
 @dataclass(frozen=True)
@@ -67,14 +68,19 @@ def record_progress(
     goals: list[Goal] = []
     if time_spent_minutes:
         goals += yield call(
-            GoalsQueries.advance_goals, user_id=user_id, metric="minutes", amount=time_spent_minutes
+            GoalsQueries.advance_goals,
+            user_id=user_id,
+            metric=StudyGoalMetric.MINUTES,
+            amount=time_spent_minutes,
         )
     if not row.newly_completed:
         return ProgressResult(row, False, None, goals, [])
     yield call(ContentQueries.count_completion, component_id=component_id)
     yield call(AchievementsQueries.update_streak, user_id=user_id, activity_date=None)
     streak: GetStreakRow | None = yield call(AchievementsQueries.get_streak, user_id=user_id)
-    goals += yield call(GoalsQueries.advance_goals, user_id=user_id, metric="components", amount=1)
+    goals += yield call(
+        GoalsQueries.advance_goals, user_id=user_id, metric=StudyGoalMetric.COMPONENTS, amount=1
+    )
     goals += yield call(GoalsQueries.sync_streak_goals, user_id=user_id)
     awarded: list[EvaluateAchievementsRow] = yield call(
         AchievementsQueries.evaluate_achievements, user_id=user_id

@@ -34,6 +34,7 @@ import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from enum import StrEnum
 from random import Random
 from typing import Any, TextIO
 
@@ -44,7 +45,18 @@ from psycopg import sql
 from netplus_db.config import Target
 from netplus_db.connection import connect
 from netplus_db.errors import NetplusError
+from netplus_db.generated.enums import (
+    AssessmentType,
+    DeviceType,
+    DifficultyLevel,
+    FontSize,
+    GoalType,
+    QuestionType,
+    StudyGoalMetric,
+    UserSettingTheme,
+)
 from netplus_db.grading import answer_key, grade
+from netplus_db.ops.seed import ASSESSMENT_COMPONENTS
 from netplus_db.sql import sql_files
 
 EMAIL_DOMAIN = "scale.test"
@@ -159,9 +171,20 @@ TABLE_NAMES: tuple[str, ...] = tuple(name for name, _ in TABLES)
 ) = range(len(TABLES))
 
 NULL = "\\N"
-ASSESSMENT_COMPONENT_TYPES = frozenset({"quiz", "assessment", "practice_exam"})
-EXAM_TYPES = frozenset({"practice_exam", "final_exam"})
-DIFFICULTY_BONUS = {"beginner": 0.12, "intermediate": 0.0, "advanced": -0.12}
+ASSESSMENT_COMPONENT_TYPES = frozenset(ASSESSMENT_COMPONENTS)
+EXAM_TYPES = frozenset({AssessmentType.PRACTICE_EXAM, AssessmentType.FINAL_EXAM})
+DIFFICULTY_BONUS = {
+    DifficultyLevel.BEGINNER: 0.12,
+    DifficultyLevel.INTERMEDIATE: 0.0,
+    DifficultyLevel.ADVANCED: -0.12,
+}
+
+
+def _weighted(*weights: tuple[StrEnum, int]) -> tuple[str, ...]:
+    """Each value repeated by its weight, for `rng.choice`; plain str, which an f-string
+    formats three times as fast as an enum member."""
+    return tuple(member.value for member, weight in weights for _ in range(weight))
+
 
 FIRST_NAMES = (
     "Alex", "Amara", "Ben", "Carlos", "Chen", "Dana", "Diego", "Elena", "Farah", "Gabriel",
@@ -187,8 +210,12 @@ TIMEZONES = (
 )  # fmt: skip
 LOCALES = ("en-US", "en-US", "en-US", "en-GB", "en-IN", "en-AU", "es-ES", "de-DE")
 CERTIFICATIONS = ("{}",) * 16 + ('{"CompTIA A+"}',) * 3 + ('{"CompTIA A+","CompTIA ITF+"}',)
-THEMES = ("system", "system", "system", "light", "dark", "dark")
-FONT_SIZES = ("medium",) * 8 + ("small", "large", "x-large")
+THEMES = _weighted(
+    (UserSettingTheme.SYSTEM, 3), (UserSettingTheme.LIGHT, 1), (UserSettingTheme.DARK, 2)
+)
+FONT_SIZES = _weighted(
+    (FontSize.MEDIUM, 8), (FontSize.SMALL, 1), (FontSize.LARGE, 1), (FontSize.X_LARGE, 1)
+)
 GOAL_MINUTES = (15, 20, 30, 30, 30, 45, 60, 90)
 REMINDER_DAYS = ("{1,2,3,4,5,6,7}",) * 3 + ("{1,2,3,4,5}", "{6,7}", "{1,3,5}")
 PRIVACY = (
@@ -197,21 +224,31 @@ PRIVACY = (
     '{"profile_public": false, "show_progress": true}',
     "{}",
 )
-DEVICES = ("desktop",) * 6 + ("mobile",) * 3 + ("tablet",)
-USER_AGENTS = {
-    "desktop": "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 Chrome/126.0",
-    "mobile": "Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15",
-    "tablet": "Mozilla/5.0 (iPad; CPU OS 17_5 like Mac OS X) AppleWebKit/605.1.15",
+DEVICES = _weighted((DeviceType.DESKTOP, 6), (DeviceType.MOBILE, 3), (DeviceType.TABLET, 1))
+USER_AGENTS: dict[str, str] = {
+    DeviceType.DESKTOP: (
+        "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 Chrome/126.0"
+    ),
+    DeviceType.MOBILE: (
+        "Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15"
+    ),
+    DeviceType.TABLET: "Mozilla/5.0 (iPad; CPU OS 17_5 like Mac OS X) AppleWebKit/605.1.15",
 }
 SESSION_DATA = ('{"source": "web"}', '{"source": "web"}', '{"source": "app"}', "{}")
 POSITIONS = tuple(f'{{"section": {n}}}' for n in range(1, 9))
 NOTES = ("Review before the exam", "Good summary", "Come back to this", "Tricky part")
 # (goal_type, title, metric, target, days to the target date); target 0: the daily minutes
 GOALS = (
-    ("daily", "", "minutes", 0, None),
-    ("weekly", "Finish 3 components this week", "components", 3, 7),
-    ("monthly", "Study 10 hours this month", "minutes", 600, 30),
-    ("exam_date", "Work through 20 components before the exam", "components", 20, 90),
+    (GoalType.DAILY, "", StudyGoalMetric.MINUTES, 0, None),
+    (GoalType.WEEKLY, "Finish 3 components this week", StudyGoalMetric.COMPONENTS, 3, 7),
+    (GoalType.MONTHLY, "Study 10 hours this month", StudyGoalMetric.MINUTES, 600, 30),
+    (
+        GoalType.EXAM_DATE,
+        "Work through 20 components before the exam",
+        StudyGoalMetric.COMPONENTS,
+        20,
+        90,
+    ),
 )
 
 
@@ -367,10 +404,10 @@ def _json(value: Any) -> str:
 
 def _wrong_answers(qtype: str, data: Mapping[str, Any], key: Mapping[str, Any]) -> list[Any]:
     """Plausible wrong (or partly right) answers of the shape a learner submits."""
-    if qtype == "multiple_choice":
+    if qtype == QuestionType.MULTIPLE_CHOICE:
         right = key.get("option")
         return [{"option": o["id"]} for o in data.get("options", []) if o.get("id") != right]
-    if qtype == "multiple_select":
+    if qtype == QuestionType.MULTIPLE_SELECT:
         ids = [o["id"] for o in data.get("options", [])]
         right = [o for o in key.get("options", []) if o in ids]
         wrong = [o for o in ids if o not in right]
@@ -381,11 +418,11 @@ def _wrong_answers(qtype: str, data: Mapping[str, Any], key: Mapping[str, Any]) 
             out.append({"options": [*right[:-1], wrong[0]]})
             out.append({"options": wrong[:1]})
         return out
-    if qtype == "true_false":
+    if qtype == QuestionType.TRUE_FALSE:
         return [{"value": not key.get("value")}]
-    if qtype == "fill_blank":
+    if qtype == QuestionType.FILL_BLANK:
         return [{"text": "not sure"}]
-    if qtype == "matching":
+    if qtype == QuestionType.MATCHING:
         pairs = dict(key.get("pairs", {}))
         stems = list(pairs)
         choices = [pairs[s] for s in stems]
@@ -394,7 +431,7 @@ def _wrong_answers(qtype: str, data: Mapping[str, Any], key: Mapping[str, Any]) 
             rest = choices[2:] + choices[1:2]
             out.append({"pairs": dict(zip(stems, choices[:1] + rest, strict=True))})
         return out
-    if qtype == "simulation":
+    if qtype == QuestionType.SIMULATION:
         full = answer_key(qtype, data, key)["parts"]
         parts = [p["id"] for p in data.get("parts", [])]
         out = [{"parts": {}}]
@@ -1007,12 +1044,16 @@ class _Generator:
         count = 0 if roll < 0.4 else 1 if roll < 0.75 else 2 if roll < 0.93 else 3
         for template in rng.sample(range(len(GOALS)), count):
             kind, title, metric, target, length = GOALS[template]
-            if metric == "minutes" and target == 0:
+            if metric == StudyGoalMetric.MINUTES and target == 0:
                 target, title = goal_minutes, f"Study {goal_minutes} minutes a day"
             begin = who.start + rng.randrange(max(1, (self.now - who.start) // 2))
             begin_day = begin // DAY
             deadline = begin_day + length if length else None
-            events = who.minutes if metric == "minutes" else [(c[0], 1) for c in who.completions]
+            events = (
+                who.minutes
+                if metric == StudyGoalMetric.MINUTES
+                else [(c[0], 1) for c in who.completions]
+            )
             current = 0
             done_day: int | None = None
             for t, amount in sorted(e for e in events if e[0] >= begin):

@@ -19,6 +19,7 @@ import uuid
 from collections import deque
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
@@ -30,7 +31,17 @@ from netplus_db.config import Target
 from netplus_db.connection import connect
 from netplus_db.data_files import data_dir
 from netplus_db.errors import NetplusError
-from netplus_db.grading import QUESTION_TYPES, validate_question
+from netplus_db.generated.enums import (
+    AchievementRarity,
+    AchievementType,
+    AssessmentType,
+    ComponentType,
+    DifficultyLevel,
+    QuestionType,
+    UserRole,
+    UserSettingTheme,
+)
+from netplus_db.grading import validate_question
 from netplus_db.sql import sql_files
 from netplus_db.types import Progress
 
@@ -46,32 +57,14 @@ LOCK_KEY = int.from_bytes(hashlib.sha256(b"netplus-db seed").digest()[:8], "big"
 CONTENT_TABLES = ("achievements", "learning_components", "question_bank", "assessments")
 ACCOUNT_TABLES = ("users", "user_profiles", "user_settings", "learning_streaks")
 
-# CHECK constraints of migrations 0002-0005.
+# The slug CHECK of migrations 0003-0004 (the value lists are the enums generated from them).
 SLUG = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
-COMPONENT_TYPES = (
-    "lesson",
-    "video",
-    "flashcard",
-    "quiz",
-    "lab",
-    "simulation",
-    "assessment",
-    "reading",
-    "practice_exam",
-    "study_guide",
-)
 # Components that present an assessment, and the assessment_type each must point at.
 ASSESSMENT_COMPONENTS = {
-    "quiz": "quiz",
-    "assessment": "checkpoint",
-    "practice_exam": "practice_exam",
+    ComponentType.QUIZ: AssessmentType.QUIZ,
+    ComponentType.ASSESSMENT: AssessmentType.CHECKPOINT,
+    ComponentType.PRACTICE_EXAM: AssessmentType.PRACTICE_EXAM,
 }
-DIFFICULTIES = ("beginner", "intermediate", "advanced")
-ASSESSMENT_TYPES = ("quiz", "practice_exam", "final_exam", "checkpoint")
-ACHIEVEMENT_TYPES = ("badge", "milestone", "streak", "mastery", "special")
-RARITIES = ("common", "uncommon", "rare", "epic", "legendary")
-ROLES = ("student", "instructor", "admin")
-THEMES = ("light", "dark", "system")
 
 COMPONENT_FIELDS = frozenset(
     [
@@ -598,6 +591,12 @@ class _Checker:
             self.ok = False
             self.problems.add(self.path, self.label, message)
 
+    def one_of(self, item: Mapping[str, Any], field: str, allowed: type[StrEnum]) -> None:
+        """The field holds a value of the column's CHECK list."""
+        values = tuple(allowed)  # `in` on the enum class itself refuses a plain str
+        value = item[field]
+        self.check(value in values, f"{field} must be one of {', '.join(values)}, not {value!r}")
+
 
 def _check_codes(
     c: _Checker, item: Mapping[str, Any], objectives: Mapping[str, list[str]], domain_of_file: str
@@ -629,11 +628,9 @@ def _check_question(
         return False
     c = _Checker(path, label, problems)
     c.check(_text(item["key"]), "key must be a non-blank string")
-    c.check(
-        item["question_type"] in QUESTION_TYPES, f"unknown question_type {item['question_type']!r}"
-    )
+    c.one_of(item, "question_type", QuestionType)
     _check_codes(c, item, objectives, path.stem)
-    c.check(item["difficulty_level"] in DIFFICULTIES, "difficulty_level: " + "/".join(DIFFICULTIES))
+    c.one_of(item, "difficulty_level", DifficultyLevel)
     c.check(_text(item["question_text"]), "question_text must be non-blank")
     c.check(item["explanation"] is None or isinstance(item["explanation"], str), "explanation")
     c.check(
@@ -671,12 +668,11 @@ def _check_component(
         isinstance(slug, str) and bool(SLUG.match(slug)) and len(slug) <= 255,
         "slug must be lowercase letters and digits joined by single hyphens",
     )
-    kind = item["component_type"]
-    c.check(kind in COMPONENT_TYPES, f"unknown component_type {kind!r}")
+    c.one_of(item, "component_type", ComponentType)
     _check_codes(c, item, objectives, path.stem)
     c.check(_text(item["title"], 255), "title must be non-blank, at most 255 characters")
     c.check(item["description"] is None or isinstance(item["description"], str), "description")
-    c.check(item["difficulty_level"] in DIFFICULTIES, "difficulty_level: " + "/".join(DIFFICULTIES))
+    c.one_of(item, "difficulty_level", DifficultyLevel)
     minutes = item["estimated_duration_minutes"]
     c.check(minutes is None or _int(minutes, 1), "estimated_duration_minutes must be > 0")
     c.check(_texts(item["objectives"]), "objectives must be a list of strings")
@@ -796,12 +792,12 @@ def _check_assessment(
         isinstance(slug, str) and bool(SLUG.match(slug)) and len(slug) <= 255,
         "slug must be lowercase letters and digits joined by single hyphens",
     )
-    c.check(row["assessment_type"] in ASSESSMENT_TYPES, f"unknown type {row['assessment_type']!r}")
+    c.one_of(row, "assessment_type", AssessmentType)
     c.check(_text(row["title"], 255), "title must be non-blank, at most 255 characters")
     c.check(row["description"] is None or isinstance(row["description"], str), "description")
     c.check(row["domain"] is None or _text(row["domain"], 100), "domain must be a code or null")
-    level = row["difficulty_level"]
-    c.check(level is None or level in DIFFICULTIES, "difficulty_level: null or a difficulty")
+    if row["difficulty_level"] is not None:
+        c.one_of(row, "difficulty_level", DifficultyLevel)
     limit = row["time_limit_minutes"]
     c.check(limit is None or _int(limit, 1), "time_limit_minutes must be null or > 0")
     c.check(_int(row["passing_score"], 0, 100), "passing_score must be 0..100")
@@ -892,12 +888,12 @@ def _check_achievement(
         return False
     c = _Checker(path, label, problems)
     c.check(_text(item["code"], 100), "code must be non-blank, at most 100 characters")
-    c.check(item["achievement_type"] in ACHIEVEMENT_TYPES, "unknown achievement_type")
+    c.one_of(item, "achievement_type", AchievementType)
     c.check(_text(item["name"], 255), "name must be non-blank, at most 255 characters")
     c.check(item["description"] is None or isinstance(item["description"], str), "description")
     c.check(isinstance(item["criteria"], dict), "criteria must be an object")
     c.check(_int(item["points"], 0), "points must be an integer >= 0")
-    c.check(item["rarity"] in RARITIES, f"rarity must be one of {', '.join(RARITIES)}")
+    c.one_of(item, "rarity", AchievementRarity)
     c.check(isinstance(item["is_active"], bool), "is_active must be true or false")
     return c.ok
 
@@ -909,7 +905,7 @@ def _check_user(path: Path, label: str, item: Mapping[str, Any], problems: _Prob
     email = item["email"]
     c.check(_text(email, 255) and "@" in email, "email must be an address")
     c.check(_text(item["username"], 50), "username must be non-blank, at most 50 characters")
-    c.check(item["role"] in ROLES, f"role must be one of {', '.join(ROLES)}")
+    c.one_of(item, "role", UserRole)
     profile, settings = item["profile"], item["settings"]
     c.check(
         isinstance(profile, dict)
@@ -920,8 +916,8 @@ def _check_user(path: Path, label: str, item: Mapping[str, Any], problems: _Prob
     c.check(
         isinstance(settings, dict)
         and set(settings) == SETTINGS_FIELDS
-        and settings.get("theme") in THEMES
+        and settings.get("theme") in tuple(UserSettingTheme)
         and _int(settings.get("daily_goal_minutes"), 1, 1440),
-        "settings must have a theme (light/dark/system) and daily_goal_minutes 1..1440",
+        f"settings must have a theme ({'/'.join(UserSettingTheme)}) and daily_goal_minutes 1..1440",
     )
     return c.ok

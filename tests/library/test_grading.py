@@ -23,6 +23,7 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from netplus_db.errors import QuestionFormatError, ValidationError
+from netplus_db.generated.enums import QuestionType
 from netplus_db.grading import (
     NORMALIZERS,
     QUESTION_TYPES,
@@ -35,7 +36,7 @@ from netplus_db.grading import (
 FAST = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 THOROUGH = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
-PART_TYPES = [t for t in QUESTION_TYPES if t != "simulation"]
+PART_TYPES = [t for t in QUESTION_TYPES if t != QuestionType.SIMULATION]
 
 
 @dataclass(frozen=True)
@@ -455,14 +456,15 @@ def simulation_cases(
     return SimulationCase(question, {"parts": answers}, numerator / total, scores)
 
 
-ANY_CASE = st.one_of(
-    multiple_choice_cases(),
-    multiple_select_cases(),
-    true_false_cases(),
-    FILL_BLANK_CASES,
-    matching_cases(),
-    simulation_cases(),
-)
+CASES_BY_TYPE: dict[QuestionType, st.SearchStrategy[Case]] = {
+    QuestionType.MULTIPLE_CHOICE: multiple_choice_cases(),
+    QuestionType.MULTIPLE_SELECT: multiple_select_cases(),
+    QuestionType.TRUE_FALSE: true_false_cases(),
+    QuestionType.FILL_BLANK: FILL_BLANK_CASES,
+    QuestionType.MATCHING: matching_cases(),
+    QuestionType.SIMULATION: simulation_cases(),
+}
+ANY_CASE = st.one_of(*CASES_BY_TYPE.values())
 ANY_QUESTION = ANY_CASE.map(lambda c: c.question)
 
 QUESTION_POINTS = st.one_of(
@@ -945,6 +947,19 @@ def test_simulation_negative_weight_cannot_push_a_fraction_out_of_0_1() -> None:
 
 
 # --- validate_question / answer_key ------------------------------------------------------------
+
+
+@FAST
+@pytest.mark.parametrize("question_type", list(QuestionType))
+@given(data=st.data())
+def test_every_question_type_the_schema_allows_is_graded(
+    question_type: QuestionType, data: st.DataObject
+) -> None:
+    """question_bank's CHECK list (the generated enum) against the grader: none left out."""
+    case = data.draw(CASES_BY_TYPE[question_type])
+    assert case.question.type == question_type
+    validate_question(question_type, case.question.data, case.question.key)
+    assert run(case.question, case.answer).fraction == case.expected
 
 
 @THOROUGH

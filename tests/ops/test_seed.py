@@ -26,6 +26,7 @@ from netplus_db.cli.context import CliContext
 from netplus_db.cli.seed import seed as seed_command
 from netplus_db.config import Target
 from netplus_db.connection import connect, create_database, drop_database
+from netplus_db.generated.enums import QuestionType
 from netplus_db.grading import answer_key, grade
 from netplus_db.ops import seed as seed_module
 from netplus_db.ops.seed import (
@@ -241,14 +242,7 @@ def test_every_stored_question_grades_by_its_key(seeded: Seeded, data: SeedData)
         assert grade(qtype, qdata, key, answer_key(qtype, qdata, key)).fraction == 1, qid
         assert grade(qtype, qdata, key, wrong_answer(qtype, qdata, key)).fraction < 1, qid
         types_seen[qtype] += 1
-    assert set(types_seen) == {
-        "multiple_choice",
-        "multiple_select",
-        "true_false",
-        "fill_blank",
-        "matching",
-        "simulation",
-    }
+    assert set(types_seen) == set(QuestionType)
 
 
 def test_the_practice_exam_follows_the_blueprint(seeded: Seeded) -> None:

@@ -19,32 +19,17 @@ from typing import Any
 
 import pytest
 
-from netplus_db.grading import QUESTION_TYPES, answer_key, grade, validate_question
+from netplus_db.generated import enums
+from netplus_db.grading import answer_key, grade, validate_question
+from netplus_db.ops.seed import ASSESSMENT_COMPONENTS, COMPONENT_FIELDS, QUESTION_FIELDS, SLUG
 from tests.support.spec import spec_dir
 
 REPO = Path(__file__).resolve().parent.parent.parent
 SEED = REPO / "seed"
 EXAM_NOTES = REPO.parent / "shared" / "notes" / "network-plus-exam.md"
 
-# CHECK constraints of migrations 0003, 0004 and 0005.
-SLUG = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
-COMPONENT_TYPES = (
-    "lesson",
-    "video",
-    "flashcard",
-    "quiz",
-    "lab",
-    "simulation",
-    "assessment",
-    "reading",
-    "practice_exam",
-    "study_guide",
-)
-DIFFICULTIES = ("beginner", "intermediate", "advanced")
-ACHIEVEMENT_TYPES = ("badge", "milestone", "streak", "mastery", "special")
-RARITIES = ("common", "uncommon", "rare", "epic", "legendary")
-ASSESSMENT_TYPES = ("quiz", "practice_exam", "final_exam", "checkpoint")
-THEMES = ("light", "dark", "system")
+# The value lists of the CHECKs are the enums generated from them; `x in set(enums.X)`, as `in`
+# on an enum class refuses a plain str before Python 3.12.
 
 # The criteria vocabulary of check_and_award_achievement (0007): type -> (threshold key, filters).
 CRITERIA: dict[str, tuple[str | None, frozenset[str]]] = {
@@ -60,48 +45,19 @@ CRITERIA: dict[str, tuple[str | None, frozenset[str]]] = {
 }
 
 # The content shape of each component type (seed/README.md).
-TEXT_TYPES = ("lesson", "reading", "study_guide")
-ASSESSMENT_COMPONENTS = {
-    "quiz": "quiz",
-    "assessment": "checkpoint",
-    "practice_exam": "practice_exam",
-}
+TEXT_TYPES = (
+    enums.ComponentType.LESSON,
+    enums.ComponentType.READING,
+    enums.ComponentType.STUDY_GUIDE,
+)
 PRACTICE_EXAM_SLUG = "practice-exam-n10-009"
 CONTENT_KEYS = {
     **{t: {"sections", "key_points"} for t in TEXT_TYPES},
-    "video": {"transcript", "duration_seconds", "chapters"},
-    "flashcard": {"cards"},
-    "lab": {"scenario", "steps", "hints"},
-    "simulation": {"scenario", "steps", "hints"},
+    enums.ComponentType.VIDEO: {"transcript", "duration_seconds", "chapters"},
+    enums.ComponentType.FLASHCARD: {"cards"},
+    enums.ComponentType.LAB: {"scenario", "steps", "hints"},
+    enums.ComponentType.SIMULATION: {"scenario", "steps", "hints"},
     **{t: {"assessment_slug"} for t in ASSESSMENT_COMPONENTS},
-}
-COMPONENT_KEYS = {
-    "slug",
-    "component_type",
-    "domain",
-    "subdomain",
-    "title",
-    "description",
-    "difficulty_level",
-    "estimated_duration_minutes",
-    "objectives",
-    "comptia_objectives",
-    "prerequisites",
-    "content",
-}
-QUESTION_KEYS = {
-    "key",
-    "question_type",
-    "domain",
-    "subdomain",
-    "difficulty_level",
-    "question_text",
-    "question_data",
-    "correct_answer",
-    "explanation",
-    "hints",
-    "points",
-    "comptia_objectives",
 }
 
 
@@ -235,13 +191,13 @@ def test_component_files_are_the_five_domains() -> None:
 
 @pytest.mark.parametrize(("stem", "component"), _component_params())
 def test_component_row_satisfies_the_schema(stem: str, component: dict[str, Any]) -> None:
-    assert set(component) == COMPONENT_KEYS
+    assert set(component) == COMPONENT_FIELDS
     slug = component["slug"]
     assert isinstance(slug, str) and SLUG.match(slug) and len(slug) <= 255
-    assert component["component_type"] in COMPONENT_TYPES
+    assert component["component_type"] in set(enums.ComponentType)
     assert _nonblank(component["title"]) and len(component["title"]) <= 255
     assert _nonblank(component["description"])
-    assert component["difficulty_level"] in DIFFICULTIES
+    assert component["difficulty_level"] in set(enums.DifficultyLevel)
     assert _positive_int(component["estimated_duration_minutes"])
     assert _texts(component["objectives"])
     prerequisites = component["prerequisites"]
@@ -338,7 +294,11 @@ def test_prerequisites_have_no_cycle() -> None:
 
 def test_all_ten_component_types_are_used() -> None:
     used = {c["component_type"] for _, c in COMPONENTS}
-    assert sorted(set(COMPONENT_TYPES) - used) == []
+    assert sorted(set(enums.ComponentType) - used) == []
+
+
+def test_every_component_type_of_the_schema_has_a_content_shape() -> None:
+    assert sorted(set(enums.ComponentType) ^ set(CONTENT_KEYS)) == []
 
 
 def test_every_objective_is_taught() -> None:
@@ -431,8 +391,8 @@ def test_achievement_row_satisfies_the_schema(achievement: dict[str, Any]) -> No
     assert len(achievement["code"]) <= 100
     assert _nonblank(achievement["name"]) and len(achievement["name"]) <= 255
     assert _nonblank(achievement["description"])
-    assert achievement["achievement_type"] in ACHIEVEMENT_TYPES
-    assert achievement["rarity"] in RARITIES
+    assert achievement["achievement_type"] in set(enums.AchievementType)
+    assert achievement["rarity"] in set(enums.AchievementRarity)
     points = achievement["points"]
     assert isinstance(points, int) and not isinstance(points, bool) and points >= 0
     assert achievement["is_active"] is True
@@ -454,17 +414,17 @@ def test_achievement_criteria_use_the_evaluated_vocabulary(achievement: dict[str
     if "domain" in criteria:
         assert criteria["domain"] in DOMAINS
     if "component_type" in criteria:
-        assert criteria["component_type"] in COMPONENT_TYPES
+        assert criteria["component_type"] in set(enums.ComponentType)
     if "assessment_type" in criteria:
-        assert criteria["assessment_type"] in ASSESSMENT_TYPES
+        assert criteria["assessment_type"] in set(enums.AssessmentType)
     available = _available(criteria) if threshold == "count" else None
     if available is not None:
         assert criteria["count"] <= available, f"more than the {available} the seed offers"
 
 
 def test_achievements_cover_every_type_and_rarity() -> None:
-    assert sorted({a["achievement_type"] for a in ACHIEVEMENTS}) == sorted(ACHIEVEMENT_TYPES)
-    assert sorted({a["rarity"] for a in ACHIEVEMENTS}) == sorted(RARITIES)
+    assert {a["achievement_type"] for a in ACHIEVEMENTS} == set(enums.AchievementType)
+    assert {a["rarity"] for a in ACHIEVEMENTS} == set(enums.AchievementRarity)
 
 
 def test_achievement_codes_and_names_are_unique() -> None:
@@ -519,7 +479,7 @@ def test_user_row_satisfies_the_schema(user: dict[str, Any]) -> None:
     assert len(profile["display_name"]) <= 100
     assert (profile["timezone"], profile["locale"]) == ("UTC", "en-US")
     settings = user["settings"]
-    assert settings["theme"] in THEMES
+    assert settings["theme"] in set(enums.UserSettingTheme)
     assert _positive_int(settings["daily_goal_minutes"]) and settings["daily_goal_minutes"] <= 1440
 
 
@@ -540,11 +500,11 @@ def test_question_file_is_a_domain_and_parses(path: Path) -> None:
 
 @pytest.mark.parametrize(("stem", "question"), _question_params())
 def test_question_row_satisfies_the_schema(stem: str, question: dict[str, Any]) -> None:
-    missing = QUESTION_KEYS - set(question)
+    missing = QUESTION_FIELDS - set(question)
     assert not missing, f"missing {sorted(missing)}"
     assert _nonblank(question["key"])
-    assert question["question_type"] in QUESTION_TYPES
-    assert question["difficulty_level"] in DIFFICULTIES
+    assert question["question_type"] in set(enums.QuestionType)
+    assert question["difficulty_level"] in set(enums.DifficultyLevel)
     assert _nonblank(question["question_text"])
     assert _nonblank(question["explanation"])
     assert isinstance(question["hints"], list) and all(
@@ -615,4 +575,4 @@ def test_every_domain_can_fill_its_practice_exam_share() -> None:
 
 def test_all_six_question_types_appear() -> None:
     used = {q.get("question_type") for _, q in QUESTIONS}
-    assert sorted(set(QUESTION_TYPES) - used) == []
+    assert sorted(set(enums.QuestionType) - used) == []

@@ -19,6 +19,15 @@ from psycopg import sql
 from psycopg.rows import dict_row
 from psycopg.types.json import Jsonb
 
+from netplus_db.generated.enums import (
+    AchievementType,
+    AssessmentType,
+    ComponentType,
+    GoalType,
+    QuestionType,
+    StudyGoalMetric,
+)
+
 Conn = psycopg.Connection[Any]
 Builder = Callable[..., UUID]
 
@@ -124,7 +133,7 @@ def settings(conn: Conn, **kw: Any) -> UUID:
 def component(conn: Conn, **kw: Any) -> UUID:
     n = _n()
     values = {
-        "component_type": "lesson",
+        "component_type": ComponentType.LESSON,
         "domain": DOMAIN,
         "title": f"Component {n}",
         "slug": f"component-{n}",
@@ -154,7 +163,7 @@ def bookmark(conn: Conn, **kw: Any) -> UUID:
 def question(conn: Conn, **kw: Any) -> UUID:
     n = _n()
     values = {
-        "question_type": "multiple_choice",
+        "question_type": QuestionType.MULTIPLE_CHOICE,
         "domain": DOMAIN,
         "question_text": f"Which layer does question {n} ask about?",
         "correct_answer": {"choice": "A"},
@@ -166,7 +175,7 @@ def question(conn: Conn, **kw: Any) -> UUID:
 def assessment(conn: Conn, **kw: Any) -> UUID:
     n = _n()
     values = {
-        "assessment_type": "quiz",
+        "assessment_type": AssessmentType.QUIZ,
         "title": f"Assessment {n}",
         "slug": f"assessment-{n}",
         "is_published": True,
@@ -188,7 +197,11 @@ def answer(conn: Conn, **kw: Any) -> UUID:
 
 def achievement(conn: Conn, **kw: Any) -> UUID:
     n = _n()
-    values = {"achievement_type": "badge", "code": f"achievement-{n}", "name": f"Badge {n}"}
+    values = {
+        "achievement_type": AchievementType.BADGE,
+        "code": f"achievement-{n}",
+        "name": f"Badge {n}",
+    }
     return insert(conn, "achievements", {**values, **kw})
 
 
@@ -205,8 +218,8 @@ def streak(conn: Conn, **kw: Any) -> UUID:
 
 def goal(conn: Conn, **kw: Any) -> UUID:
     _need(conn, kw, "user_id", user)
-    values = {"goal_type": "daily", "title": "Study every day", "target_value": 30}
-    return insert(conn, "study_goals", {**values, "metric": "minutes", **kw})
+    values = {"goal_type": GoalType.DAILY, "title": "Study every day", "target_value": 30}
+    return insert(conn, "study_goals", {**values, "metric": StudyGoalMetric.MINUTES, **kw})
 
 
 def activity_log(conn: Conn, **kw: Any) -> UUID:
