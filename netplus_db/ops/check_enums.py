@@ -228,12 +228,13 @@ def _name(node: Node) -> str:
     return node.text
 
 
-def _text_cast(nodes: Sequence[Node], suffix: str = "") -> None:
-    """Accept `::<a text type><suffix>` (the tokens after the value)."""
+def _text_cast(nodes: Sequence[Node], *, array: bool = False) -> None:
+    """Accept `::<a text type>`, or `::<a text type>[]` for an array (the tokens after the
+    value)."""
     if not nodes or not (isinstance(nodes[0], Token) and nodes[0].text == "::"):
         raise _Unreadable("expected a `::` cast")
     rest = list(nodes[1:])
-    if suffix:
+    if array:
         if not (rest and isinstance(rest[-1], Group) and rest[-1] == Group("[", ())):
             raise _Unreadable("expected a cast to an array type")
         rest = rest[:-1]
@@ -266,7 +267,7 @@ def _array(nodes: Sequence[Node]) -> tuple[str, ...]:
         case [Token() as word, Group("[", items)] if word.is_word("ARRAY"):
             pass
         case [Group("(", inner), *cast] if cast:
-            _text_cast(cast, suffix="[]")
+            _text_cast(cast, array=True)
             return _array(_unwrap(inner))
         case _:
             raise _Unreadable("the list is not an ARRAY[...] of literals")
