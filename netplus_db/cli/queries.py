@@ -17,7 +17,13 @@ def queries() -> None:
     Each named query of queries/*.sql is prepared against a freshly migrated scratch
     database on the target's server (`<db>__querygen`, dropped afterwards); PostgreSQL
     describes its parameters and result columns, and one typed module per .sql file is
-    written: a frozen dataclass per result shape, keyword-only sync and async methods.
+    written: a named tuple per result shape, keyword-only sync and async methods. The CHECK
+    constraints that list a column's values become the enumerations of `enums.py`.
+
+    \b
+    Examples:
+      netplus-db queries gen      after editing queries/*.sql or adding a migration
+      netplus-db queries check    in CI: exit 1 when the generated code is stale
     """
 
 
@@ -44,4 +50,4 @@ def check(env: CliContext) -> None:
         click.echo(f"error: {path} is stale: run `netplus-db queries gen`", err=True)
     if outdated:
         sys.exit(1)
-    click.echo(f"ok: {len(files) - 1} query module(s) up to date", err=True)
+    click.echo(f"ok: {len(files)} generated file(s) up to date", err=True)
