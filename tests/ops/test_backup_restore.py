@@ -17,6 +17,7 @@ import subprocess
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -33,17 +34,20 @@ from netplus_db.connection import connect, database_exists, drop_database
 from netplus_db.errors import ClientToolError
 from netplus_db.ops import backup as backup_module
 from netplus_db.ops import client_tools
-from netplus_db.ops.backup import (
+from netplus_db.ops.archive_loading import verify
+from netplus_db.ops.archives import (
     ArchiveError,
     BackupError,
     Manifest,
-    backup,
+    archive_name,
     cleanup,
-    content_checksums,
     manifest_path,
+)
+from netplus_db.ops.backup import (
+    backup,
+    content_checksums,
     row_counts,
     timed_plain_dump_restore,
-    verify,
 )
 from netplus_db.ops.client_tools import Tool, find_tool
 from netplus_db.ops.restore import restore
@@ -414,18 +418,20 @@ def test_a_truncated_gzipped_sql_dump_is_refused(
 # --- cleanup ----------------------------------------------------------------------------------
 
 
-def _archive(directory: Path, name: str, days_old: float) -> Path:
-    path = directory / name
+NOW = datetime(2026, 11, 22, 3, 15, tzinfo=UTC)
+
+
+def _archive(directory: Path, days_old: float, kind: str = "full", db: str = "db") -> Path:
+    """A fake archive whose name says it is `days_old` days older than NOW; its file is new."""
+    path = directory / archive_name(db, kind, NOW - timedelta(days=days_old))  # type: ignore[arg-type]
     path.write_bytes(b"PGDMP")
     manifest_path(path).write_text("{}")
-    moment = time.time() - days_old * 86400
-    os.utime(path, (moment, moment))
     return path
 
 
 def test_cleanup_keeps_the_newest_even_when_all_are_old(tmp_path: Path) -> None:
-    old = [_archive(tmp_path, f"db-full-2024010{n}T000000Z.dump", 30 - n) for n in range(3)]
-    items = cleanup(tmp_path, keep_days=7)
+    old = [_archive(tmp_path, 30 - n) for n in range(3)]
+    items = cleanup(tmp_path, keep_days=7, now=NOW)
     assert [(i.path, i.deleted) for i in items] == [
         (old[0], True),
         (old[1], True),
@@ -438,34 +444,141 @@ def test_cleanup_keeps_the_newest_even_when_all_are_old(tmp_path: Path) -> None:
 
 
 def test_cleanup_deletes_only_old_ones_and_dry_run_nothing(tmp_path: Path) -> None:
-    stale = _archive(tmp_path, "db-full-20240101T000000Z.dump", 10)
-    recent = _archive(tmp_path, "db-full-20240108T000000Z.dump", 3)
-    newest = _archive(tmp_path, "db-full-20240110T000000Z.dump", 1)
-    schema = _archive(tmp_path, "db-schema-20240101T000000Z.dump", 10)  # newest of its kind
+    stale = _archive(tmp_path, 10)
+    recent = _archive(tmp_path, 3)
+    newest = _archive(tmp_path, 1)
+    schema = _archive(tmp_path, 10, kind="schema")  # the newest of its kind
     foreign = tmp_path / "notes-20240101.txt"
     foreign.write_text("not ours")
     os.utime(foreign, (0, 0))
+    not_a_time = tmp_path / "db-full-20240100T000000Z.dump"
+    not_a_time.write_bytes(b"PGDMP")
     before = sorted(tmp_path.iterdir())
 
-    planned = cleanup(tmp_path, keep_days=7, dry_run=True)
+    planned = cleanup(tmp_path, keep_days=7, dry_run=True, now=NOW)
     assert sorted(tmp_path.iterdir()) == before
     assert {i.path for i in planned if i.deleted} == {stale}
 
-    cleanup(tmp_path, keep_days=7)
+    cleanup(tmp_path, keep_days=7, now=NOW)
     assert sorted(tmp_path.iterdir()) == sorted(
-        [foreign, *(p for a in (recent, newest, schema) for p in (a, manifest_path(a)))]
+        [foreign, not_a_time, *(p for a in (recent, newest, schema) for p in (a, manifest_path(a)))]
     )
 
 
+def test_cleanup_judges_age_by_the_name_not_the_file_time(tmp_path: Path) -> None:
+    """A copied old archive gets a new mtime; it is still old. The real newest is kept."""
+    copied_old = _archive(tmp_path, 21)  # written just now: its mtime is new
+    real_newest = _archive(tmp_path, 0.5)
+    moment = time.time() - 40 * 86400
+    os.utime(real_newest, (moment, moment))  # and the newest has an old mtime
+    items = {i.path: i for i in cleanup(tmp_path, keep_days=0, dry_run=True, now=NOW)}
+    assert items[copied_old].deleted and "21.0 days old" in items[copied_old].reason
+    assert not items[real_newest].deleted and "the newest" in items[real_newest].reason
+
+
+def test_cleanup_keeps_the_last_n_of_each_series(tmp_path: Path) -> None:
+    full = [_archive(tmp_path, days) for days in (40, 30, 20, 10)]
+    data = [_archive(tmp_path, days, kind="data") for days in (40, 30)]
+    other_db = _archive(tmp_path, 50, db="other")
+    items = {i.path: i for i in cleanup(tmp_path, keep_days=7, keep_last=3, now=NOW)}
+    assert [items[p].deleted for p in full] == [True, False, False, False]
+    assert [items[p].deleted for p in data] == [False, False]
+    assert not items[other_db].deleted
+    assert "one of the newest 3" in items[full[1]].reason
+    assert not full[0].exists() and not manifest_path(full[0]).exists()
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "problem"),
+    [({"keep_days": -1}, "--keep-days must not be negative"), ({"keep_last": 0}, "at least 1")],
+)
+def test_cleanup_refuses_bad_limits(tmp_path: Path, kwargs: dict[str, Any], problem: str) -> None:
+    kept = _archive(tmp_path, 30)
+    with pytest.raises(BackupError, match=problem):
+        cleanup(tmp_path, now=NOW, **kwargs)
+    assert kept.exists()
+
+
+def test_cleanup_removes_partials_of_dead_backups_only(tmp_path: Path) -> None:
+    dead = tmp_path / "db-full-20261120T000000Z.dump.999999999.partial"
+    dead.write_bytes(b"PGDMP")
+    live = tmp_path / f"db-full-20261120T000000Z.dump.{os.getpid()}.partial"
+    live.write_bytes(b"PGDMP")
+    moment = time.time() - 2 * 3600
+    os.utime(dead, (moment, moment))
+    cleanup(tmp_path, keep_days=7)
+    assert not dead.exists() and live.exists()
+
+
 def test_cleanup_command_prints_what_it_deleted_and_kept(tmp_path: Path) -> None:
-    _archive(tmp_path, "db-full-20240101T000000Z.dump", 10)
-    _archive(tmp_path, "db-full-20240110T000000Z.dump", 9)
+    old = _archive(tmp_path, 10)
+    new = _archive(tmp_path, 9)
     result = CliRunner().invoke(
         backup_cli, ["cleanup", "--keep-days", "7"], env={"BACKUP_DIR": str(tmp_path)}
     )
     assert result.exit_code == 0, result.output
-    assert "deleted db-full-20240101T000000Z.dump" in result.stdout
-    assert "kept db-full-20240110T000000Z.dump" in result.stdout
+    assert f"deleted {old.name}" in result.stdout
+    assert f"kept {new.name}" in result.stdout
+
+
+def test_cleanup_command_json_is_the_only_stdout(tmp_path: Path) -> None:
+    old = _archive(tmp_path, 400)
+    new = _archive(tmp_path, 300)
+    result = CliRunner().invoke(
+        backup_cli,
+        ["cleanup", "--keep-days", "7", "--dry-run", "--json", "--dir", str(tmp_path)],
+    )
+    assert result.exit_code == 0, result.output
+    doc = json.loads(result.stdout)
+    assert set(doc) >= {"target", "result", "items", "errors"} and doc["result"] == "ok"
+    assert [(i["file"], i["deleted"]) for i in doc["items"]] == [
+        (str(old), True),
+        (str(new), False),
+    ]
+    assert doc["summary"]["dry_run"] is True and old.exists()
+
+
+@pytest.mark.parametrize(
+    ("args", "problem"),
+    [(["--keep-days", "-1"], "--keep-days"), (["--keep-last", "0"], "--keep-last")],
+)
+def test_cleanup_command_refuses_bad_limits(tmp_path: Path, args: list[str], problem: str) -> None:
+    kept = _archive(tmp_path, 30)
+    result = CliRunner().invoke(backup_cli, ["cleanup", "--dir", str(tmp_path), *args])
+    assert result.exit_code == 2 and problem in result.output
+    assert kept.exists()
+
+
+# --- list -------------------------------------------------------------------------------------
+
+
+def test_backup_list_shows_kind_size_age_and_verification(
+    seeded: Target, server: Server, tmp_path: Path
+) -> None:
+    taken = backup(seeded, "full", tmp_path)
+    schema = backup(seeded, "schema", tmp_path)
+    foreign = tmp_path / "db-full-20240101T000000Z.dump"
+    foreign.write_bytes(b"PGDMP")
+    (tmp_path / "readme.txt").write_text("not an archive")
+    verify(seeded, taken.path)
+    result = CliRunner().invoke(backup_cli, ["list", "--json", "--dir", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    doc = json.loads(result.stdout)
+    rows = {Path(i["file"]).name: i for i in doc["items"]}
+    assert set(rows) == {taken.path.name, schema.path.name, foreign.name}
+    full_row = rows[taken.path.name]
+    assert (full_row["kind"], full_row["database"], full_row["format"]) == (
+        "full",
+        seeded.dbname,
+        "custom",
+    )
+    assert full_row["size"] == taken.path.stat().st_size and full_row["encrypted"] is False
+    assert full_row["verified_at"] is not None and 0 <= full_row["age_days"] < 1
+    assert rows[schema.path.name]["verified_at"] is None
+    assert rows[foreign.name]["manifest"] is False and rows[foreign.name]["age_days"] > 300
+    assert [Path(i["file"]).name for i in doc["items"]][0] == foreign.name  # oldest first
+    human = CliRunner().invoke(backup_cli, ["list", "--dir", str(tmp_path)])
+    assert "never verified" in human.stdout and "(no manifest)" in human.stdout
 
 
 # --- the commands -----------------------------------------------------------------------------
