@@ -99,9 +99,19 @@ def netplus_server(pytestconfig: pytest.Config) -> Iterator[TestServer]:
             image=os.environ.get("NETPLUS_TEST_IMAGE"),
             bin_dir=Path(bin_dir) if bin_dir else None,
         ) as server:
+            _note_server(server)
             yield server
     except TestServerError as exc:
         pytest.exit(f"netplus-db test server ({backend}): {exc}", returncode=4)
+
+
+def _note_server(server: TestServer) -> None:
+    """Append `<backend> <version>` to the file NETPLUS_TEST_REPORT names, if any: a CI script
+    learns which servers its runs used (each pytest-xdist worker has its own session)."""
+    report = os.environ.get("NETPLUS_TEST_REPORT")
+    if report:
+        with open(report, "a", encoding="utf-8") as out:
+            out.write(f"{server.kind} {server.version}\n")
 
 
 @pytest.fixture(scope="session")

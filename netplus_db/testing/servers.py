@@ -134,11 +134,14 @@ def _embedded() -> Iterator[Target]:
 @contextmanager
 def _docker(image: str) -> Iterator[Target]:
     try:
-        from testcontainers.postgres import PostgresContainer
+        from testcontainers.community.postgres import PostgresContainer
     except ImportError:
-        raise TestServerError(
-            "the docker backend needs testcontainers: pip install 'netplus-db[testing]'"
-        ) from None
+        try:  # testcontainers before the community/ layout
+            from testcontainers.postgres import PostgresContainer
+        except ImportError:
+            raise TestServerError(
+                "the docker backend needs testcontainers: pip install 'netplus-db[testing]'"
+            ) from None
     container = PostgresContainer(image, driver=None)
     # Published on loopback only (docker's own form, which with_bind_ports does not take).
     ports: dict[Any, Any] = container.ports
