@@ -519,9 +519,15 @@ def restore_file(
 
 
 @restore.command(name="list", context_settings=CONTEXT)
+@click.option(
+    "--target",
+    "target_db",
+    metavar="DB",
+    help="Only those of database DB (default: every database on the server).",
+)
 @json_option
 @pass_cli_context
-def restore_list(env: CliContext, as_json: bool) -> None:
+def restore_list(env: CliContext, target_db: str | None, as_json: bool) -> None:
     """List the scratch and replaced databases restores and verifies left on the server.
 
     \b
@@ -533,12 +539,12 @@ def restore_list(env: CliContext, as_json: bool) -> None:
     \b
     Examples:
       netplus-db restore list
-      netplus-db restore list --json
+      netplus-db restore list --target network_plus_learning --json
     """
     doc = document()
     server = env.target()
     now = datetime.now(UTC)
-    found = restore_leftovers.list_leftovers(server)
+    found = restore_leftovers.list_leftovers(server, target_db)
     doc.items = [item.as_json(now) for item in found]
     doc.summary = {
         "databases": len(found),
@@ -566,10 +572,21 @@ def restore_list(env: CliContext, as_json: bool) -> None:
 )
 @click.option("--dry-run", is_flag=True, help="Say what would be dropped; drop nothing.")
 @click.option("--yes", is_flag=True, help="Do not ask before dropping.")
+@click.option(
+    "--target",
+    "target_db",
+    metavar="DB",
+    help="Only those of database DB (default: every database on the server).",
+)
 @json_option
 @pass_cli_context
 def restore_cleanup(
-    env: CliContext, older_than: str, dry_run: bool, yes: bool, as_json: bool
+    env: CliContext,
+    older_than: str,
+    dry_run: bool,
+    yes: bool,
+    target_db: str | None,
+    as_json: bool,
 ) -> None:
     """Drop what interrupted restores left, and replaced databases older than AGE.
 
@@ -590,7 +607,8 @@ def restore_cleanup(
         raise click.BadParameter(str(exc), param_hint="--older-than") from None
     server = env.target()
     now = datetime.now(UTC)
-    plan = restore_leftovers.plan_cleanup(restore_leftovers.list_leftovers(server), age, now)
+    found = restore_leftovers.list_leftovers(server, target_db)
+    plan = restore_leftovers.plan_cleanup(found, age, now)
     doomed = [d for d in plan if d.drop]
     verb = "would drop" if dry_run else "drop"
     for decision in plan:

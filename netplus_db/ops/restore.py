@@ -49,7 +49,7 @@ from netplus_db.ops.archive_loading import (
 )
 from netplus_db.ops.archives import BackupError, Kind, Manifest, derived_name
 from netplus_db.ops.backup import DumpOptions, backup
-from netplus_db.ops.interrupts import pause_point, signals_interrupt
+from netplus_db.ops.interrupts import Terminated, pause_point, signals_interrupt
 from netplus_db.ops.progress import LiveLine
 from netplus_db.sql import sql_files
 from netplus_db.types import Progress
@@ -151,25 +151,32 @@ def restore(
     if target.dbname in PROTECTED:
         raise RestoreError(f"refusing to restore over the {target.dbname} database")
     when = now or datetime.now(UTC)
-    with signals_interrupt():
-        _warn_about_leftovers(target, report)
-        prepared = prepare(target, path, report, key=key)
-        with stamped_scratch_database(target, "restore", when, report, path) as scratch:
-            pause_point("load", report)
-            load(
-                prepared,
-                scratch,
-                report,
-                no_owner=no_owner,
-                migrations_dir=migrations_dir,
-                jobs=jobs,
-                live=live,
-            )
-            pause_point("validate", report)
-            validate(prepared, scratch, report)
-            groups = _confirm(target, path, prepared.kind, drop_old, backup_first, confirm)
-            safety = _safety_backup(target, backup_first, migrations_dir, report)
-            previous, ended = swap_in(target, scratch.dbname, when, report)
+    try:
+        with signals_interrupt():
+            _warn_about_leftovers(target, report)
+            prepared = prepare(target, path, report, key=key)
+            with stamped_scratch_database(target, "restore", when, report, path) as scratch:
+                pause_point("load", report)
+                load(
+                    prepared,
+                    scratch,
+                    report,
+                    no_owner=no_owner,
+                    migrations_dir=migrations_dir,
+                    jobs=jobs,
+                    live=live,
+                )
+                pause_point("validate", report)
+                validate(prepared, scratch, report)
+                groups = _confirm(target, path, prepared.kind, drop_old, backup_first, confirm)
+                safety = _safety_backup(target, backup_first, migrations_dir, report)
+                previous, ended = swap_in(target, scratch.dbname, when, report)
+    except Terminated as exc:
+        raise RestoreError(
+            f"restore of {path} {exc}: it cleaned up after itself (its scratch database is "
+            f"dropped) and {target.dbname} accepts connections; `netplus-db restore list` "
+            "shows what is left"
+        ) from None
     dropped = bool(previous and drop_old and drop_database(target.with_dbname(previous)))
     if dropped:
         report(f"dropped the previous database {previous}")
