@@ -7,6 +7,7 @@ directory is read first without overriding variables that are already set.
 
 from __future__ import annotations
 
+import difflib
 import os
 import re
 from collections.abc import Mapping
@@ -20,11 +21,31 @@ from netplus_db.errors import ConfigError
 
 DEFAULT_DBNAME = "network_plus_learning"
 DB_VARIABLES = ("DB_HOST", "DB_PORT", "DB_USER", "DB_PASSWORD")
+# Seconds a tool waits for a server to accept a connection, unless the target, the
+# `--connect-timeout` option or PGCONNECT_TIMEOUT says otherwise.
+DEFAULT_CONNECT_TIMEOUT = 10
 
 SOURCE_OPTION = "--dsn"
+SOURCE_DSN_VARIABLE = "NETPLUS_DSN"
 SOURCE_URL = "DATABASE_URL"
 SOURCE_VARIABLES = "DB_* variables"
 SOURCE_EMBEDDED = "embedded"
+IN_ENV_FILE = " in .env"
+
+# Every variable netplus-db reads to find its database: a near miss is worth a warning.
+KNOWN_VARIABLES = (
+    "NETPLUS_DSN",
+    "DATABASE_URL",
+    "DB_HOST",
+    "DB_PORT",
+    "DB_NAME",
+    "DB_USER",
+    "DB_PASSWORD",
+    "NETPLUS_HOME",
+)
+
+# Variables `load_env_file` took from `.env` (not from the shell): name -> (file, value).
+_env_file_names: dict[str, tuple[Path, str]] = {}
 
 
 @dataclass(frozen=True)
@@ -35,6 +56,8 @@ class Target:
     source: str
     embedded_home: Path | None = None
     _secret: str = field(default="", repr=False)
+    # Things worth saying about how the target was found (a misspelt variable...).
+    warnings: tuple[str, ...] = ()
 
     @property
     def conninfo(self) -> str:
@@ -91,6 +114,30 @@ class Target:
         """The same server and credentials, another database."""
         return replace(self, params={**self.params, "dbname": dbname})
 
+    def with_params(self, **params: str) -> Target:
+        """The same target with some connection parameters set (e.g. connect_timeout)."""
+        return replace(self, params={**self.params, **params})
+
+    def as_json(self) -> dict[str, str | None]:
+        """Host, port, database, user, TLS mode and source; never the password."""
+        return {
+            "host": self.host,
+            "port": self.port,
+            "database": self.dbname,
+            "user": self.user,
+            "sslmode": self.sslmode,
+            "source": self.source,
+        }
+
+    @property
+    def connect_timeout(self) -> int:
+        """Seconds to wait for the server: the target's own setting, else PGCONNECT_TIMEOUT,
+        else DEFAULT_CONNECT_TIMEOUT."""
+        for value in (self.params.get("connect_timeout"), os.environ.get("PGCONNECT_TIMEOUT")):
+            if value and value.strip().lstrip("-").isdigit() and int(value) > 0:
+                return int(value)
+        return DEFAULT_CONNECT_TIMEOUT
+
     def redact(self, text: str) -> str:
         """Remove this target's password from any text (error messages, tool output)."""
         return redact(text, self.params.get("password"))
@@ -113,13 +160,17 @@ class Target:
             "connect_timeout": "PGCONNECT_TIMEOUT",
         }
         # The environment's PG* variables could point the tool elsewhere; its TLS settings
-        # (PGSSLMODE, PGSSLROOTCERT...) are kept, as libpq in this process honours them too.
+        # (PGSSLMODE, PGSSLROOTCERT...) and PGCONNECT_TIMEOUT are kept, as libpq in this
+        # process honours them too.
         env = {
-            k: v for k, v in os.environ.items() if not k.startswith("PG") or k.startswith("PGSSL")
+            k: v
+            for k, v in os.environ.items()
+            if not k.startswith("PG") or k.startswith("PGSSL") or k == "PGCONNECT_TIMEOUT"
         }
         for key, value in self.params.items():
             if key in mapping and value:
                 env[mapping[key]] = value
+        env["PGCONNECT_TIMEOUT"] = str(self.connect_timeout)  # no tool waits for ever
         return env
 
 
@@ -131,42 +182,124 @@ def redact(text: str, password: str | None) -> str:
     return re.sub(r"(postgres(?:ql)?://[^:/@\s]*:)[^@\s]*@", r"\1***@", text)
 
 
-def load_env_file(path: Path | None = None) -> None:
-    """Read `.env` from the working directory (or `path`) without overriding set variables.
+def load_env_file(path: Path | None = None) -> dict[str, str]:
+    """Read `.env` from the working directory (or `path`) without overriding set variables;
+    returns the variables it set, which `resolve_target` then ranks below the shell's.
 
     The reader is python-dotenv, which comes with the `cli` extra; a backend installed without
     it configures the library by its environment alone, and a `.env` file is then not read.
     """
     try:
-        from dotenv import load_dotenv
+        from dotenv import dotenv_values
     except ImportError:
-        return
-    load_dotenv(path or Path.cwd() / ".env", override=False)
+        return {}
+    file = (path or Path.cwd() / ".env").resolve()
+    if not file.is_file():
+        return {}
+    added: dict[str, str] = {}
+    for name, value in dotenv_values(file).items():
+        if value is None or (name in os.environ and name not in env_file_variables()):
+            continue  # the shell's variable wins
+        os.environ[name] = value
+        _env_file_names[name] = (file, value)
+        added[name] = value
+    return added
 
 
-def resolve_target(dsn: str | None = None, env: Mapping[str, str] | None = None) -> Target:
-    """Work out the target by the documented precedence; the embedded one is not started here."""
-    env = os.environ if env is None else env
+def env_file_variables() -> dict[str, str]:
+    """The variables of this process's environment that `load_env_file` set from `.env`
+    (and nobody changed since)."""
+    return {
+        name: value
+        for name, (_file, value) in _env_file_names.items()
+        if os.environ.get(name) == value
+    }
+
+
+def resolve_target(
+    dsn: str | None = None,
+    env: Mapping[str, str] | None = None,
+    *,
+    env_file: Mapping[str, str] | None = None,
+) -> Target:
+    """Work out the target by the documented precedence; the embedded one is not started here.
+
+    `env` is the whole environment (default: this process's); `env_file` the variables of it
+    that came from `.env` (default: those `load_env_file` set), ranked below the shell's.
+    """
+    if env is None:
+        env = os.environ
+        if env_file is None:
+            env_file = env_file_variables()
+    env_file = env_file or {}
+    shell = {k: v for k, v in env.items() if k not in env_file}
+    warnings = tuple(_near_misses(env))
     if dsn:
-        return Target(_parse(dsn, SOURCE_OPTION), SOURCE_OPTION)
-    url = env.get("DATABASE_URL")
-    if url:
-        return Target(_parse(url, SOURCE_URL), SOURCE_URL)
-    if any(env.get(name) for name in DB_VARIABLES):
-        params = {
-            "host": env.get("DB_HOST") or "localhost",
-            "port": env.get("DB_PORT") or "5432",
-            "dbname": env.get("DB_NAME") or DEFAULT_DBNAME,
-        }
-        if env.get("DB_USER"):
-            params["user"] = env["DB_USER"]
-        if env.get("DB_PASSWORD"):
-            params["password"] = env["DB_PASSWORD"]
-        if not params["port"].isdigit():
-            raise ConfigError(f"DB_PORT must be a port number, got {params['port']!r}")
-        return Target(params, SOURCE_VARIABLES)
-    params = {"dbname": env.get("DB_NAME") or DEFAULT_DBNAME, "user": "postgres"}
-    return Target(params, SOURCE_EMBEDDED, embedded_home=embedded_home(env))
+        return Target(_parse(dsn, SOURCE_OPTION), SOURCE_OPTION, warnings=warnings)
+    for layer, suffix in ((shell, ""), (env_file, IN_ENV_FILE)):
+        for name, source in (("NETPLUS_DSN", SOURCE_DSN_VARIABLE), ("DATABASE_URL", SOURCE_URL)):
+            if layer.get(name):
+                label = source + suffix
+                params = _parse(layer[name], label)
+                if suffix and shell.get("DB_NAME"):  # an exported DB_NAME beats .env
+                    params["dbname"] = shell["DB_NAME"]
+                    label += ", DB_NAME from the environment"
+                return Target(params, label, warnings=warnings)
+        if any(layer.get(name) for name in DB_VARIABLES):
+            return _from_variables(shell, env_file, warnings)
+    dbname = shell.get("DB_NAME") or env_file.get("DB_NAME") or DEFAULT_DBNAME
+    params = {"dbname": dbname, "user": "postgres"}
+    return Target(params, SOURCE_EMBEDDED, embedded_home=embedded_home(env), warnings=warnings)
+
+
+def _from_variables(
+    shell: Mapping[str, str], env_file: Mapping[str, str], warnings: tuple[str, ...]
+) -> Target:
+    """The DB_* level: each variable from the shell, else from `.env`, else its default."""
+    from_file: list[str] = []
+
+    def get(name: str) -> str | None:
+        if shell.get(name):
+            return shell[name]
+        if env_file.get(name):
+            from_file.append(name)
+            return env_file[name]
+        return None
+
+    params = {
+        "host": get("DB_HOST") or "localhost",
+        "port": get("DB_PORT") or "5432",
+        "dbname": get("DB_NAME") or DEFAULT_DBNAME,
+    }
+    user, password = get("DB_USER"), get("DB_PASSWORD")
+    if user:
+        params["user"] = user
+    if password:
+        params["password"] = password
+    if not params["port"].isdigit():
+        raise ConfigError(f"DB_PORT must be a port number, got {params['port']!r}")
+    given = [n for n in (*DB_VARIABLES, "DB_NAME") if shell.get(n) or env_file.get(n)]
+    if from_file and len(from_file) == len(given):
+        source = SOURCE_VARIABLES + IN_ENV_FILE
+    elif from_file:
+        source = f"{SOURCE_VARIABLES}; {', '.join(from_file)}{IN_ENV_FILE}"
+    else:
+        source = SOURCE_VARIABLES
+    return Target(params, source, warnings=warnings)
+
+
+def _near_misses(env: Mapping[str, str]) -> list[str]:
+    """Warnings for set variables that look like misspellings of the ones netplus-db reads."""
+    found = []
+    for name in sorted(env):
+        if name in KNOWN_VARIABLES or name.startswith("PG"):
+            continue
+        close = difflib.get_close_matches(name.upper(), KNOWN_VARIABLES, n=1, cutoff=0.8)
+        if close:
+            found.append(
+                f"variable {name} is set but netplus-db does not read it; did you mean {close[0]}?"
+            )
+    return found
 
 
 def embedded_home(env: Mapping[str, str] | None = None) -> Path:

@@ -2,14 +2,26 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import click
 
-from netplus_db.cli.context import CONTEXT, MIN_SERVER, CliContext, pass_cli_context
-from netplus_db.config import SOURCE_EMBEDDED, resolve_target
-from netplus_db.connection import connect, ensure_server_started, server_version
+from netplus_db.cli import output
+from netplus_db.cli.context import (
+    CONTEXT,
+    MIN_SERVER,
+    CliContext,
+    announce_embedded,
+    pass_cli_context,
+)
+from netplus_db.config import SOURCE_EMBEDDED
+from netplus_db.connection import (
+    MAINTENANCE_DB,
+    connect,
+    database_exists,
+    ensure_server_started,
+    server_version,
+)
 from netplus_db.errors import NetplusError
 from netplus_db.migrate.migrator import Migrator, State
 from netplus_db.ops import embedded
@@ -18,39 +30,80 @@ from netplus_db.ops import embedded
 
 
 @click.command(context_settings=CONTEXT)
+@output.json_option
 @pass_cli_context
-def doctor(env: CliContext) -> None:
-    """Check the target: reachable, PostgreSQL 14 or newer, migrations in a sane state.
+def doctor(env: CliContext, as_json: bool) -> None:
+    """Check the target: reachable, PostgreSQL 14 or newer, database present, migrations in a
+    sane state.
 
-    Exits 0 when all is well, 1 otherwise; every line says what was found.
+    Exits 0 when all is well, 1 otherwise; every line says what was found. Each connection
+    gives up after --connect-timeout seconds (default 10).
+
+    \b
+    Examples:
+      netplus-db doctor
+      netplus-db doctor --json | jq .result
+      netplus-db --connect-timeout 3 doctor --dsn postgresql://dba@db.internal/netplus
     """
+    doc = output.document()
+    target = env.resolved()
+    doc.target = target.as_json()
     ok = True
-    target = resolve_target(env.dsn)
-    click.echo(f"target:     {target.describe()}")
+
+    def check(name: str, passed: bool, detail: str) -> None:
+        nonlocal ok
+        ok &= passed
+        doc.items.append({"check": name, "ok": passed, "detail": detail})
+        output.say(f"{name + ':':<11} {detail}")
+
+    output.say(f"target:     {target.describe()}")
+    for warning in target.warnings:
+        output.say(f"warning:    {warning}")
+    if target.source == SOURCE_EMBEDDED:
+        announce_embedded(target)
     try:
         target = ensure_server_started(target)
-        with connect(target.with_dbname("postgres"), autocommit=True, connect_timeout=5) as conn:
+        with connect(
+            target.with_dbname(MAINTENANCE_DB), autocommit=True, on_behalf_of=target
+        ) as conn:
             num, text = server_version(conn)
     except NetplusError as exc:
-        click.echo(f"reachable:  no — {exc}")
-        sys.exit(1)
-    click.echo("reachable:  yes")
+        check("reachable", False, f"no — {exc}")
+        output.finish(doc, "error")
+        return
+    check("reachable", True, "yes")
     supported = num >= MIN_SERVER
-    ok &= supported
     verdict = "ok (14+ required)" if supported else "TOO OLD: PostgreSQL 14 or newer is required"
-    click.echo(f"server:     PostgreSQL {text} — {verdict}")
+    check("server", supported, f"PostgreSQL {text} — {verdict}")
     if target.source == SOURCE_EMBEDDED:
-        click.echo(f"embedded:   data in {embedded.data_dir(target.embedded_home or Path())}")
+        output.say(f"embedded:   data in {embedded.data_dir(target.embedded_home or Path())}")
+    if not database_exists(target):
+        check(
+            "database",
+            False,
+            f"database {target.dbname} does not exist on this server "
+            "(`netplus-db migrate up` creates it; check the name if it should exist)",
+        )
+        output.finish(doc, "missing_database")
+        return
+    check("database", True, f"{target.dbname} exists")
     migrator = Migrator(target, env.migrations_dir)
     try:
         statuses = migrator.status()
     except NetplusError as exc:
-        click.echo(f"migrations: cannot read — {exc}")
-        sys.exit(1)
+        check("migrations", False, f"cannot read — {exc}")
+        output.finish(doc, "error")
+        return
     applied = sum(1 for s in statuses if s.applied)
     pending = [s for s in statuses if s.state is State.PENDING]
-    click.echo(f"migrations: {applied} applied, {len(pending)} pending ({env.migrations_dir})")
-    for problem in migrator._problems(statuses):
-        ok = False
-        click.echo(f"problem:    {problem}")
-    sys.exit(0 if ok else 1)
+    problems = migrator._problems(statuses)
+    doc.summary = {"applied": applied, "pending": len(pending), "problems": len(problems)}
+    check(
+        "migrations",
+        not problems,
+        f"{applied} applied, {len(pending)} pending ({env.migrations_dir})",
+    )
+    for problem in problems:
+        doc.error(str(problem), type(problem).__name__)
+        output.say(f"problem:    {problem}")
+    output.finish(doc, "ok" if ok else "error")

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import os
-import sys
 
 import click
 
+from netplus_db.cli import output
 from netplus_db.cli.context import CONTEXT
 from netplus_db.config import DEFAULT_DBNAME, embedded_home
 from netplus_db.ops import embedded
@@ -42,15 +42,43 @@ def embedded_stop() -> None:
 
 
 @embedded_group.command(name="status", context_settings=CONTEXT)
-def embedded_status() -> None:
-    """Say whether the embedded server runs, and how to connect to it with psql."""
+@output.json_option
+def embedded_status(as_json: bool) -> None:
+    """Say whether the embedded server runs, and how to connect to it with psql.
+
+    Exits 0 when it runs, 3 when it is stopped (like `pg_ctl status`).
+
+    \b
+    Examples:
+      netplus-db embedded status
+      netplus-db embedded status --json | jq -r '.summary.uri'
+    """
+    doc = output.document()
     state = embedded.status(embedded_home())
+    dbname = _embedded_dbname()
+    doc.summary = {
+        "running": state.running,
+        "initialised": state.initialised,
+        "data_dir": str(state.data_dir),
+        "pid": state.pid if state.running else None,
+    }
     if not state.running:
         init = "initialised" if state.initialised else "not initialised"
-        click.echo(f"stopped ({init}); data directory {state.data_dir}")
-        sys.exit(3)
-    dbname = _embedded_dbname()
-    click.echo(f"running: pid {state.pid}, data {state.data_dir}")
-    click.echo(f"conninfo: {state.conninfo(dbname)}")
-    click.echo(f"uri:      {state.uri(dbname)}")
-    click.echo(f"psql:     {embedded.bin_dir() / 'psql'} '{state.conninfo(dbname)}'")
+        output.say(f"stopped ({init}); data directory {state.data_dir}")
+        output.finish(doc, "stopped", code=3)
+        return
+    doc.target = {
+        "host": str(state.socket_dir),
+        "port": str(state.port),
+        "database": dbname,
+        "user": embedded.SUPERUSER,
+        "sslmode": None,
+        "source": "embedded",
+    }
+    psql = f"{embedded.bin_dir() / 'psql'} '{state.conninfo(dbname)}'"
+    doc.summary.update(conninfo=state.conninfo(dbname), uri=state.uri(dbname), psql=psql)
+    output.say(f"running: pid {state.pid}, data {state.data_dir}")
+    output.say(f"conninfo: {state.conninfo(dbname)}")
+    output.say(f"uri:      {state.uri(dbname)}")
+    output.say(f"psql:     {psql}")
+    output.finish(doc, "ok")

@@ -34,9 +34,15 @@ from netplus_db.errors import (
 
 FILE_NAME = re.compile(r"^(?P<version>\d+)_(?P<name>[a-z0-9][a-z0-9_]*)\.sql$")
 MARKER = re.compile(r"^--\s*migrate:(?P<kind>up|down)\b(?P<options>.*)$")
-OPTION = re.compile(r"^transaction:(?P<value>true|false)$")
+OPTION = re.compile(r"^(?P<name>[a-z_]+):(?P<value>.*)$")
+MARKER_OPTIONS = ("transaction", "lock_timeout", "statement_timeout")
+# A PostgreSQL duration as lock_timeout and statement_timeout take it: 5s, 500ms, 2min, 1h.
+DURATION = re.compile(r"^(?P<number>\d+)(?P<unit>us|ms|s|min|h|d)?$")
 TEMPLATE = """-- migrate:up
--- What this migration does, and why.
+-- NNNN name: what this migration does, and why (CHANGELOG.md gets the same line).
+-- Changing a table that holds data? docs/migrations.md has the online-safe patterns;
+-- `netplus-db migrate lint` checks this file. Marker options: transaction:false,
+-- lock_timeout:5s, statement_timeout:1min.
 
 
 -- migrate:down
@@ -54,12 +60,25 @@ class Statement:
 
 
 @dataclass(frozen=True)
+class MarkerOptions:
+    """What a section marker asks of the runner: a transaction or not, and its own timeouts
+    (PostgreSQL durations; None: the runner's --lock-timeout, no statement timeout)."""
+
+    transaction: bool = True
+    lock_timeout: str | None = None
+    statement_timeout: str | None = None
+
+
+@dataclass(frozen=True)
 class Section:
-    """The SQL of one direction, where it starts in the file, whether it runs in a transaction."""
+    """The SQL of one direction, where it starts in the file, whether it runs in a transaction,
+    and the timeouts its marker sets."""
 
     sql: str
     first_line: int
     transaction: bool
+    lock_timeout: str | None = None
+    statement_timeout: str | None = None
 
     @property
     def is_empty(self) -> bool:
@@ -123,7 +142,7 @@ def parse_file(path: Path) -> Migration:
         raise MigrationFileError(path, bad_line, "file is not valid UTF-8") from None
     lines = text.splitlines(keepends=True)
 
-    markers: dict[str, tuple[int, bool]] = {}
+    markers: dict[str, tuple[int, MarkerOptions]] = {}
     for number, line in enumerate(lines, start=1):
         found = MARKER.match(line.strip())
         if not found:
@@ -141,17 +160,17 @@ def parse_file(path: Path) -> Migration:
             )
         if kind == "down" and "up" not in markers:
             raise SectionsOutOfOrder(path, number, "`-- migrate:down` comes before `-- migrate:up`")
-        markers[kind] = (number, _transaction_option(path, number, found["options"]))
+        markers[kind] = (number, marker_options(path, number, found["options"]))
 
     if "up" not in markers:
         raise MissingSection(path, 1, "no `-- migrate:up` marker")
     if "down" not in markers:
         raise MissingSection(path, len(lines) or 1, "no `-- migrate:down` marker")
 
-    up_line, up_tx = markers["up"]
-    down_line, down_tx = markers["down"]
-    up = Section("".join(lines[up_line : down_line - 1]), up_line + 1, up_tx)
-    down = Section("".join(lines[down_line:]), down_line + 1, down_tx)
+    up_line, up_opts = markers["up"]
+    down_line, down_opts = markers["down"]
+    up = _section("".join(lines[up_line : down_line - 1]), up_line + 1, up_opts)
+    down = _section("".join(lines[down_line:]), down_line + 1, down_opts)
     if up.is_empty:
         raise EmptySection(path, up_line, "the up section holds no SQL")
     return Migration(
@@ -211,16 +230,58 @@ def new_file(directory: Path, name: str) -> Path:
     return path
 
 
-def _transaction_option(path: Path, line: int, options: str) -> bool:
-    transaction = True
+def marker_options(path: Path, line: int, options: str) -> MarkerOptions:
+    """Parse the options after `-- migrate:up` / `-- migrate:down`; BadMarkerOption names
+    the file, line, option and value at fault."""
+    found: dict[str, str] = {}
     for option in options.split():
-        found = OPTION.match(option)
-        if not found:
+        match = OPTION.match(option)
+        name = match["name"] if match else option
+        if not match or name not in MARKER_OPTIONS:
             raise BadMarkerOption(
-                path, line, f"unknown marker option {option!r} (allowed: transaction:false)"
+                path,
+                line,
+                f"unknown marker option {option!r} (allowed: transaction:true|false, "
+                "lock_timeout:DURATION, statement_timeout:DURATION)",
             )
-        transaction = found["value"] == "true"
-    return transaction
+        if name in found:
+            raise BadMarkerOption(path, line, f"marker option {name} is given twice")
+        found[name] = match["value"]
+    transaction = found.get("transaction", "true")
+    if transaction not in ("true", "false"):
+        raise BadMarkerOption(
+            path, line, f"transaction:{transaction}: the value must be true or false"
+        )
+    timeouts: dict[str, str | None] = {}
+    for name in ("lock_timeout", "statement_timeout"):
+        value = found.get(name)
+        if value is not None:
+            problem = duration_problem(value, allow_zero=False)
+            if problem:
+                raise BadMarkerOption(path, line, f"{name}:{value}: {problem}")
+        timeouts[name] = value
+    return MarkerOptions(transaction == "true", **timeouts)
+
+
+def duration_problem(value: str, *, allow_zero: bool = True) -> str | None:
+    """Why `value` is not a PostgreSQL duration such as 5s, 500ms or 2min (None when it is)."""
+    match = DURATION.match(value.strip())
+    if not match:
+        return (
+            f"{value!r} is not a duration: a whole number with a unit us, ms, s, min, h or d "
+            "(e.g. 5s, 500ms, 2min)"
+        )
+    if int(match["number"]) == 0 and not allow_zero:
+        return "0 would disable the timeout; give a duration such as 5s"
+    if int(match["number"]) > 2_147_483_647:
+        return f"{value!r} is too large (PostgreSQL stores at most 2147483647 of the unit)"
+    return None
+
+
+def _section(sql: str, first_line: int, options: MarkerOptions) -> Section:
+    return Section(
+        sql, first_line, options.transaction, options.lock_timeout, options.statement_timeout
+    )
 
 
 def _leading_comment_lines(text: str) -> int:

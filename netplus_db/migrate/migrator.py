@@ -8,7 +8,10 @@ Guarantees:
   CONCURRENTLY), released when the connection closes, whatever happens;
 - DDL never queues for ever behind a long transaction: `lock_timeout` bounds every wait;
 - the files are validated against the ledger before anything runs: a malformed file, an
-  edited or deleted applied migration, or an out-of-order one stops the run.
+  edited or deleted applied migration, or an out-of-order one stops the run;
+- every apply, rollback and baseline is added to the event history
+  (`netplus.schema_migration_events`: who, from where, when, how long, which checksum) in the
+  same transaction; a ledger from before the history is upgraded in place.
 """
 
 from __future__ import annotations
@@ -28,7 +31,7 @@ from typing import Any
 import psycopg
 
 from netplus_db.config import Target
-from netplus_db.connection import connect, create_database, database_exists
+from netplus_db.connection import catalog_connection, connect, create_database, database_exists
 from netplus_db.data_files import data_dir
 from netplus_db.errors import (
     ChecksumMismatch,
@@ -39,11 +42,20 @@ from netplus_db.errors import (
     OutOfOrderMigration,
     UnknownVersion,
 )
-from netplus_db.migrate.files import MARKER, Migration, Section, Statement, load_directory
+from netplus_db.migrate.files import (
+    MARKER,
+    MarkerOptions,
+    Migration,
+    Section,
+    Statement,
+    load_directory,
+    marker_options,
+)
 from netplus_db.sql import sql_files
 from netplus_db.types import Progress
 
 APPLICATION_NAME = "netplus-db migrate"
+TOOL = "netplus-db"
 LOCK_KEY = int.from_bytes(hashlib.sha256(b"netplus-db migrations").digest()[:8], "big", signed=True)
 
 
@@ -109,6 +121,54 @@ class MigrationRun:
     direction: str
     duration_ms: int
 
+    def as_json(self) -> dict[str, Any]:
+        """A JSON-ready dict."""
+        return {
+            "version": self.version,
+            "name": self.name,
+            "direction": self.direction,
+            "duration_ms": self.duration_ms,
+        }
+
+
+@dataclass(frozen=True)
+class Event:
+    """One line of the event history: an apply, rollback, baseline, or an imported old row."""
+
+    id: int
+    version: int
+    name: str
+    action: str
+    checksum: str
+    happened_at: datetime
+    duration_ms: int | None
+    db_user: str
+    session_user: str
+    client_addr: str
+    application_name: str
+    os_user: str | None
+    client_hostname: str | None
+    tool: str | None
+
+    def as_json(self) -> dict[str, Any]:
+        """A JSON-ready dict (timestamps in ISO 8601)."""
+        return {
+            "id": self.id,
+            "version": self.version,
+            "name": self.name,
+            "action": self.action,
+            "checksum": self.checksum,
+            "happened_at": self.happened_at.isoformat(),
+            "duration_ms": self.duration_ms,
+            "db_user": self.db_user,
+            "session_user": self.session_user,
+            "client_addr": self.client_addr,
+            "application_name": self.application_name,
+            "os_user": self.os_user,
+            "client_hostname": self.client_hostname,
+            "tool": self.tool,
+        }
+
 
 class Migrator:
     """Applies, rolls back and inspects the migrations of one directory on one target database."""
@@ -137,10 +197,54 @@ class Migrator:
         return load_directory(self.migrations_dir)
 
     def status(self) -> list[Status]:
-        """Every migration known to the files or the ledger, by version, with its state."""
+        """Every migration known to the files or the ledger, by version, with its state
+        (all pending when the database does not exist: see `database_exists`)."""
         files = self.migrations()
         applied = self._read_ledger() if database_exists(self.target) else []
         return _compare(files, applied)
+
+    def database_exists(self) -> bool:
+        """True when the target database exists on its server."""
+        return database_exists(self.target)
+
+    def has_ledger(self) -> bool:
+        """True when the target database exists and holds the migration ledger."""
+        if not database_exists(self.target):
+            return False
+        with catalog_connection(self.target) as conn:
+            return bool(sql_files().ledger.exists(conn))
+
+    def history(self, limit: int = 1000) -> list[Event]:
+        """The newest `limit` events (apply, rollback, baseline), oldest first; a ledger from
+        before the event history shows its rows as `imported` (it is not changed here)."""
+        if not database_exists(self.target):
+            return []
+        q = sql_files()
+        with catalog_connection(self.target) as conn:
+            if not q.ledger.exists(conn):
+                return []
+            if q.ledger.events_exist(conn):
+                return [Event(*row) for row in q.ledger.events(conn, max_rows=limit)]
+            rows = self._ledger(conn)[-limit:]
+        return [
+            Event(
+                0,
+                a.version,
+                a.name,
+                "imported",
+                a.checksum,
+                a.applied_at,
+                a.duration_ms,
+                a.applied_by,
+                "",
+                "",
+                "",
+                None,
+                None,
+                "ledger row from before the event history",
+            )
+            for a in rows
+        ]
 
     def problems(self) -> list[MigrationStateError]:
         """What stops `up`: edited or deleted applied files, out-of-order pending ones."""
@@ -191,16 +295,51 @@ class Migrator:
                 self.report(f"would apply {m.label}")
             return [MigrationRun(m.version, m.name, "up", 0) for m in plan]
         if create_database(self.target):
-            self.report(f"created database {self.target.dbname}")
+            self.report(
+                f"created database {self.target.dbname}: it did not exist on host "
+                f"{self.target.host} port {self.target.port} (check the name if that is a "
+                "surprise)"
+            )
         steps: list[MigrationRun] = []
         with self._locked() as conn:
             sql_files().ledger.create(conn)
             plan = self._plan_up(files, self._ledger(conn), to)
             if not plan:
                 self.report("nothing to apply: the database is up to date")
-            for m in plan:
+            for number, m in enumerate(plan, start=1):
+                if len(plan) > 1:
+                    self.report(f"[{number}/{len(plan)}] applying {m.label}…")
                 steps.append(self._apply(conn, m))
+                self._eta(steps, len(plan))
         return steps
+
+    def mark_applied(self, files: list[Migration]) -> list[MigrationRun]:
+        """Record `files` as applied without running them (`migrate baseline`, after its
+        schema check), each with a `baseline` event; refuses a database whose ledger already
+        has rows."""
+        steps: list[MigrationRun] = []
+        with self._locked() as conn:
+            sql_files().ledger.create(conn)
+            if self._ledger(conn):
+                raise MigrationStateError(
+                    f"database {self.target.dbname} already has applied migrations in its "
+                    "ledger; baseline is for a database that has none"
+                )
+            with conn.transaction():
+                for m in files:
+                    record = self._record(conn, m)
+                    sql_files().ledger.record_applied(conn, duration_ms=0, **record)
+                    self._event(conn, m.version, m.name, "baseline", m.checksum, 0)
+                    steps.append(MigrationRun(m.version, m.name, "baseline", 0))
+        for m in files:
+            self.report(f"marked {m.label} as applied (baseline)")
+        return steps
+
+    def _eta(self, done: list[MigrationRun], total: int) -> None:
+        left = total - len(done)
+        if left and len(done) and total > 2:
+            per = sum(s.duration_ms for s in done) / len(done) / 1000
+            self.report(f"{left} left; about {per * left:.1f} s more at the pace so far")
 
     def down(
         self, *, steps: int | None = None, to: int | None = None, dry_run: bool = False
@@ -223,9 +362,18 @@ class Migrator:
             plan = self._plan_down(files, self._ledger(conn), steps, to)
             if not plan:
                 self.report("nothing to roll back")
-            for a in plan:
+            for number, a in enumerate(plan, start=1):
+                if len(plan) > 1:
+                    self.report(f"[{number}/{len(plan)}] rolling back {a.version:04d}_{a.name}…")
                 done.append(self._rollback(conn, a))
+                self._eta(done, len(plan))
         return done
+
+    def plan_down(self, *, steps: int | None = None, to: int | None = None) -> list[Applied]:
+        """What `down` would roll back, newest first, without changing anything (for a
+        confirmation prompt)."""
+        applied = self._read_ledger() if database_exists(self.target) else []
+        return self._plan_down(self.migrations(), applied, steps, to)
 
     # --- planning ----------------------------------------------------------------------------
 
@@ -283,9 +431,8 @@ class Migrator:
                 )
             time.sleep(0.1)
 
-    def _apply(self, conn: psycopg.Connection[Any], m: Migration) -> MigrationRun:
-        started = time.perf_counter()
-        record = {
+    def _record(self, conn: psycopg.Connection[Any], m: Migration) -> dict[str, Any]:
+        return {
             "version": m.version,
             "name": m.name,
             "checksum": m.checksum,
@@ -294,24 +441,67 @@ class Migrator:
             "down_sql": m.down.sql,
             "down_transaction": m.down.transaction,
         }
+
+    def _event(
+        self,
+        conn: psycopg.Connection[Any],
+        version: int,
+        name: str,
+        action: str,
+        checksum: str,
+        duration_ms: int,
+    ) -> None:
+        sql_files().ledger.record_event(
+            conn,
+            version=version,
+            name=name,
+            action=action,
+            checksum=checksum,
+            duration_ms=duration_ms,
+            os_user=_os_user(),
+            client_hostname=socket.gethostname(),
+            tool=TOOL,
+        )
+
+    def _apply(self, conn: psycopg.Connection[Any], m: Migration) -> MigrationRun:
+        started = time.perf_counter()
+        record = self._record(conn, m)
         if m.up.transaction:
             with conn.transaction():
-                sql_files().ledger.set_local_lock_timeout(conn, timeout=self.ddl_lock_timeout)
+                self._set_local_timeouts(conn, m.up)
                 self._run(conn, m.path, m.up)
                 ms = _elapsed_ms(started)
                 sql_files().ledger.record_applied(conn, duration_ms=ms, **record)
+                self._event(conn, m.version, m.name, "up", m.checksum, ms)
         else:
             self._run_outside_transaction(conn, m.path, m.up)
             ms = _elapsed_ms(started)
-            sql_files().ledger.record_applied(conn, duration_ms=ms, **record)
+            with conn.transaction():
+                sql_files().ledger.record_applied(conn, duration_ms=ms, **record)
+                self._event(conn, m.version, m.name, "up", m.checksum, ms)
         self.report(f"applied {m.label} ({ms} ms)")
         return MigrationRun(m.version, m.name, "up", ms)
+
+    def _set_local_timeouts(self, conn: psycopg.Connection[Any], section: Section) -> None:
+        """The section's own lock_timeout (else --lock-timeout) and statement_timeout, for
+        its transaction only."""
+        q = sql_files().ledger
+        q.set_local_lock_timeout(conn, timeout=section.lock_timeout or self.ddl_lock_timeout)
+        if section.statement_timeout:
+            q.set_local_statement_timeout(conn, timeout=section.statement_timeout)
 
     def _rollback(self, conn: psycopg.Connection[Any], a: Applied) -> MigrationRun:
         started = time.perf_counter()
         path = self.migrations_dir / f"{a.version:04d}_{a.name}.sql"
         down_line = _down_first_line(a.source)
-        section = Section(a.down_sql, down_line, a.down_transaction)
+        options = _down_marker_options(path, a.source, down_line - 1)
+        section = Section(
+            a.down_sql,
+            down_line,
+            a.down_transaction,
+            options.lock_timeout,
+            options.statement_timeout,
+        )
         if section.is_empty:
             raise MigrationFailed(
                 path,
@@ -321,13 +511,17 @@ class Migrator:
             )
         if section.transaction:
             with conn.transaction():
-                sql_files().ledger.set_local_lock_timeout(conn, timeout=self.ddl_lock_timeout)
+                self._set_local_timeouts(conn, section)
                 self._run(conn, path, section)
                 sql_files().ledger.forget_applied(conn, version=a.version)
+                ms = _elapsed_ms(started)
+                self._event(conn, a.version, a.name, "down", a.checksum, ms)
         else:
             self._run_outside_transaction(conn, path, section)
-            sql_files().ledger.forget_applied(conn, version=a.version)
-        ms = _elapsed_ms(started)
+            ms = _elapsed_ms(started)
+            with conn.transaction():
+                sql_files().ledger.forget_applied(conn, version=a.version)
+                self._event(conn, a.version, a.name, "down", a.checksum, ms)
         self.report(f"rolled back {a.version:04d}_{a.name} ({ms} ms)")
         return MigrationRun(a.version, a.name, "down", ms)
 
@@ -338,7 +532,10 @@ class Migrator:
     def _run_outside_transaction(
         self, conn: psycopg.Connection[Any], path: Path, section: Section
     ) -> None:
-        sql_files().ledger.set_lock_timeout(conn, timeout=self.ddl_lock_timeout)
+        q = sql_files().ledger
+        q.set_lock_timeout(conn, timeout=section.lock_timeout or self.ddl_lock_timeout)
+        if section.statement_timeout:
+            q.set_statement_timeout(conn, timeout=section.statement_timeout)
         statements = section.statements
         try:
             for number, statement in enumerate(statements, start=1):
@@ -355,7 +552,8 @@ class Migrator:
                     ) from None
         finally:
             if not conn.closed:
-                sql_files().ledger.set_lock_timeout(conn, timeout="0")
+                q.set_lock_timeout(conn, timeout="0")
+                q.set_statement_timeout(conn, timeout="0")
 
     def _execute(self, conn: psycopg.Connection[Any], path: Path, statement: Statement) -> None:
         try:
@@ -367,7 +565,7 @@ class Migrator:
         return [Applied(*row) for row in sql_files().ledger.applied_migrations(conn)]
 
     def _read_ledger(self) -> list[Applied]:
-        with connect(self.target, autocommit=True) as conn:
+        with catalog_connection(self.target) as conn:
             if not sql_files().ledger.exists(conn):
                 return []
             return self._ledger(conn)
@@ -443,11 +641,21 @@ def _down_first_line(source: str) -> int:
 
 
 def _applied_by(conn: psycopg.Connection[Any]) -> str:
+    return f"{conn.info.user} ({_os_user()}@{socket.gethostname()})"
+
+
+def _os_user() -> str:
     try:
-        os_user = getpass.getuser()
+        return getpass.getuser()
     except (KeyError, OSError):
-        os_user = "unknown"
-    return f"{conn.info.user} ({os_user}@{socket.gethostname()})"
+        return "unknown"
+
+
+def _down_marker_options(path: Path, source: str, line: int) -> MarkerOptions:
+    """The options of the down marker (its timeouts) as the file was when applied."""
+    lines = source.splitlines()
+    found = MARKER.match(lines[line - 1].strip()) if 0 < line <= len(lines) else None
+    return marker_options(path, line, found["options"] if found else "")
 
 
 def _elapsed_ms(started: float) -> int:

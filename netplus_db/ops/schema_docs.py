@@ -12,12 +12,22 @@ from pathlib import Path
 
 from netplus_db.config import Target
 from netplus_db.connection import connect, ensure_server_started, server_version
+from netplus_db.data_files import PACKAGE
 from netplus_db.errors import ClientToolError
 from netplus_db.ops.client_tools import find_tool
 from netplus_db.sql import sql_files
 
-SCHEMA_FILE = Path("schema") / "schema.sql"
-ERD_FILE = Path("schema") / "erd.md"
+
+def schema_dir() -> Path:
+    """The checkout's `schema/` (wherever the command runs from), else `./schema`."""
+    checkout = PACKAGE.parent / "schema"
+    return checkout if checkout.is_dir() else Path("schema")
+
+
+SCHEMA_FILE = schema_dir() / "schema.sql"
+ERD_FILE = schema_dir() / "erd.md"
+HEADER_LINES = 2  # the comment lines dump_schema puts first
+_DUMPED_FROM = re.compile(r"Dumped from PostgreSQL (\d+)\.")
 
 # Lines of pg_dump output that vary between runs or machines and say nothing about the schema.
 _VOLATILE = re.compile(r"^(-- Dumped (from|by) .*|\\restrict .*|\\unrestrict .*)$")
@@ -61,6 +71,12 @@ def dump_schema(target: Target) -> str:
         f"-- Do not edit: change a migration and regenerate. Dumped from PostgreSQL {major}.\n"
     )
     return header + body
+
+
+def dumped_from(text: str) -> int | None:
+    """The PostgreSQL major a schema.sql written by `dump_schema` was dumped from."""
+    found = _DUMPED_FROM.search("\n".join(text.splitlines()[:HEADER_LINES]))
+    return int(found.group(1)) if found else None
 
 
 def erd_markdown(target: Target) -> str:

@@ -14,3 +14,20 @@ SELECT current_setting('server_version_num')::int AS num,
 SELECT current_user AS role, r.rolsuper AS superuser, r.rolbypassrls AS bypassrls
   FROM pg_roles r
  WHERE r.rolname = current_user;
+
+-- name: set_statement_timeout(timeout)$
+-- Bound (or with '0' unbound) every later statement of this session.
+SELECT set_config('statement_timeout', :timeout, false);
+
+-- name: sessions_on(datname)
+-- The other sessions connected to a database: pid, user, application, client, state.
+SELECT pid,
+       coalesce(usename, '?'),
+       coalesce(application_name, ''),
+       coalesce(host(client_addr), 'local socket'),
+       coalesce(state, 'unknown')
+  FROM pg_stat_activity
+ WHERE datname = :datname
+   AND pid <> pg_backend_pid()
+   AND backend_type = 'client backend'
+ ORDER BY pid;

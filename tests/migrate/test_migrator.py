@@ -78,7 +78,8 @@ def test_up_applies_in_order_and_records_each_migration(empty_db: Target, three:
     assert [(r[0], r[1]) for r in rows] == [(1, "one"), (2, "two"), (3, "three")]
     assert all(len(r[2]) == 64 and r[3].startswith("postgres") and r[4] >= 0 for r in rows)
     assert rows[1][5] == "DROP TABLE two;\n"
-    assert messages[0].startswith("applied 0001_one (")
+    assert messages[0] == "[1/3] applying 0001_one…"
+    assert messages[1].startswith("applied 0001_one (")
     assert Migrator(empty_db, three).up() == []
 
 

@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 
 from netplus_db.config import Target
-from netplus_db.connection import connect
+from netplus_db.connection import connect, drop_database
 from netplus_db.ops import embedded
-from tests.support.server import MIGRATIONS
+from tests.support.server import MIGRATIONS, Server, fresh_name
 
 pytestmark = pytest.mark.slow  # every test runs `netplus-db` as a subprocess
 
@@ -61,6 +61,10 @@ def with_password(target: Target) -> str:
         ["migrate", "validate"],
         ["migrate", "new"],
         ["migrate", "reset"],
+        ["migrate", "history"],
+        ["migrate", "lint"],
+        ["migrate", "baseline"],
+        ["wait"],
         ["embedded"],
         ["embedded", "status"],
         ["doctor"],
@@ -100,7 +104,7 @@ def test_an_unreachable_server_is_a_clear_error_without_the_password(tmp_path: P
 def test_status_json_and_validate(db: Target, tmp_path: Path) -> None:
     result = run("--dsn", db.conninfo, "migrate", "status", "--json")
     assert result.returncode == 0, result.stderr
-    rows = json.loads(result.stdout)
+    rows = json.loads(result.stdout)["items"]
     assert {r["state"] for r in rows} == {"applied"}
     assert [r["version"] for r in rows] == sorted(r["version"] for r in rows)
     ok = run("--dsn", db.conninfo, "migrate", "validate")
@@ -161,6 +165,8 @@ def test_with_nothing_configured_the_embedded_server_starts_on_demand(tmp_path: 
         up = run("migrate", "up", env=env, cwd=tmp_path)
         assert up.returncode == 0, up.stderr
         assert "(from embedded)" in up.stderr.splitlines()[0]
+        assert "note: no database configured" in up.stderr
+        assert f"data in {tmp_path / 'home' / 'pgdata'} (first use" in up.stderr
         assert "created database network_plus_learning" in up.stderr
         running = run("embedded", "status", env=env)
         assert running.returncode == 0 and "conninfo: host=" in running.stdout
@@ -197,3 +203,117 @@ def test_with_nothing_configured_the_embedded_server_starts_on_demand(tmp_path: 
         stopped = run("embedded", "stop", env=env)
     assert stopped.stdout.strip() == "stopped"
     assert run("embedded", "status", env=env).returncode == 3
+
+
+def test_global_options_may_follow_the_subcommand(db: Target) -> None:
+    result = run("migrate", "status", "--dsn", db.conninfo, "--connect-timeout", "5")
+    assert result.returncode == 0, result.stderr
+    assert f"database {db.dbname}" in result.stderr.splitlines()[0]
+    assert "(from --dsn)" in result.stderr.splitlines()[0]
+    nested = run("backup", "--dsn", db.conninfo, "--help")
+    assert nested.returncode == 0 and "--dsn" in nested.stdout
+
+
+def test_netplus_dsn_is_named_as_the_source(db: Target) -> None:
+    result = run("migrate", "status", env=clean_env(NETPLUS_DSN=db.conninfo))
+    assert result.returncode == 0, result.stderr
+    assert "(from NETPLUS_DSN)" in result.stderr.splitlines()[0]
+
+
+def test_dotenv_is_named_and_the_shell_beats_it(db: Target, tmp_path: Path) -> None:
+    (tmp_path / ".env").write_text(f"DATABASE_URL={db.with_dbname('from_dotenv').conninfo}\n")
+    from_file = run("migrate", "status", cwd=tmp_path)
+    assert "(from DATABASE_URL in .env)" in from_file.stderr.splitlines()[0]
+    assert "database from_dotenv does not exist" in from_file.stderr
+    shell = run("migrate", "status", env=clean_env(DB_NAME=db.dbname), cwd=tmp_path)
+    assert shell.returncode == 0, shell.stderr
+    first = shell.stderr.splitlines()[0]
+    assert f"database {db.dbname}" in first
+    assert "DATABASE_URL in .env, DB_NAME from the environment" in first
+
+
+def test_a_misspelt_variable_is_pointed_out(tmp_path: Path) -> None:
+    env = clean_env(DATABSE_URL="postgresql://x@h/db", NETPLUS_HOME=str(tmp_path / "h"))
+    result = run("migrate", "up", "--dry-run", env=env, cwd=tmp_path)
+    assert "variable DATABSE_URL is set but netplus-db does not read it" in result.stderr
+    assert "did you mean DATABASE_URL?" in result.stderr
+    assert "note: no database configured" in result.stderr
+
+
+def test_a_bad_option_fails_before_any_server_starts(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    env = clean_env(NETPLUS_HOME=str(home))
+    for args in (
+        ["migrate", "up", "--lock-timeout", "abc"],
+        ["migrate", "down", "--lock-timeout", "5 parsecs"],
+        ["--connect-timeout", "0", "migrate", "status"],
+        ["migrate", "status", "--connect-timeout", "soon"],
+    ):
+        result = run(*args, env=env, cwd=tmp_path)
+        assert result.returncode == 2, (args, result.stderr)
+        assert "Invalid value" in result.stderr
+    assert "is not a duration" in run("migrate", "up", "--lock-timeout", "abc", env=env).stderr
+    assert not home.exists()
+
+
+def test_missing_database_is_named_by_status_and_doctor_and_up_says_it_creates_it(
+    server: Server,
+) -> None:
+    target = server.database(fresh_name("misspelt"))
+    status = run("--dsn", target.conninfo, "migrate", "status")
+    assert status.returncode == 1
+    assert f"database {target.dbname} does not exist" in status.stderr
+    doctor = run("--dsn", target.conninfo, "doctor")
+    assert doctor.returncode == 1
+    assert f"database {target.dbname} does not exist" in doctor.stdout
+    try:
+        up = run("--dsn", target.conninfo, "migrate", "up", "--to", "1")
+        assert up.returncode == 0, up.stderr
+        assert f"created database {target.dbname}: it did not exist" in up.stderr
+    finally:
+        drop_database(target)
+
+
+def test_errors_name_the_target_database_not_only_the_maintenance_one(db: Target) -> None:
+    stranger = db.with_params(user="no_such_role_here")
+    result = run("--dsn", stranger.conninfo, "migrate", "status")
+    assert result.returncode == 1
+    assert f"cannot reach database {db.dbname}" in result.stderr
+    assert "maintenance database postgres" in result.stderr
+
+
+def test_status_exit_code_says_pending(db: Target, empty_db: Target) -> None:
+    assert run("--dsn", db.conninfo, "migrate", "status", "--exit-code").returncode == 0
+    pending = run("--dsn", empty_db.conninfo, "migrate", "status", "--exit-code")
+    assert pending.returncode == 3, pending.stderr
+    assert run("--dsn", empty_db.conninfo, "migrate", "status").returncode == 0
+
+
+def test_new_reminds_of_the_changelog_and_the_lint(tmp_path: Path) -> None:
+    result = run("--migrations-dir", str(tmp_path), "migrate", "new", "add widgets")
+    assert result.returncode == 0, result.stderr
+    assert "CHANGELOG.md" in result.stderr and "migrate lint" in result.stderr
+
+
+def test_schema_output_dash_writes_to_stdout_and_check_names_a_foreign_major(
+    db: Target, tmp_path: Path
+) -> None:
+    result = run("--dsn", db.conninfo, "schema", "dump", "--output", "-", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "CREATE TABLE public.users" in result.stdout and not (tmp_path / "-").exists()
+    old = tmp_path / "schema.sql"
+    old.write_text("-- schema/schema.sql: x\n-- Do not edit. Dumped from PostgreSQL 9.\n")
+    check = run("--dsn", db.conninfo, "schema", "dump", "--check", "--output", str(old))
+    assert check.returncode == 1
+    assert "was dumped by PostgreSQL 9; this server is PostgreSQL" in check.stderr
+    assert "cannot compare" in check.stderr
+    both = run("--dsn", db.conninfo, "schema", "erd", "--check", "--output", "-")
+    assert both.returncode == 2
+
+
+def test_schema_check_finds_the_checkout_files_from_any_directory(
+    server: Server, db: Target, tmp_path: Path
+) -> None:
+    result = run("--dsn", db.conninfo, "schema", "erd", "--check", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert str(MIGRATIONS.parent / "schema" / "erd.md") in result.stderr
