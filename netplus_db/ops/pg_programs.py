@@ -26,7 +26,7 @@ from netplus_db.types import Progress
 PROGRESS_EVERY = 10.0  # seconds between "still running" lines when nothing else is shown
 _INFO_LINE = re.compile(r"^(pg_dump|pg_restore): (?!error|warning|detail|hint)")
 _TABLE_LINE = re.compile(
-    r'^(?:pg_dump: dumping contents|pg_restore: processing data) for table "(?P<table>[^"]+)"'
+    r'^(?:pg_dump: dumping contents of|pg_restore: processing data for) table "(?P<table>[^"]+)"'
 )
 COMPRESSION = re.compile(
     r"^(?:(?P<method>none|gzip|lz4|zstd)(?::(?P<level>\d{1,2}))?|(?P<bare>\d))$"
@@ -209,7 +209,7 @@ def _probe_compression(tool: Tool, option: str, spec: str) -> None:
     connect to nowhere), so an unsupported method is refused before anything starts."""
     env = {
         "PATH": os.environ.get("PATH", ""),
-        "PGHOST": "/nonexistent-netplus-compression-probe",
+        "PGHOST": "/nonexistent-netplus-probe",
         "PGCONNECT_TIMEOUT": "2",
     }
     result = subprocess.run(

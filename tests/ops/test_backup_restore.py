@@ -576,7 +576,7 @@ def test_backup_list_shows_kind_size_age_and_verification(
     assert full_row["verified_at"] is not None and 0 <= full_row["age_days"] < 1
     assert rows[schema.path.name]["verified_at"] is None
     assert rows[foreign.name]["manifest"] is False and rows[foreign.name]["age_days"] > 300
-    assert [Path(i["file"]).name for i in doc["items"]][0] == foreign.name  # oldest first
+    assert Path(doc["items"][0]["file"]).name == foreign.name  # oldest first
     human = CliRunner().invoke(backup_cli, ["list", "--dir", str(tmp_path)])
     assert "never verified" in human.stdout and "(no manifest)" in human.stdout
 

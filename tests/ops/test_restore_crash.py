@@ -86,7 +86,7 @@ def _wait_for_pause(proc: subprocess.Popen[bytes], pause: Path) -> None:
     deadline = time.monotonic() + PAUSE_WAIT
     while not pause.exists():
         if proc.poll() is not None:
-            out, err = proc.communicate()
+            _out, err = proc.communicate()
             pytest.fail(f"restore ended before its pause (exit {proc.returncode}): {err!r}")
         if time.monotonic() > deadline:
             proc.kill()
