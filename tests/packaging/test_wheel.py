@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 
 from netplus_db.config import Target
-from tests.support.server import REPO
+from tests.support.server import REPO, Server
 
 pytestmark = pytest.mark.slow  # builds a wheel and installs it twice from the index
 
@@ -172,3 +172,45 @@ def test_with_the_cli_extra_a_dba_migrates_seeds_and_backs_up(
     backup = run("backup", "full", "--dir", str(tmp_path / "backups"))
     assert backup.returncode == 0, backup.stderr
     assert list((tmp_path / "backups").glob("*"))
+
+
+SAMPLE = REPO / "examples" / "service-tests"
+
+
+def test_a_services_own_tests_pass_with_the_testing_extra_on_each_backend(
+    wheel: Path, server: Server, tmp_path: Path
+) -> None:
+    """examples/service-tests installs netplus-db[testing] from the wheel and its two tests
+    pass on the embedded server, on a DSN (this session's server) and, where a Docker image
+    is named (NETPLUS_TEST_IMAGE, as CI's docker run does), in a container."""
+    python = _fresh_venv(tmp_path / "service")
+    _pip(python, f"{wheel}[testing]")
+    base = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("NETPLUS_TEST_", "DB_", "DATABASE_URL", "PYTEST_"))
+    }
+    base["PYTHONPATH"] = str(SAMPLE)
+    backends: dict[str, dict[str, str]] = {
+        "embedded": {},
+        "dsn": {"NETPLUS_TEST_DSN": server.admin.conninfo},
+    }
+    if os.environ.get("NETPLUS_TEST_IMAGE"):
+        backends["docker"] = {
+            k: v
+            for k, v in os.environ.items()
+            if k.startswith(("NETPLUS_TEST_IMAGE", "TESTCONTAINERS_", "TC_", "DOCKER_"))
+        }
+        backends["docker"]["NETPLUS_TEST_BACKEND"] = "docker"
+    for backend, extra in backends.items():
+        ran = subprocess.run(
+            [str(python), "-m", "pytest", "-q", "-p", "no:cacheprovider", "--netplus-seed"],
+            capture_output=True,
+            text=True,
+            cwd=SAMPLE,
+            env={**base, **extra},
+            timeout=600,
+            check=False,
+        )
+        assert ran.returncode == 0, f"{backend}: {ran.stdout[-3000:]}{ran.stderr[-2000:]}"
+        assert "2 passed" in ran.stdout, f"{backend}: {ran.stdout[-2000:]}"
