@@ -527,7 +527,7 @@ class Migrator:
 
     def _run(self, conn: psycopg.Connection[Any], path: Path, section: Section) -> None:
         for statement in section.statements:
-            self._execute(conn, path, statement)
+            self._execute(conn, path, statement, section)
 
     def _run_outside_transaction(
         self, conn: psycopg.Connection[Any], path: Path, section: Section
@@ -540,7 +540,7 @@ class Migrator:
         try:
             for number, statement in enumerate(statements, start=1):
                 try:
-                    self._execute(conn, path, statement)
+                    self._execute(conn, path, statement, section)
                 except MigrationFailed as exc:
                     raise MigrationFailed(
                         path,
@@ -555,11 +555,16 @@ class Migrator:
                 q.set_lock_timeout(conn, timeout="0")
                 q.set_statement_timeout(conn, timeout="0")
 
-    def _execute(self, conn: psycopg.Connection[Any], path: Path, statement: Statement) -> None:
+    def _execute(
+        self, conn: psycopg.Connection[Any], path: Path, statement: Statement, section: Section
+    ) -> None:
         try:
             conn.execute(statement.sql)
         except psycopg.Error as exc:
-            raise _failure(path, statement, exc, self.ddl_lock_timeout, self.target) from None
+            lock_timeout = section.lock_timeout or self.ddl_lock_timeout
+            raise _failure(
+                path, statement, exc, lock_timeout, section.statement_timeout, self.target
+            ) from None
 
     def _ledger(self, conn: psycopg.Connection[Any]) -> list[Applied]:
         return [Applied(*row) for row in sql_files().ledger.applied_migrations(conn)]
@@ -590,7 +595,12 @@ def _compare(files: list[Migration], applied: list[Applied]) -> list[Status]:
 
 
 def _failure(
-    path: Path, statement: Statement, exc: psycopg.Error, lock_timeout: str, target: Target
+    path: Path,
+    statement: Statement,
+    exc: psycopg.Error,
+    lock_timeout: str,
+    statement_timeout: str | None,
+    target: Target,
 ) -> MigrationFailed:
     diag = exc.diag
     line = statement.line
@@ -606,7 +616,12 @@ def _failure(
         message += (
             f"; waited {lock_timeout} for a lock held by another transaction. "
             "Nothing of this migration was applied; retry when that transaction ends, "
-            "or raise --lock-timeout"
+            "or raise --lock-timeout (or the file's lock_timeout: marker option)"
+        )
+    elif isinstance(exc, psycopg.errors.QueryCanceled) and statement_timeout:
+        message += (
+            f"; the statement ran longer than the migration's statement_timeout:"
+            f"{statement_timeout} and its transaction was rolled back"
         )
     elif isinstance(exc, psycopg.OperationalError):
         message += "; the connection was lost and the server rolled the transaction back"

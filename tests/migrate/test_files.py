@@ -85,6 +85,41 @@ def test_a_good_file_parses_into_sections_with_lines(tmp_path: Path) -> None:
         ),
         (
             "0001_x.sql",
+            "-- migrate:up lock_timeout:abc\nSELECT 1;\n-- migrate:down\n",
+            BadMarkerOption,
+            1,
+            "lock_timeout:abc: 'abc' is not a duration",
+        ),
+        (
+            "0001_x.sql",
+            "-- migrate:up\nSELECT 1;\n-- migrate:down statement_timeout:5 min\n",
+            BadMarkerOption,
+            3,
+            "unknown marker option 'min'",
+        ),
+        (
+            "0001_x.sql",
+            "-- migrate:up lock_timeout:0\nSELECT 1;\n-- migrate:down\n",
+            BadMarkerOption,
+            1,
+            "0 would disable the timeout",
+        ),
+        (
+            "0001_x.sql",
+            "-- migrate:up lock_timeout:1s lock_timeout:2s\nSELECT 1;\n-- migrate:down\n",
+            BadMarkerOption,
+            1,
+            "lock_timeout is given twice",
+        ),
+        (
+            "0001_x.sql",
+            "-- migrate:up timeout:5s\nSELECT 1;\n-- migrate:down\n",
+            BadMarkerOption,
+            1,
+            "unknown marker option 'timeout:5s'",
+        ),
+        (
+            "0001_x.sql",
             "-- migrate:up\n-- only a comment\n-- migrate:down\n",
             EmptySection,
             1,
@@ -188,3 +223,19 @@ def test_statement_lines_point_at_the_statement_in_the_file(
     path.write_text("\n".join(lines) + "\n")
     found = [s.line for s in parse_file(path).up.statements]
     assert found == expected
+
+
+def test_marker_timeouts_are_parsed(tmp_path: Path) -> None:
+    path = write(
+        tmp_path,
+        "0001_x.sql",
+        "-- migrate:up lock_timeout:3s statement_timeout:2min transaction:false\nSELECT 1;\n"
+        "-- migrate:down lock_timeout:500ms\nSELECT 2;\n",
+    )
+    m = parse_file(path)
+    assert (m.up.lock_timeout, m.up.statement_timeout, m.up.transaction) == ("3s", "2min", False)
+    assert (m.down.lock_timeout, m.down.statement_timeout, m.down.transaction) == (
+        "500ms",
+        None,
+        True,
+    )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import subprocess
@@ -340,3 +341,102 @@ def test_the_ledger_is_invisible_to_the_application_roles(db: Target) -> None:
     with connect(db) as conn, pytest.raises(psycopg.errors.InsufficientPrivilege):
         conn.execute("SET ROLE app_user")
         conn.execute("SELECT count(*) FROM netplus.schema_migrations")
+
+
+def test_a_marker_lock_timeout_beats_the_runners(empty_db: Target, tmp_path: Path) -> None:
+    migrations = write_set(
+        tmp_path / "m",
+        **{
+            "0001_one": ONE,
+            "0002_note": "-- migrate:up lock_timeout:300ms\nALTER TABLE one ADD COLUMN note text;\n"
+            "-- migrate:down\nALTER TABLE one DROP COLUMN note;\n",
+        },
+    )
+    Migrator(empty_db, migrations).up(to=1)
+    with connect(empty_db) as blocker:
+        blocker.execute("SELECT * FROM one")
+        started = time.monotonic()
+        with pytest.raises(MigrationFailed) as caught:
+            Migrator(empty_db, migrations, ddl_lock_timeout="1h").up()
+        blocker.rollback()
+    assert time.monotonic() - started < 30  # not the runner's hour
+    assert caught.value.sqlstate == "55P03" and "waited 300ms" in str(caught.value)
+    assert "lock_timeout: marker option" in str(caught.value)
+
+
+def test_a_marker_statement_timeout_stops_a_long_statement(
+    empty_db: Target, tmp_path: Path
+) -> None:
+    migrations = write_set(
+        tmp_path / "m",
+        **{
+            "0001_slow": "-- migrate:up statement_timeout:200ms\n"
+            "CREATE TABLE slow (id int);\nSELECT pg_sleep(5);\n-- migrate:down\nDROP TABLE slow;\n",
+        },
+    )
+    with pytest.raises(MigrationFailed) as caught:
+        Migrator(empty_db, migrations).up()
+    assert caught.value.sqlstate == "57014"
+    assert "0001_slow.sql:3" in str(caught.value) and "statement_timeout:200ms" in str(caught.value)
+    assert tables(empty_db) == []
+
+
+def test_history_records_every_apply_and_rollback(empty_db: Target, three: Path) -> None:
+    migrator = Migrator(empty_db, three)
+    migrator.up()
+    migrator.down(steps=2)
+    migrator.up()
+    events = migrator.history()
+    assert [(e.version, e.action) for e in events] == [
+        (1, "up"),
+        (2, "up"),
+        (3, "up"),
+        (3, "down"),
+        (2, "down"),
+        (2, "up"),
+        (3, "up"),
+    ]
+    first = events[0]
+    assert first.db_user == first.session_user == empty_db.user
+    assert first.os_user and first.client_hostname and first.tool == "netplus-db"
+    assert first.application_name == "netplus-db migrate"
+    assert first.client_addr and len(first.checksum) == 64 and first.duration_ms is not None
+    assert [e.id for e in events] == sorted(e.id for e in events)
+    assert [e.version for e in migrator.history(limit=2)] == [2, 3]
+
+
+def test_a_ledger_from_before_the_history_is_upgraded_in_place(
+    empty_db: Target, three: Path
+) -> None:
+    migrator = Migrator(empty_db, three)
+    migrator.up(to=2)
+    with connect(empty_db, autocommit=True) as conn:
+        conn.execute("DROP TABLE netplus.schema_migration_events")
+    before = migrator.history()
+    assert [(e.version, e.action) for e in before] == [(1, "imported"), (2, "imported")]
+    migrator.up()
+    after = migrator.history()
+    assert [(e.version, e.action) for e in after] == [(1, "imported"), (2, "imported"), (3, "up")]
+    assert after[0].db_user.startswith(empty_db.user)  # the old applied_by
+
+
+@pytest.mark.slow
+def test_history_json_after_up_down_up(empty_db: Target, three: Path) -> None:
+    for args in (["up"], ["down"], ["up"]):
+        proc = _cli(empty_db, three, *args)
+        assert proc.wait(timeout=120) == 0
+    proc = _cli(empty_db, three, "history", "--json")
+    out, err = proc.communicate(timeout=120)
+    assert proc.returncode == 0, err
+    doc = json.loads(out)
+    assert set(doc) == {"target", "result", "summary", "items", "errors"}
+    assert doc["result"] == "ok" and doc["target"]["database"] == empty_db.dbname
+    assert [(e["version"], e["action"]) for e in doc["items"]] == [
+        (1, "up"),
+        (2, "up"),
+        (3, "up"),
+        (3, "down"),
+        (3, "up"),
+    ]
+    text = _cli(empty_db, three, "history").communicate(timeout=120)[0]
+    assert "down" in text and "netplus-db migrate" in text
