@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
-# The spec's backup.sh: full | schema | data | cleanup, into BACKUP_DIR (default ./backups).
-# cleanup keeps the last 7 days and never deletes the newest backup.
+# The spec's backup.sh: full | schema | data | list | verify | cleanup, into BACKUP_DIR (default
+# ./backups). cleanup keeps the last 7 days (by the time in the archive names) and never deletes
+# the newest backup; --keep-last N keeps more. Encrypt with --encrypt and NETPLUS_BACKUP_KEY.
+# See docs/backups.md.
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 case "${1:-}" in
-  full|schema|data|cleanup) command="$1"; shift ;;
-  *) echo "usage: $0 full|schema|data|cleanup [options]  (see: netplus-db backup --help)" >&2; exit 2 ;;
+  full|schema|data|list|verify|cleanup) command="$1"; shift ;;
+  *) echo "usage: $0 full|schema|data|list|verify|cleanup [options]  (see: netplus-db backup --help)" >&2; exit 2 ;;
 esac
 exec "$here/netplus-db" backup "$command" "$@"
