@@ -679,9 +679,16 @@ def test_the_restored_database_keeps_the_previous_owner(
 
 @pytest.mark.parametrize(
     "command",
-    [[], ["full"], ["schema"], ["data"], ["cleanup"], ["verify"]],
+    [[], ["full"], ["schema"], ["data"], ["list"], ["cleanup"], ["verify"]],
 )
-def test_every_backup_command_has_help(command: list[str]) -> None:
+def test_every_backup_command_has_help_with_examples(command: list[str]) -> None:
     result = CliRunner().invoke(backup_cli, [*command, "--help"])
     assert result.exit_code == 0 and "Usage: " in result.output
-    assert CliRunner().invoke(restore_cli, ["--help"]).exit_code == 0
+    assert "Example" in result.output and "--json" in result.output or command == []
+
+
+@pytest.mark.parametrize("command", [[], ["list"], ["cleanup"], ["some.dump"]])
+def test_every_restore_command_has_help(command: list[str]) -> None:
+    result = CliRunner().invoke(restore_cli, [*command, "--help"])
+    assert result.exit_code == 0 and "Usage: " in result.output
+    assert "Example" in result.output
