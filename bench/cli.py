@@ -31,8 +31,13 @@ def bench(ctx: click.Context, dsn: str | None) -> None:
     ctx.obj = CliContext(dsn, None)
 
 
-def _runs_option(default: int) -> Callable[[Callable[..., None]], Callable[..., None]]:
-    return click.option("--runs", default=default, show_default=True, type=click.IntRange(min=1))
+def _count_option(
+    name: str, default: int, minimum: int = 1, help_text: str | None = None
+) -> Callable[[Callable[..., None]], Callable[..., None]]:
+    """An integer option with its default shown and a lower bound."""
+    return click.option(
+        name, default=default, show_default=True, type=click.IntRange(min=minimum), help=help_text
+    )
 
 
 def _print_runs(timed: list[TimedRuns]) -> None:
@@ -42,7 +47,7 @@ def _print_runs(timed: list[TimedRuns]) -> None:
 
 
 @bench.command(name="migrate", context_settings=CONTEXT)
-@_runs_option(5)
+@_count_option("--runs", 5)
 @pass_cli_context
 def bench_migrate(env: CliContext, runs: int) -> None:
     """Time `migrate up` on an empty database beside psql applying the same SQL.
@@ -56,20 +61,8 @@ def bench_migrate(env: CliContext, runs: int) -> None:
 
 
 @bench.command(name="queries", context_settings=CONTEXT)
-@click.option(
-    "--calls",
-    default=300,
-    show_default=True,
-    type=click.IntRange(min=10),
-    help="Calls each way per round.",
-)
-@click.option(
-    "--rounds",
-    default=7,
-    show_default=True,
-    type=click.IntRange(min=1),
-    help="Calls each way = CALLS x ROUNDS.",
-)
+@_count_option("--calls", 300, 10, "Calls each way per round.")
+@_count_option("--rounds", 7, 1, "Calls each way = CALLS x ROUNDS.")
 @pass_cli_context
 def bench_queries(env: CliContext, calls: int, rounds: int) -> None:
     """The library's overhead per call, and where it goes, beside raw psycopg.
@@ -91,7 +84,7 @@ def bench_queries(env: CliContext, calls: int, rounds: int) -> None:
 
 
 @bench.command(name="backup", context_settings=CONTEXT)
-@_runs_option(3)
+@_count_option("--runs", 3)
 @pass_cli_context
 def bench_backup(env: CliContext, runs: int) -> None:
     """Time `backup full` and `restore` beside plain pg_dump -Fc and pg_restore.
@@ -123,9 +116,9 @@ def bench_backup(env: CliContext, runs: int) -> None:
     type=click.IntRange(min=1),
     help="Timed 90-answer submits per way [default: 50, 200 from --scale 10].",
 )
-@click.option("--warmup", default=50, show_default=True, type=click.IntRange(min=0))
+@_count_option("--warmup", 50, 0)
 @click.option("--mixed-seconds", default=60.0, show_default=True, type=click.FloatRange(min=1))
-@click.option("--processes", default=4, show_default=True, type=click.IntRange(min=1))
+@_count_option("--processes", 4)
 @click.option(
     "--only",
     "only",
