@@ -294,7 +294,7 @@ def _near_misses(env: Mapping[str, str]) -> list[str]:
     for name in sorted(env):
         if name in KNOWN_VARIABLES or name.startswith("PG"):
             continue
-        close = difflib.get_close_matches(name.upper(), KNOWN_VARIABLES, n=1, cutoff=0.8)
+        close = difflib.get_close_matches(name.upper(), KNOWN_VARIABLES, n=1, cutoff=0.75)
         if close:
             found.append(
                 f"variable {name} is set but netplus-db does not read it; did you mean {close[0]}?"

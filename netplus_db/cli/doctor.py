@@ -54,6 +54,8 @@ def doctor(env: CliContext, as_json: bool) -> None:
         nonlocal ok
         ok &= passed
         doc.items.append({"check": name, "ok": passed, "detail": detail})
+        if not passed:
+            doc.error(f"{name}: {detail}", name)
         output.say(f"{name + ':':<11} {detail}")
 
     output.say(f"target:     {target.describe()}")

@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from netplus_db.config import (
+    DEFAULT_CONNECT_TIMEOUT,
     SOURCE_EMBEDDED,
     SOURCE_OPTION,
     SOURCE_URL,
@@ -132,3 +133,109 @@ def test_dotenv_fills_unset_variables_only(tmp_path: Path, monkeypatch: pytest.M
     load_env_file()
     target = resolve_target(None)
     assert (target.host, target.dbname) == ("from-dotenv", "already_set")
+
+
+URL = "postgresql://u:pw@url-host:5999/urldb"
+
+
+@pytest.mark.parametrize(
+    ("shell", "env_file", "source", "host", "dbname"),
+    [
+        # an exported DB_NAME beats a DATABASE_URL that only .env sets
+        (
+            {"DB_NAME": "mine"},
+            {"DATABASE_URL": URL},
+            "DATABASE_URL in .env, DB_NAME from",
+            "url-host",
+            "mine",
+        ),
+        # the shell's DB_* level beats .env's higher DATABASE_URL
+        (
+            {"DB_HOST": "shell-host"},
+            {"DATABASE_URL": URL},
+            "DB_* variables",
+            "shell-host",
+            "network_plus_learning",
+        ),
+        # the shell's DATABASE_URL beats .env's NETPLUS_DSN
+        (
+            {"DATABASE_URL": URL},
+            {"NETPLUS_DSN": "host=file-host dbname=f"},
+            "DATABASE_URL",
+            "url-host",
+            "urldb",
+        ),
+        # .env alone, named as such
+        ({}, {"DATABASE_URL": URL}, "DATABASE_URL in .env", "url-host", "urldb"),
+        ({}, {"NETPLUS_DSN": "host=h dbname=d"}, "NETPLUS_DSN in .env", "h", "d"),
+        ({}, {"DB_HOST": "fh", "DB_NAME": "fd"}, "DB_* variables in .env", "fh", "fd"),
+        # a password kept in .env fills the shell's DB_* level
+        (
+            {"DB_HOST": "sh"},
+            {"DB_PASSWORD": "pw", "DB_HOST": "fh"},
+            "DB_* variables; DB_PASSWORD in .env",
+            "sh",
+            "network_plus_learning",
+        ),
+        ({"NETPLUS_DSN": "host=n dbname=nd"}, {}, "NETPLUS_DSN", "n", "nd"),
+    ],
+)
+def test_the_shell_beats_dotenv_at_every_level(
+    shell: dict[str, str], env_file: dict[str, str], source: str, host: str, dbname: str
+) -> None:
+    loaded = {k: v for k, v in env_file.items() if k not in shell}  # as load_env_file does
+    target = resolve_target(None, {**env_file, **shell}, env_file=loaded)
+    assert target.source.startswith(source), target.source
+    assert (target.host, target.dbname) == (host, dbname)
+
+
+def test_dotenv_variables_are_remembered_and_named(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / ".env").write_text(f"DATABASE_URL={URL}\n")
+    monkeypatch.setenv("DATABASE_URL", "placeholder")
+    monkeypatch.delenv("DATABASE_URL")
+    monkeypatch.setenv("DB_NAME", "exported")
+    monkeypatch.chdir(tmp_path)
+    assert load_env_file() == {"DATABASE_URL": URL}
+    target = resolve_target(None)
+    assert target.source == "DATABASE_URL in .env, DB_NAME from the environment"
+    assert "(from DATABASE_URL in .env, DB_NAME from the environment)" in target.describe()
+    assert target.dbname == "exported"
+
+
+def test_a_near_miss_variable_is_a_warning() -> None:
+    target = resolve_target(None, {"DATABASE_URI": URL, "DB_PASS": "x", "HOME": "/root"})
+    assert target.source == SOURCE_EMBEDDED
+    assert any("DATABASE_URI" in w and "DATABASE_URL" in w for w in target.warnings)
+    assert any("DB_PASS " in w and "DB_PASSWORD" in w for w in target.warnings)
+    assert not any("HOME" in w.split()[1] for w in target.warnings)
+
+
+def test_the_connect_timeout_comes_from_the_target_then_pgconnect_timeout(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.delenv("PGCONNECT_TIMEOUT", raising=False)
+    assert resolve_target("host=h", {}).connect_timeout == DEFAULT_CONNECT_TIMEOUT
+    monkeypatch.setenv("PGCONNECT_TIMEOUT", "4")
+    assert resolve_target("host=h", {}).connect_timeout == 4
+    assert resolve_target("host=h connect_timeout=7", {}).connect_timeout == 7
+    assert (
+        resolve_target("host=h", {})
+        .with_params(connect_timeout="3")
+        .libpq_env()["PGCONNECT_TIMEOUT"]
+        == "3"
+    )
+
+
+def test_as_json_never_holds_the_password() -> None:
+    data = resolve_target(None, SPEC_VARS).as_json()
+    assert data == {
+        "host": "db.internal",
+        "port": "6543",
+        "database": "netplus",
+        "user": "deploy",
+        "sslmode": data["sslmode"],
+        "source": "DB_* variables",
+    }
+    assert "pa ss" not in str(data)
