@@ -39,7 +39,7 @@ from netplus_db.flows.assessments import score_sheet
 from netplus_db.generated import Queries
 from netplus_db.generated.content import BrowseComponentsRow
 from netplus_db.generated.users import FindLoginRow
-from netplus_db.grading import answer_key
+from netplus_db.grading import answer_key, wrong_answers
 from netplus_db.ops import scale
 from netplus_db.querylayer import SqlQuery, query
 from netplus_db.sql import sql_files
@@ -128,19 +128,12 @@ def load_samples(conn: Conn) -> Samples:
 
 
 def answer_for(question: Question, rng: Random) -> Any:
-    """A learner's answer of the right shape: the key three times in four, else a wrong one
-    where one is easy to make (multiple choice, true/false), else the key."""
-    key = answer_key(question.question_type, question.question_data, question.correct_answer)
-    if rng.random() < 0.75:
-        return key
-    if question.question_type == "multiple_choice":
-        others = [
-            o["id"] for o in question.question_data.get("options", []) if o["id"] != key["option"]
-        ]
-        return {"option": rng.choice(others)} if others else key
-    if question.question_type == "true_false":
-        return {"value": not key["value"]}
-    return key
+    """A learner's answer of the right shape: the key three times in four, else one of the
+    grader's wrong (or partly right) answers."""
+    shape = (question.question_type, question.question_data, question.correct_answer)
+    key = answer_key(*shape)
+    wrong = wrong_answers(*shape)
+    return key if rng.random() < 0.75 or not wrong else rng.choice(wrong)
 
 
 # --- the context the runners share ------------------------------------------------------------

@@ -115,6 +115,66 @@ def answer_key(
     raise QuestionFormatError(f"unknown question type {question_type!r}")
 
 
+def wrong_answers(
+    question_type: str, question_data: Mapping[str, Any], correct_answer: Mapping[str, Any]
+) -> list[dict[str, Any]]:
+    """Answers in the shape a learner submits that do not earn full marks: the first earns
+    nothing where the question allows it, later ones may earn partial credit. For synthetic
+    learners, benchmarks and tests; empty when no wrong answer exists."""
+    candidates = _wrong_candidates(question_type, question_data, correct_answer)
+    return [
+        a for a in candidates if grade(question_type, question_data, correct_answer, a).fraction < 1
+    ]
+
+
+def _wrong_candidates(qtype: str, data: Mapping[str, Any], key: Mapping[str, Any]) -> list[Any]:
+    if qtype == "multiple_choice":
+        partial = key.get("partial") or {}
+        others = [o["id"] for o in data.get("options", []) if o.get("id") != key.get("option")]
+        return [{"option": o} for o in sorted(others, key=lambda o: o in partial)]
+    if qtype == "multiple_select":
+        ids = [o["id"] for o in data.get("options", [])]
+        right = [o for o in key.get("options", []) if o in ids]
+        wrong = [o for o in ids if o not in right]
+        out: list[Any] = [{"options": wrong[:1]}] if wrong else []
+        if wrong:
+            out.append({"options": [*right[:-1], wrong[0]]})
+        if len(right) > 1:
+            out.append({"options": right[:1]})
+        return out
+    if qtype == "true_false":
+        return [{"value": not key.get("value")}]
+    if qtype == "fill_blank":
+        return [{"text": "zz certainly not the answer zz"}]
+    if qtype == "matching":
+        pairs = dict(key.get("pairs", {}))
+        choices = [c["id"] for c in data.get("choices", [])]
+        stems = [s["id"] for s in data.get("stems", [])]
+        none_right = {
+            s: next((c for c in choices if c != pairs.get(s)), pairs.get(s)) for s in stems
+        }
+        out = [{"pairs": none_right}]
+        if len(stems) > 2:
+            out.append({"pairs": {**none_right, stems[0]: pairs.get(stems[0])}})
+        return out
+    if qtype == "simulation":
+        parts = data.get("parts", [])
+        keys = key.get("parts", {})
+        all_wrong = {
+            p["id"]: next(
+                iter(wrong_answers(p["type"], p.get("data", {}), keys.get(p["id"], {}))), {}
+            )
+            for p in parts
+        }
+        out = [{"parts": all_wrong}]
+        if len(parts) > 1:
+            first = parts[0]
+            solved = answer_key(first["type"], first.get("data", {}), keys.get(first["id"], {}))
+            out.append({"parts": {**all_wrong, first["id"]: solved}})
+        return out
+    return []
+
+
 # --- the rules, one per type -------------------------------------------------------------------
 
 

@@ -51,11 +51,10 @@ from netplus_db.generated.enums import (
     DifficultyLevel,
     FontSize,
     GoalType,
-    QuestionType,
     StudyGoalMetric,
     UserSettingTheme,
 )
-from netplus_db.grading import answer_key, grade
+from netplus_db.grading import answer_key, grade, wrong_answers
 from netplus_db.ops.seed import ASSESSMENT_COMPONENTS
 from netplus_db.sql import sql_files
 
@@ -402,45 +401,6 @@ def _json(value: Any) -> str:
     return _copy_text(json.dumps(value, ensure_ascii=True))
 
 
-def _wrong_answers(qtype: str, data: Mapping[str, Any], key: Mapping[str, Any]) -> list[Any]:
-    """Plausible wrong (or partly right) answers of the shape a learner submits."""
-    if qtype == QuestionType.MULTIPLE_CHOICE:
-        right = key.get("option")
-        return [{"option": o["id"]} for o in data.get("options", []) if o.get("id") != right]
-    if qtype == QuestionType.MULTIPLE_SELECT:
-        ids = [o["id"] for o in data.get("options", [])]
-        right = [o for o in key.get("options", []) if o in ids]
-        wrong = [o for o in ids if o not in right]
-        out: list[Any] = []
-        if len(right) > 1:
-            out.append({"options": right[:1]})
-        if wrong:
-            out.append({"options": [*right[:-1], wrong[0]]})
-            out.append({"options": wrong[:1]})
-        return out
-    if qtype == QuestionType.TRUE_FALSE:
-        return [{"value": not key.get("value")}]
-    if qtype == QuestionType.FILL_BLANK:
-        return [{"text": "not sure"}]
-    if qtype == QuestionType.MATCHING:
-        pairs = dict(key.get("pairs", {}))
-        stems = list(pairs)
-        choices = [pairs[s] for s in stems]
-        out = [{"pairs": dict(zip(stems, choices[1:] + choices[:1], strict=True))}]
-        if len(stems) > 2:
-            rest = choices[2:] + choices[1:2]
-            out.append({"pairs": dict(zip(stems, choices[:1] + rest, strict=True))})
-        return out
-    if qtype == QuestionType.SIMULATION:
-        full = answer_key(qtype, data, key)["parts"]
-        parts = [p["id"] for p in data.get("parts", [])]
-        out = [{"parts": {}}]
-        if len(parts) > 1:
-            out.append({"parts": {parts[0]: full[parts[0]]}})
-        return out
-    return []
-
-
 def _graded(row: Mapping[str, Any], answer: Any) -> _Answer | None:
     try:
         result = grade(row["question_type"], row["question_data"], row["correct_answer"], answer)
@@ -456,7 +416,7 @@ def _question(row: Mapping[str, Any]) -> _Question:
     right: _Answer | None = None
     wrong: list[_Answer] = []
     try:
-        candidates = [answer_key(qtype, data, key), *_wrong_answers(qtype, data, key)]
+        candidates = [answer_key(qtype, data, key), *wrong_answers(qtype, data, key)]
     except Exception:  # malformed definition: every answer to it is a skip
         candidates = []
     for candidate in candidates:

@@ -8,6 +8,7 @@ independently of the grader. Pure Python: no database.
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 import string
 import unicodedata
@@ -31,6 +32,7 @@ from netplus_db.grading import (
     answer_key,
     grade,
     validate_question,
+    wrong_answers,
 )
 
 FAST = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -1162,3 +1164,28 @@ def test_no_marks_and_full_marks_earn_exactly_what_the_rule_says(
     earned = Grade(fraction).points(question_points)
     assert earned == exact_points(fraction, question_points)
     assert earned.as_tuple().exponent == -2  # stored as numeric(10,2): always two places
+
+
+@functools.cache
+def _bank() -> list[dict[str, Any]]:
+    from netplus_db.ops.seed import load_seed_data
+
+    return load_seed_data().questions
+
+
+def _bank_questions_of(qtype: QuestionType) -> list[tuple[str, dict[str, Any]]]:
+    return [(q["key"], q) for q in _bank() if q["question_type"] == qtype]
+
+
+@pytest.mark.parametrize("qtype", list(QuestionType))
+def test_wrong_answers_never_earn_full_marks_and_the_first_earns_nothing_when_it_can(
+    qtype: QuestionType,
+) -> None:
+    for qid, question in _bank_questions_of(qtype):
+        data, key = question["question_data"], question["correct_answer"]
+        wrong = wrong_answers(qtype, data, key)
+        assert wrong, f"{qid}: no wrong answer was made"
+        grades = [grade(qtype, data, key, answer) for answer in wrong]
+        assert all(g.fraction < 1 and not g.skipped for g in grades), qid
+        if qtype in (QuestionType.TRUE_FALSE, QuestionType.MATCHING):
+            assert grades[0].fraction == 0, qid

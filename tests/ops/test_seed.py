@@ -27,7 +27,7 @@ from netplus_db.cli.seed import seed as seed_command
 from netplus_db.config import Target
 from netplus_db.connection import connect, create_database, drop_database
 from netplus_db.generated.enums import QuestionType
-from netplus_db.grading import answer_key, grade
+from netplus_db.grading import answer_key, grade, wrong_answers
 from netplus_db.ops import seed as seed_module
 from netplus_db.ops.seed import (
     DEMO_PASSWORD,
@@ -198,37 +198,6 @@ def test_two_seeds_at_once_insert_each_row_once(db: Target) -> None:
 # --- the rows as stored -------------------------------------------------------------------------
 
 
-def wrong_answer(qtype: str, data: dict[str, Any], key: dict[str, Any]) -> dict[str, Any]:
-    """An answer in the right shape that must not earn full marks."""
-    if qtype == "multiple_choice":
-        partial = key.get("partial") or {}
-        others = [o["id"] for o in data["options"] if o["id"] != key["option"]]
-        return {"option": next((o for o in others if o not in partial), others[0])}
-    if qtype == "multiple_select":
-        right = set(key["options"])
-        wrong = [o["id"] for o in data["options"] if o["id"] not in right]
-        return {"options": wrong or sorted(right)[:-1]}
-    if qtype == "true_false":
-        return {"value": not key["value"]}
-    if qtype == "fill_blank":
-        return {"text": "zz certainly not the answer zz"}
-    if qtype == "matching":
-        choices = [c["id"] for c in data["choices"]]
-        return {
-            "pairs": {
-                s["id"]: next(c for c in choices if c != key["pairs"].get(s["id"]))
-                for s in data["stems"]
-            }
-        }
-    assert qtype == "simulation"
-    return {
-        "parts": {
-            p["id"]: wrong_answer(p["type"], p.get("data", {}), key["parts"][p["id"]])
-            for p in data["parts"]
-        }
-    }
-
-
 def test_every_stored_question_grades_by_its_key(seeded: Seeded, data: SeedData) -> None:
     stored = rows(
         seeded.target,
@@ -240,7 +209,7 @@ def test_every_stored_question_grades_by_its_key(seeded: Seeded, data: SeedData)
     for qid, qtype, qdata, key, published in stored:
         assert published, qid
         assert grade(qtype, qdata, key, answer_key(qtype, qdata, key)).fraction == 1, qid
-        assert grade(qtype, qdata, key, wrong_answer(qtype, qdata, key)).fraction < 1, qid
+        assert grade(qtype, qdata, key, wrong_answers(qtype, qdata, key)[0]).fraction < 1, qid
         types_seen[qtype] += 1
     assert set(types_seen) == set(QuestionType)
 
