@@ -6,6 +6,11 @@
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 case "${1:-}" in
+  -h|--help)
+    echo "usage: $0 full|schema|data|list|verify|cleanup [options]"
+    echo "The spec's script name for 'netplus-db backup'; its help follows."
+    echo
+    exec "$here/netplus-db" backup --help ;;
   full|schema|data|list|verify|cleanup) command="$1"; shift ;;
   *) echo "usage: $0 full|schema|data|list|verify|cleanup [options]  (see: netplus-db backup --help)" >&2; exit 2 ;;
 esac

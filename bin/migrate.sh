@@ -5,7 +5,12 @@
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 case "${1:-}" in
-  up|down|reset|status|validate) command="$1"; shift ;;
-  *) echo "usage: $0 up|down|reset|status|validate [options]  (see: netplus-db migrate --help)" >&2; exit 2 ;;
+  -h|--help)
+    echo "usage: $0 up|down|reset|status|validate|history|lint|baseline [options]"
+    echo "The spec's script name for 'netplus-db migrate'; its help follows."
+    echo
+    exec "$here/netplus-db" migrate --help ;;
+  up|down|reset|status|validate|history|lint|baseline) command="$1"; shift ;;
+  *) echo "usage: $0 up|down|reset|status|validate|history|lint|baseline [options]  (see: netplus-db migrate --help)" >&2; exit 2 ;;
 esac
 exec "$here/netplus-db" migrate "$command" "$@"

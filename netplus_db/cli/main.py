@@ -143,7 +143,7 @@ _share_global_options(cli)
 def main() -> NoReturn:
     """Console entry point: run the CLI, turning known failures into one clear line and exit 1."""
     try:
-        code = cli.main(standalone_mode=False)
+        code = cli.main(prog_name="netplus-db", standalone_mode=False)
     except click.exceptions.Abort:
         click.echo("aborted", err=True)
         output.fail("aborted", "Aborted")

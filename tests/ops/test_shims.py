@@ -45,6 +45,25 @@ def test_a_missing_or_unknown_argument_prints_usage(script: str, empty_db: Targe
     assert result.returncode == 2 and "usage:" in result.stderr
 
 
+@pytest.mark.parametrize(
+    ("script", "command"),
+    [
+        ("migrate.sh", "migrate"),
+        ("backup.sh", "backup"),
+        ("restore.sh", "restore"),
+        ("seed.sh", "seed"),
+    ],
+)
+@pytest.mark.parametrize("flag", ["--help", "-h"])
+def test_help_explains_the_script_and_exits_0(
+    script: str, command: str, flag: str, empty_db: Target
+) -> None:
+    result = run(script, flag, env=spec_env(empty_db))
+    assert result.returncode == 0, result.stderr
+    assert f"Usage: netplus-db {command}" in result.stdout
+    assert "Examples:" in result.stdout
+
+
 def test_migrate_sh_up_and_down_with_the_spec_variables(empty_db: Target) -> None:
     env = spec_env(empty_db)
     up = run("migrate.sh", "up", env=env)
