@@ -684,7 +684,7 @@ def test_the_restored_database_keeps_the_previous_owner(
 def test_every_backup_command_has_help_with_examples(command: list[str]) -> None:
     result = CliRunner().invoke(backup_cli, [*command, "--help"])
     assert result.exit_code == 0 and "Usage: " in result.output
-    assert "Example" in result.output and "--json" in result.output or command == []
+    assert ("Example" in result.output and "--json" in result.output) or command == []
 
 
 @pytest.mark.parametrize("command", [[], ["list"], ["cleanup"], ["some.dump"]])
