@@ -37,6 +37,7 @@ from netplus_db.config import Target
 from netplus_db.connection import (
     MAINTENANCE_DB,
     connect,
+    database_exists,
     ensure_server_started,
     scratch_database,
     server_version,
@@ -271,7 +272,8 @@ def stamped_scratch_database(
             restore_leftovers.record(conn, scratch.dbname, tag, target.dbname, str(source))
         report(f"created scratch database {scratch.dbname}")
         yield scratch
-        report(f"dropping scratch database {scratch.dbname}")
+        if database_exists(scratch):  # a restore renamed it into place: nothing to drop
+            report(f"dropping scratch database {scratch.dbname}")
 
 
 def load(
