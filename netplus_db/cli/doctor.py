@@ -16,8 +16,7 @@ from netplus_db.cli.context import (
 )
 from netplus_db.config import SOURCE_EMBEDDED
 from netplus_db.connection import (
-    MAINTENANCE_DB,
-    connect,
+    catalog_connection,
     database_exists,
     ensure_server_started,
     server_version,
@@ -65,9 +64,7 @@ def doctor(env: CliContext, as_json: bool) -> None:
         announce_embedded(target)
     try:
         target = ensure_server_started(target)
-        with connect(
-            target.with_dbname(MAINTENANCE_DB), autocommit=True, on_behalf_of=target
-        ) as conn:
+        with catalog_connection(target, maintenance=True) as conn:
             num, text = server_version(conn)
     except NetplusError as exc:
         check("reachable", False, f"no — {exc}")
