@@ -18,7 +18,7 @@ import psycopg
 from psycopg import sql
 
 from netplus_db.config import Target
-from netplus_db.errors import ConfigError, ConnectError
+from netplus_db.errors import ConfigError, ConnectError, UnsupportedServer
 from netplus_db.sql import sql_files
 from netplus_db.types import Progress
 
@@ -155,6 +155,23 @@ def scratch_database(
         yield scratch
     finally:
         drop_database(scratch)
+
+
+# PostgreSQL 15 is the oldest server the schema supports: its views are `security_invoker`
+# (new in 15), so row-level security applies through them; on 14 every view would show
+# every learner's rows to every learner.
+MIN_SERVER_VERSION = 150000
+
+
+def require_supported_server(num: int, text: str) -> None:
+    """Raise UnsupportedServer, naming the version, when `num` (server_version_num) is older
+    than MIN_SERVER_VERSION."""
+    if num < MIN_SERVER_VERSION:
+        raise UnsupportedServer(
+            f"PostgreSQL {text} is too old: netplus-db needs PostgreSQL"
+            f" {MIN_SERVER_VERSION // 10000} or newer (its views use security_invoker, which"
+            " row-level security relies on)"
+        )
 
 
 def server_version(conn: psycopg.Connection[Any]) -> tuple[int, str]:

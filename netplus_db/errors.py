@@ -111,6 +111,10 @@ class MigrationLockTimeout(NetplusError):
     """Another runner held the migration lock for longer than the timeout."""
 
 
+class UnsupportedServer(NetplusError):
+    """The server is older than the schema needs (PostgreSQL 15: see MIN_SERVER_VERSION)."""
+
+
 class MigrationFailed(NetplusError):
     """A migration's SQL failed; its transaction was rolled back (file and line named)."""
 

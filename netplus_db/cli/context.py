@@ -19,7 +19,6 @@ from netplus_db.connection import ensure_server_started, wait_for_server
 from netplus_db.migrate.files import duration_problem
 from netplus_db.migrate.migrator import Migrator, default_migrations_dir
 
-MIN_SERVER = 140000
 DEFAULT_WAIT_TIMEOUT = 60.0
 
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}

@@ -9,19 +9,20 @@ import click
 from netplus_db.cli import output
 from netplus_db.cli.context import (
     CONTEXT,
-    MIN_SERVER,
     CliContext,
     announce_embedded,
     pass_cli_context,
 )
 from netplus_db.config import SOURCE_EMBEDDED
 from netplus_db.connection import (
+    MIN_SERVER_VERSION,
     catalog_connection,
     database_exists,
     ensure_server_started,
+    require_supported_server,
     server_version,
 )
-from netplus_db.errors import NetplusError
+from netplus_db.errors import NetplusError, UnsupportedServer
 from netplus_db.migrate.migrator import Migrator, State
 from netplus_db.ops import embedded
 
@@ -32,7 +33,7 @@ from netplus_db.ops import embedded
 @output.json_option
 @pass_cli_context
 def doctor(env: CliContext, as_json: bool) -> None:
-    """Check the target: reachable, PostgreSQL 14 or newer, database present, migrations in a
+    """Check the target: reachable, PostgreSQL 15 or newer, database present, migrations in a
     sane state.
 
     Exits 0 when all is well, 1 otherwise; every line says what was found. Each connection
@@ -71,9 +72,12 @@ def doctor(env: CliContext, as_json: bool) -> None:
         output.finish(doc, "error")
         return
     check("reachable", True, "yes")
-    supported = num >= MIN_SERVER
-    verdict = "ok (14+ required)" if supported else "TOO OLD: PostgreSQL 14 or newer is required"
-    check("server", supported, f"PostgreSQL {text} — {verdict}")
+    try:
+        require_supported_server(num, text)
+    except UnsupportedServer as exc:
+        check("server", False, f"TOO OLD: {exc}")
+    else:
+        check("server", True, f"PostgreSQL {text} — ok ({MIN_SERVER_VERSION // 10000}+ required)")
     if target.source == SOURCE_EMBEDDED:
         output.say(f"embedded:   data in {embedded.data_dir(target.embedded_home or Path())}")
     if not database_exists(target):

@@ -31,7 +31,14 @@ from typing import Any
 import psycopg
 
 from netplus_db.config import Target
-from netplus_db.connection import catalog_connection, connect, create_database, database_exists
+from netplus_db.connection import (
+    catalog_connection,
+    connect,
+    create_database,
+    database_exists,
+    require_supported_server,
+    server_version,
+)
 from netplus_db.data_files import data_dir
 from netplus_db.errors import (
     ChecksumMismatch,
@@ -294,6 +301,8 @@ class Migrator:
             for m in plan:
                 self.report(f"would apply {m.label}")
             return [MigrationRun(m.version, m.name, "up", 0) for m in plan]
+        with catalog_connection(self.target, maintenance=True) as conn:
+            require_supported_server(*server_version(conn))
         if create_database(self.target):
             self.report(
                 f"created database {self.target.dbname}: it did not exist on host "

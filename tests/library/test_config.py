@@ -16,7 +16,8 @@ from netplus_db.config import (
     redact,
     resolve_target,
 )
-from netplus_db.errors import ConfigError
+from netplus_db.connection import require_supported_server
+from netplus_db.errors import ConfigError, UnsupportedServer
 
 SPEC_VARS = {
     "DB_HOST": "db.internal",
@@ -239,3 +240,12 @@ def test_as_json_never_holds_the_password() -> None:
         "source": "DB_* variables",
     }
     assert "pa ss" not in str(data)
+
+
+def test_a_server_older_than_15_is_refused_naming_its_version() -> None:
+    with pytest.raises(UnsupportedServer, match=r"PostgreSQL 14\.12 is too old.* 15 or newer"):
+        require_supported_server(140012, "14.12")
+    with pytest.raises(UnsupportedServer, match=r"9\.6\.24"):
+        require_supported_server(90624, "9.6.24")
+    require_supported_server(150000, "15.0")
+    require_supported_server(180001, "18.1")

@@ -146,7 +146,7 @@ def test_doctor_reports_version_and_migrations(db: Target) -> None:
     result = run("--dsn", db.conninfo, "doctor")
     assert result.returncode == 0, result.stdout + result.stderr
     assert "reachable:  yes" in result.stdout
-    assert "ok (14+ required)" in result.stdout
+    assert "ok (15+ required)" in result.stdout
     assert "0 pending" in result.stdout
 
 
