@@ -111,18 +111,29 @@ AS $$
            END
 $$;
 
--- A string quoted for a message, as Python's repr() quotes a plain one.
+-- A string quoted for a message as Python's repr() quotes it (control
+-- characters escaped; other characters Python deems unprintable are kept).
 CREATE FUNCTION grading_repr(p_value text)
 RETURNS text
 LANGUAGE sql
 IMMUTABLE PARALLEL SAFE
 SET search_path = pg_catalog, public
 AS $$
-    SELECT CASE
-               WHEN strpos(p_value, '''') > 0 AND strpos(p_value, '"') = 0
-                   THEN '"' || replace(p_value, '\', '\\') || '"'
-               ELSE '''' || replace(replace(p_value, '\', '\\'), '''', '\''') || ''''
-           END
+    SELECT q.quote || coalesce(string_agg(
+               CASE
+                   WHEN c = '\' THEN '\\'
+                   WHEN c = q.quote THEN '\' || c
+                   WHEN c = E'\t' THEN '\t'
+                   WHEN c = E'\n' THEN '\n'
+                   WHEN c = E'\r' THEN '\r'
+                   WHEN ascii(c) < 32 OR ascii(c) BETWEEN 127 AND 160 OR ascii(c) = 173
+                       THEN '\x' || lpad(to_hex(ascii(c)), 2, '0')
+                   ELSE c
+               END, '' ORDER BY n), '') || q.quote
+      FROM (SELECT CASE WHEN strpos(p_value, '''') > 0 AND strpos(p_value, '"') = 0
+                        THEN '"' ELSE '''' END AS quote) AS q
+      LEFT JOIN string_to_table(p_value, NULL) WITH ORDINALITY AS s(c, n) ON true
+     GROUP BY q.quote
 $$;
 
 -- obj.get(field) on a definition object; a definition that is not an object
