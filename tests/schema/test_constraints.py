@@ -316,6 +316,8 @@ BAD_VALUES: list[Bad] = [
     # performance_metrics
     Bad("performance_metrics_metric_type_check", "performance_metrics", {"metric_type": ""}),
     Bad("performance_metrics_metric_name_check", "performance_metrics", {"metric_name": " "}),
+    # audit_log
+    Bad("audit_log_action_check", "audit_log", {"action": "select"}),
 ]
 
 
@@ -333,6 +335,9 @@ class Enumeration:
 DIFFICULTY = ("beginner", "intermediate", "advanced")
 
 ENUMERATIONS: dict[str, Enumeration] = {
+    "audit_log_action_check": Enumeration(
+        "audit_log", "action", ("insert", "update", "delete", "truncate")
+    ),
     "users_role_check": Enumeration("users", "role", ("student", "instructor", "admin")),
     "users_account_status_check": Enumeration(
         "users", "account_status", ("active", "suspended", "deactivated", "deleted")
