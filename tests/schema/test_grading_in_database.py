@@ -12,6 +12,7 @@ JSON as the database stores it (read back by the same statement), as the library
 from __future__ import annotations
 
 import contextlib
+import copy
 import ipaddress
 import string
 import unicodedata
@@ -28,7 +29,7 @@ from hypothesis import strategies as st
 from psycopg.types.json import Jsonb
 
 from netplus_db.errors import QuestionFormatError, ValidationError
-from netplus_db.grading import NORMALIZERS, answer_key, grade
+from netplus_db.grading import NORMALIZERS, _normalize, answer_key, grade
 from netplus_db.ops.seed import load_seed_data
 from tests.library.test_grading import (
     ANY_CASE,
@@ -41,7 +42,7 @@ from tests.library.test_grading import (
 from tests.support.factories import Conn
 
 PROPERTY = settings(
-    max_examples=250,
+    max_examples=200,
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
 )
@@ -214,7 +215,7 @@ def simulation_batches(draw: st.DrawFn) -> list[dict[str, Any]]:
     return batch(draw, case.question, answers_for(draw, case.question, [case.answer]))
 
 
-@PROPERTY
+@settings(PROPERTY, max_examples=150)
 @given(items=simulation_batches())
 def test_simulations_and_their_parts_grade_as_the_reference(
     grader: Conn, items: list[dict[str, Any]]
@@ -335,12 +336,19 @@ EXPONENTS = st.one_of(
 def number_texts(draw: st.DrawFn) -> str:
     """Decimal() spellings, valid or nearly so: signs, separators, exponents, NaN payloads."""
     sign = draw(st.sampled_from(["", "", "-", "+", "--", " -"]))
-    kind = draw(st.sampled_from(["finite"] * 8 + ["inf", "nan", "snan", "junk"]))
-    if kind == "inf":
+    kind = draw(st.sampled_from(["finite"] * 8 + ["tie", "tie", "inf", "nan", "snan", "junk"]))
+    if kind == "tie":
+        # exactly half way when rounded to 28 digits (or to the smallest subnormal)
+        kept = draw(st.text(alphabet="0123456789", min_size=28, max_size=28))
+        body = kept[:1] + "." + kept[1:] + "5" + "0" * draw(st.integers(0, 3))
+        body += draw(st.sampled_from(["", "e5", "E-3", "e999999", "e-999990"]))
+        body = draw(st.sampled_from([body, "5e-1000027", "15e-1000027", "25E-1000027"]))
+    elif kind == "inf":
         body = draw(st.sampled_from(["inf", "Inf", "INFINITY", "infinity", "infinit", "infs"]))
     elif kind in ("nan", "snan"):
         body = draw(st.sampled_from(["nan", "NaN", "NAN"]))
-        body = ("s" if kind == "snan" else "") + body + digits(draw, 0, 32)
+        payload = draw(st.text(alphabet="0123456789", min_size=draw(st.integers(0, 33))))
+        body = ("s" if kind == "snan" else "") + body + payload
     elif kind == "junk":
         body = draw(st.text(alphabet="0123456789.eE+-_, nain", max_size=12))
     else:
@@ -398,9 +406,14 @@ def ipv4_texts(draw: st.DrawFn) -> str:
 
 @st.composite
 def ipv6_texts(draw: st.DrawFn) -> str:
-    address = ipaddress.IPv6Address(
-        draw(st.one_of(st.integers(0, 2**128 - 1), st.sampled_from([0, 1, 2**128 - 1, 2**32])))
-    )
+    hextets = draw(
+        st.lists(
+            st.sampled_from([0, 0, 0, 1, 0xFFFF, 0xDB8]) | st.integers(0, 0xFFFF),
+            min_size=8,
+            max_size=8,
+        )
+    )  # runs of zeros, sometimes of equal length
+    address = ipaddress.IPv6Address(int("".join(f"{h:04x}" for h in hextets), 16))
     exploded = address.exploded.split(":")
     style = draw(st.sampled_from(["compressed", "exploded", "unpadded", "v4", "mangled"]))
     if style == "compressed":
@@ -485,6 +498,50 @@ def test_fill_blank_addresses_networks_and_ports_grade_as_the_reference(
     assert_same(grader, items)
 
 
+# --- the normalisers' canonical forms, directly ---------------------------------------------
+
+# The canonical form of each text, as the wildcard matching sees it (ports as the full list).
+NORMALIZE_BATCH = """
+SELECT CASE WHEN c.normalizer = 'ports' THEN grading_ports_list(g.canonical) ELSE g.canonical END
+  FROM unnest(%s::text[], %s::text[], %s::boolean[]) WITH ORDINALITY
+       AS c(text, normalizer, case_sensitive, n)
+ CROSS JOIN LATERAL grading_normalize(c.text, c.normalizer, c.case_sensitive) AS g(canonical)
+ ORDER BY c.n
+"""
+
+TEXTS_FOR = {
+    "text": FILL_TEXT,
+    "number": st.one_of(number_texts(), FILL_TEXT),
+    "ipv4": st.one_of(ipv4_texts(), NETWORKISH),
+    "ipv6": st.one_of(ipv6_texts(), NETWORKISH),
+    "cidr": st.one_of(cidr_texts(), NETWORKISH),
+    "ports": st.one_of(ports_texts(), NETWORKISH),
+}
+
+
+@st.composite
+def normalizer_cases(draw: st.DrawFn) -> list[tuple[str, str, bool]]:
+    cases = []
+    for _ in range(12):
+        normalizer = draw(st.sampled_from(NORMALIZERS))
+        text = draw(TEXTS_FOR[normalizer])
+        if draw(st.booleans()):
+            text = variants(draw, text)
+        cases.append((text.replace("\x00", ""), normalizer, draw(st.booleans())))
+    return cases
+
+
+@settings(PROPERTY, max_examples=300)
+@given(cases=normalizer_cases())
+def test_normalisers_give_pythons_canonical_forms(
+    grader: Conn, cases: list[tuple[str, str, bool]]
+) -> None:
+    texts, normalizers, case_sensitive = (list(column) for column in zip(*cases, strict=True))
+    rows = grader.execute(NORMALIZE_BATCH, [texts, normalizers, case_sensitive]).fetchall()
+    for (text, normalizer, sensitive), (got,) in zip(cases, rows, strict=True):
+        assert got == _normalize(text, normalizer, sensitive), (text, normalizer, sensitive)
+
+
 # --- malformed definitions ---------------------------------------------------------------------
 
 ODD_NUMBERS = st.sampled_from(
@@ -546,17 +603,77 @@ def without_missing(value: Any) -> Any:
     return value
 
 
+def targeted_break(draw: st.DrawFn, question: Question) -> dict[str, Any]:
+    """One of the definition faults each rule checks for, on a copy of the definition."""
+    broken = copy.deepcopy({"data": question.data, "key": question.key})
+    data, key = broken["data"], broken["key"]
+    odd = draw(ODD_NUMBERS)
+    if question.type in ("multiple_choice", "multiple_select"):
+        ids = [o["id"] for o in data["options"]]
+        fault = draw(st.sampled_from(["all", "none", "outside", "one", "twice", "partial"]))
+        if fault == "all":
+            key["options"] = ids
+        elif fault == "none":
+            key["options" if question.type == "multiple_select" else "option"] = []
+        elif fault == "outside":
+            key["options"] = [*ids[:1], "zz-not-an-option"]
+            key["option"] = "zz-not-an-option"
+        elif fault == "one":
+            data["options"] = data["options"][:1]
+        elif fault == "twice":
+            data["options"] = [*data["options"], data["options"][0]]
+        else:
+            key["partial"] = {draw(st.sampled_from(ids)): odd}
+    elif question.type == "fill_blank":
+        fault = draw(st.sampled_from(["credit", "empty", "normalize", "answer"]))
+        entry = draw(st.sampled_from(key["accepted"]))
+        if fault == "credit":
+            entry["credit"] = odd
+        elif fault == "empty":
+            key["accepted"] = draw(st.sampled_from([[], None, "x", {}]))
+        elif fault == "normalize":
+            data["normalize"] = draw(st.sampled_from(["upper", None, 1, ["text"], "Text"]))
+        else:
+            entry["answer"] = draw(st.sampled_from([None, 1, ["x"]]))
+    elif question.type == "matching":
+        stem = draw(st.sampled_from(sorted(key["pairs"])))
+        if draw(st.booleans()):
+            del key["pairs"][stem]
+        else:
+            key["pairs"][stem] = "zz-not-a-choice"
+    elif question.type == "simulation":
+        part = draw(st.sampled_from(data["parts"]))
+        fault = draw(st.sampled_from(["weight", "type", "key", "data"]))
+        if fault == "weight":
+            part["weight"] = draw(st.sampled_from([-1, -0.25, "-1/2", odd]))
+        elif fault == "type":
+            part["type"] = draw(st.sampled_from(["simulation", "essay", None]))
+        elif fault == "key":
+            key["parts"][part["id"]] = draw(st.sampled_from([None, [], "x", {}]))
+        else:
+            part["data"] = draw(st.sampled_from([None, [], "x"]))
+    else:
+        key["value"] = odd
+    return broken
+
+
 @st.composite
 def broken_definitions(draw: st.DrawFn) -> list[dict[str, Any]]:
     case: Case = draw(ANY_CASE)
     question = case.question
-    definition = {"data": question.data, "key": question.key}
-    where = draw(st.sampled_from(list(paths(definition))[1:]))
-    junk = st.one_of(ODD_NUMBERS, JSON, st.just(MISSING), st.sampled_from(["simulation", "x"]))
-    replacement = draw(junk)
-    broken = without_missing(replaced(definition, where, lambda _: replacement))
-    qtype = draw(st.sampled_from([question.type] * 8 + ["simulation", "essay"]))
-    mutated = Question(qtype, broken.get("data"), broken.get("key"))
+    if draw(st.booleans()):
+        broken = targeted_break(draw, question)
+        qtype = question.type
+    else:  # anything, anywhere
+        definition = {"data": question.data, "key": question.key}
+        where = draw(st.sampled_from(list(paths(definition))[1:]))
+        junk = st.one_of(ODD_NUMBERS, JSON, st.just(MISSING), st.sampled_from(["simulation", "x"]))
+        replacement = draw(junk)
+        broken = without_missing(replaced(definition, where, lambda _: replacement))
+        qtype = draw(st.sampled_from([question.type] * 8 + ["simulation", "essay"]))
+    data: Any = broken.get("data")  # None where the fault removed it
+    key: Any = broken.get("key")
+    mutated = Question(qtype, data, key)
     answers = answers_for(draw, question, [case.answer])
     return batch(draw, mutated, answers)
 
@@ -761,6 +878,7 @@ RULES: list[tuple[Question, Any, int, Fraction | str, str | None]] = [
     (fb("text", "a%_c*"), {"text": "abxc"}, 1, Fraction(0), "0.00"),
     (fb("text", "Straße"), {"text": "STRASSE"}, 1, Fraction(1), "1.00"),
     (fb("text", "x"), {"text": " \u3000\t "}, 1, "skipped", "0.00"),
+    (fb("text", "x*"), {"text": "x" * 1000}, 1, Fraction(1), "1.00"),
     (fb("text", "x"), {"text": "x" * 1001}, 1, "user_answer.text", None),
     # first match wins, with its credit
     (fb("text", ("http*", 0.5), "https"), {"text": "https"}, 2, Fraction(1, 2), "1.00"),
