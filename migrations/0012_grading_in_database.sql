@@ -872,11 +872,7 @@ BEGIN
         IF v_digits = '' THEN
             RETURN v_sign || '0';
         END IF;
-        IF length(v_digits) > 28 THEN  -- 99..9 rounded up to 10..0
-            v_digits := left(v_digits, 28);
-            v_exp := v_exp + 1;
-        END IF;
-        IF v_exp + length(v_digits) - 1 > 999999 THEN
+        IF v_exp + length(v_digits) - 1 > 999999 THEN  -- 9.99..9 may round up to 10
             RETURN NULL;  -- Overflow
         END IF;
     END IF;

@@ -180,9 +180,64 @@ def assert_same(
 POINTS = st.one_of(st.integers(0, 10), st.integers(-1000, 1_000_000))
 
 
+def answer_fault(draw: st.DrawFn, question: Question) -> Any:
+    """An answer with one of the faults each rule refuses (or a boundary it must accept)."""
+    data, unknown = question.data, "zz-unknown"
+    if question.type in ("multiple_choice", "multiple_select"):
+        ids = [o["id"] for o in data["options"]]
+        return draw(
+            st.sampled_from(
+                [
+                    {"option": unknown},
+                    {"option": 1},
+                    {"options": [*ids, ids[0]]},
+                    {"options": [ids[-1], unknown]},
+                    {"options": [unknown, ids[0], ids[0]]},
+                    {"options": []},
+                    {"options": ids},
+                ]
+            )
+        )
+    if question.type == "true_false":
+        return {"value": draw(st.sampled_from(["true", 1, None, [True]]))}
+    if question.type == "fill_blank":
+        return {"text": draw(st.sampled_from(["x" * 1001, "*" * 1000, " \u3000\u2028", "", 5]))}
+    if question.type == "matching":
+        stem = draw(st.sampled_from([s["id"] for s in data["stems"]]))
+        choice = draw(st.sampled_from([c["id"] for c in data["choices"]]))
+        return {
+            "pairs": draw(
+                st.sampled_from(
+                    [
+                        {stem: choice, unknown: choice},
+                        {stem: unknown},
+                        {unknown: unknown},
+                        {stem: [choice]},
+                        [stem, choice],
+                    ]
+                )
+            )
+        }
+    part = draw(st.sampled_from(data["parts"]))
+    inner = Question(part["type"], part.get("data", {}), question.key["parts"][part["id"]])
+    return {
+        "parts": draw(
+            st.sampled_from(
+                [
+                    {unknown: {}, "a" + unknown: {"value": True}},
+                    {part["id"]: draw(st.sampled_from([[], "x", 1, True]))},
+                    {part["id"]: answer_fault(draw, inner)},
+                ]
+            )
+        )
+    }
+
+
 def answers_for(draw: st.DrawFn, question: Question, given: list[Any]) -> list[Any]:
-    """The given answers, the key, a skip and some near misses."""
+    """The given answers, the key, a skip, answer faults and some near misses."""
     answers = list(given)
+    with contextlib.suppress(KeyError, IndexError, TypeError, AttributeError):
+        answers.extend(answer_fault(draw, question) for _ in range(2))
     with contextlib.suppress(QuestionFormatError, ValidationError, AttributeError, TypeError):
         answers.append(answer_key(question.type, question.data, question.key))
     answers.append(draw(st.sampled_from([None, {}])))
@@ -332,12 +387,35 @@ EXPONENTS = st.one_of(
 )
 
 
+EDGE_NUMBERS = [
+    "1e999999",
+    "1e1000000",
+    "9.99e999999",
+    "10e999999",
+    "0.1e1000001",
+    "9" * 28,
+    "9" * 29,
+    "9" * 30 + "e999970",
+    "9." + "9" * 28 + "e999999",
+    "1e-999999",
+    "1e-1000026",
+    "1e-1000027",
+    "6e-1000027",
+    "123456789e-1000030",
+    "0e-1000030",
+]
+
+
 @st.composite
 def number_texts(draw: st.DrawFn) -> str:
     """Decimal() spellings, valid or nearly so: signs, separators, exponents, NaN payloads."""
     sign = draw(st.sampled_from(["", "", "-", "+", "--", " -"]))
-    kind = draw(st.sampled_from(["finite"] * 8 + ["tie", "tie", "inf", "nan", "snan", "junk"]))
-    if kind == "tie":
+    kind = draw(
+        st.sampled_from(["finite"] * 8 + ["tie", "tie", "edge", "inf", "nan", "snan", "junk"])
+    )
+    if kind == "edge":  # the limits of Python's default context: overflow, subnormal, carry
+        body = draw(st.sampled_from(EDGE_NUMBERS))
+    elif kind == "tie":
         # exactly half way when rounded to 28 digits (or to the smallest subnormal)
         kept = draw(st.text(alphabet="0123456789", min_size=28, max_size=28))
         body = kept[:1] + "." + kept[1:] + "5" + "0" * draw(st.integers(0, 3))
@@ -540,6 +618,18 @@ def test_normalisers_give_pythons_canonical_forms(
     rows = grader.execute(NORMALIZE_BATCH, [texts, normalizers, case_sensitive]).fetchall()
     for (text, normalizer, sensitive), (got,) in zip(cases, rows, strict=True):
         assert got == _normalize(text, normalizer, sensitive), (text, normalizer, sensitive)
+
+
+def test_number_edges_give_pythons_canonical_forms(grader: Conn) -> None:
+    texts = [
+        sign + text
+        for text in [*EDGE_NUMBERS, "nan" + "1" * 29, "nan" + "0" * 40 + "12", "sNaN1", "-0.00"]
+        for sign in ("", "-", "+")
+    ]
+    cases = [(text, "number", sensitive) for text in texts for sensitive in (False, True)]
+    texts_, normalizers, sensitive_ = (list(column) for column in zip(*cases, strict=True))
+    rows = grader.execute(NORMALIZE_BATCH, [texts_, normalizers, sensitive_]).fetchall()
+    assert [got for (got,) in rows] == [_normalize(*case) for case in cases]
 
 
 # --- malformed definitions ---------------------------------------------------------------------
