@@ -816,11 +816,14 @@ COMMENT ON FUNCTION public.grade_attempt(p_attempt_id uuid, p_lenient boolean) I
 --
 
 CREATE FUNCTION public.grading_ascii_digits(p_text text) RETURNS text
-    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
     SET search_path TO 'pg_catalog', 'public'
     AS $$
-    SELECT CASE WHEN octet_length(p_text) = length(p_text) THEN p_text
-                ELSE translate(p_text,
+BEGIN
+    IF octet_length(p_text) = length(p_text) THEN
+        RETURN p_text;
+    END IF;
+    RETURN translate(p_text,
                     U&'\0660\0661\0662\0663\0664\0665\0666\0667\0668\0669\06F0\06F1\06F2\06F3\06F4\06F5\06F6\06F7\06F8'
                     || U&'\06F9\07C0\07C1\07C2\07C3\07C4\07C5\07C6\07C7\07C8\07C9\0966\0967\0968\0969\096A\096B\096C\096D'
                     || U&'\096E\096F\09E6\09E7\09E8\09E9\09EA\09EB\09EC\09ED\09EE\09EF\0A66\0A67\0A68\0A69\0A6A\0A6B\0A6C'
@@ -871,8 +874,8 @@ CREATE FUNCTION public.grading_ascii_digits(p_text text) RETURNS text
                     || '890123456789012345678901234567890123456789012345678901234567890123456789012345678901234567890123'
                     || '456789012345678901234567890123456789012345678901234567890123456789012345678901234567890123456789'
                     || '012345678901234567890123456789012345678901234567890123456789012345678901234567890123456789012345'
-                    || '67890123456789012345678901234567890123456789012345678901234567890123456789')
-           END
+                    || '67890123456789012345678901234567890123456789012345678901234567890123456789');
+END;
 $$;
 
 --
@@ -1316,13 +1319,14 @@ BEGIN
     ELSE
         RETURN NULL;
     END IF;
-    SELECT array_agg(CASE
-                         WHEN n * 16 <= v_prefix THEN h
-                         WHEN (n - 1) * 16 >= v_prefix THEN 0
-                         ELSE h & (65536 - (1 << (16 - (v_prefix - (n - 1) * 16)::integer)))
-                     END ORDER BY n)
-      INTO v_masked
-      FROM unnest(v_address.hextets) WITH ORDINALITY AS u(h, n);
+    v_masked := '{}';
+    FOR i IN 1 .. 8 LOOP
+        v_masked := v_masked || CASE
+            WHEN i * 16 <= v_prefix THEN v_address.hextets[i]
+            WHEN (i - 1) * 16 >= v_prefix THEN 0
+            ELSE v_address.hextets[i] & (65536 - (1 << (16 - (v_prefix - (i - 1) * 16))))
+        END;
+    END LOOP;
     IF v_masked = v_address.hextets THEN
         RETURN grading_ipv6_text(v_masked) || coalesce('%' || v_address.scope, '') || '/' || v_prefix;
     END IF;
@@ -1335,14 +1339,17 @@ $_$;
 --
 
 CREATE FUNCTION public.grading_clamp(p_fraction numeric[]) RETURNS numeric[]
-    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
     SET search_path TO 'pg_catalog', 'public'
     AS $$
-    SELECT CASE
-               WHEN p_fraction[1] < 0 THEN ARRAY[0, 1]::numeric[]
-               WHEN p_fraction[1] > p_fraction[2] THEN ARRAY[1, 1]::numeric[]
-               ELSE p_fraction
-           END
+BEGIN
+    IF p_fraction[1] < 0 THEN
+        RETURN ARRAY[0, 1]::numeric[];
+    ELSIF p_fraction[1] > p_fraction[2] THEN
+        RETURN ARRAY[1, 1]::numeric[];
+    END IF;
+    RETURN p_fraction;
+END;
 $$;
 
 --
@@ -1432,11 +1439,7 @@ BEGIN
         IF v_digits = '' THEN
             RETURN v_sign || '0';
         END IF;
-        IF length(v_digits) > 28 THEN  -- 99..9 rounded up to 10..0
-            v_digits := left(v_digits, 28);
-            v_exp := v_exp + 1;
-        END IF;
-        IF v_exp + length(v_digits) - 1 > 999999 THEN
+        IF v_exp + length(v_digits) - 1 > 999999 THEN  -- 9.99..9 may round up to 10
             RETURN NULL;  -- Overflow
         END IF;
     END IF;
@@ -1528,11 +1531,13 @@ BEGIN
     IF v_given IS NULL THEN
         RETURN ARRAY[0, 1]::numeric[];
     END IF;
+    -- every accepted answer is checked before any is matched, as in Python
     v_accepted := grading_field(p_key, 'accepted', 'correct_answer');
     IF jsonb_typeof(v_accepted) IS DISTINCT FROM 'array' OR v_accepted = '[]'::jsonb THEN
         PERFORM grading_malformed('correct_answer.accepted must be a non-empty list');
     END IF;
-    FOR v_item IN SELECT e FROM jsonb_array_elements(v_accepted) AS a(e) LOOP
+    FOR i IN 0 .. jsonb_array_length(v_accepted) - 1 LOOP
+        v_item := v_accepted -> i;
         IF jsonb_typeof(v_item) <> 'object' OR jsonb_typeof(v_item -> 'answer') IS DISTINCT FROM 'string' THEN
             PERFORM grading_malformed('each correct_answer.accepted item needs an answer string');
         END IF;
@@ -1544,12 +1549,10 @@ BEGIN
     END LOOP;
     FOR i IN 1 .. cardinality(v_answers) LOOP
         IF strpos(v_answers[i], '*') > 0 THEN
-            -- a wildcard pattern, matched against the whole canonical answer
-            v_pattern := array_to_string(ARRAY(
-                SELECT replace(replace(replace(piece, '\', '\\'), '%', '\%'), '_', '\_')
-                  FROM unnest(string_to_array(grading_normalize(v_answers[i], 'text', v_case_sensitive), '*'))
-                       WITH ORDINALITY AS p(piece, n)
-                 ORDER BY n), '%');
+            -- a wildcard: LIKE on the whole canonical answer, its other characters literal
+            v_pattern := replace(replace(replace(replace(
+                grading_normalize(v_answers[i], 'text', v_case_sensitive),
+                '\', '\\'), '%', '\%'), '_', '\_'), '*', '%');
             IF v_kind = 'ports' AND v_given_list IS NULL THEN
                 v_given_list := grading_ports_list(v_given);
             END IF;
@@ -1613,11 +1616,13 @@ $_$;
 --
 
 CREATE FUNCTION public.grading_ipv4_text(p_address bigint) RETURNS text
-    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
     SET search_path TO 'pg_catalog', 'public'
     AS $$
-    SELECT (p_address >> 24) || '.' || ((p_address >> 16) & 255) || '.'
-           || ((p_address >> 8) & 255) || '.' || (p_address & 255)
+BEGIN
+    RETURN (p_address >> 24) || '.' || ((p_address >> 16) & 255) || '.'
+           || ((p_address >> 8) & 255) || '.' || (p_address & 255);
+END;
 $$;
 
 --
@@ -1752,10 +1757,11 @@ DECLARE
     v_best_length integer := 0;
     v_start integer := 0;
     v_length integer := 0;
-    v_hex text[];
+    v_hex text[] := '{}';
     i integer;
 BEGIN
     FOR i IN 1 .. 8 LOOP
+        v_hex := v_hex || to_hex(p_hextets[i]);
         IF p_hextets[i] = 0 THEN
             v_length := v_length + 1;
             IF v_start = 0 THEN
@@ -1770,8 +1776,6 @@ BEGIN
             v_start := 0;
         END IF;
     END LOOP;
-    SELECT array_agg(to_hex(h) ORDER BY n) INTO v_hex
-      FROM unnest(p_hextets) WITH ORDINALITY AS u(h, n);
     IF v_best_length > 1 THEN
         RETURN array_to_string(v_hex[1:v_best_start - 1], ':') || '::'
                || array_to_string(v_hex[v_best_start + v_best_length:8], ':');
@@ -1790,17 +1794,23 @@ CREATE FUNCTION public.grading_items(p_data jsonb, p_field text) RETURNS text[]
     AS $$
 DECLARE
     v_items jsonb := grading_field(p_data, p_field, 'question_data');
-    v_ids text[];
+    v_item jsonb;
+    v_ids text[] := '{}';
+    v_repeated boolean := false;
+    i integer;
 BEGIN
-    IF jsonb_typeof(v_items) IS DISTINCT FROM 'array'
-       OR v_items = '[]'::jsonb
-       OR EXISTS (SELECT FROM jsonb_array_elements(v_items) AS e
-                   WHERE jsonb_typeof(e) <> 'object' OR jsonb_typeof(e -> 'id') IS DISTINCT FROM 'string') THEN
+    IF jsonb_typeof(v_items) IS DISTINCT FROM 'array' OR v_items = '[]'::jsonb THEN
         PERFORM grading_malformed(format('question_data.%s must be a non-empty list of {id, text}', p_field));
     END IF;
-    SELECT array_agg(e ->> 'id' ORDER BY n) INTO v_ids
-      FROM jsonb_array_elements(v_items) WITH ORDINALITY AS a(e, n);
-    IF (SELECT count(DISTINCT i) FROM unnest(v_ids) AS i) <> cardinality(v_ids) THEN
+    FOR i IN 0 .. jsonb_array_length(v_items) - 1 LOOP
+        v_item := v_items -> i;
+        IF jsonb_typeof(v_item) <> 'object' OR jsonb_typeof(v_item -> 'id') IS DISTINCT FROM 'string' THEN
+            PERFORM grading_malformed(format('question_data.%s must be a non-empty list of {id, text}', p_field));
+        END IF;
+        v_repeated := v_repeated OR (v_item ->> 'id') = ANY (v_ids);
+        v_ids := v_ids || (v_item ->> 'id');
+    END LOOP;
+    IF v_repeated THEN
         PERFORM grading_malformed(format('question_data.%s repeats an id', p_field));
     END IF;
     RETURN v_ids;
@@ -1833,7 +1843,7 @@ COMMENT ON FUNCTION public.grading_malformed(p_message text) IS 'Raises SQLSTATE
 CREATE FUNCTION public.grading_matching(p_data jsonb, p_key jsonb, p_answer jsonb, p_at text) RETURNS numeric[]
     LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
     SET search_path TO 'pg_catalog', 'public'
-    AS $$
+    AS $_$
 DECLARE
     v_stems text[] := grading_items(p_data, 'stems');
     v_choices text[] := grading_items(p_data, 'choices');
@@ -1841,28 +1851,33 @@ DECLARE
     v_right jsonb;
     v_stem text;
     v_choice text;
-    v_matched integer;
+    v_matched integer := 0;
 BEGIN
-    FOR v_stem, v_choice IN SELECT key, value FROM jsonb_each_text(v_given) LOOP
-        IF NOT v_stem = ANY (v_stems) THEN
-            PERFORM grading_invalid(p_at || '.pairs', 'unknown stem ' || grading_repr(v_stem));
-        END IF;
-        IF NOT v_choice = ANY (v_choices) THEN
-            PERFORM grading_invalid(p_at || '.pairs.' || v_stem, 'unknown choice ' || grading_repr(v_choice));
-        END IF;
-    END LOOP;
+    IF v_given - v_stems <> '{}'::jsonb
+       OR NOT jsonb_path_query_array(v_given, 'strict $.*') <@ to_jsonb(v_choices) THEN
+        -- the first bad pair, in the order Python reads the stored object
+        FOR v_stem, v_choice IN SELECT key, value FROM jsonb_each_text(v_given) LOOP
+            IF NOT v_stem = ANY (v_stems) THEN
+                PERFORM grading_invalid(p_at || '.pairs', 'unknown stem ' || grading_repr(v_stem));
+            END IF;
+            IF NOT v_choice = ANY (v_choices) THEN
+                PERFORM grading_invalid(p_at || '.pairs.' || v_stem, 'unknown choice ' || grading_repr(v_choice));
+            END IF;
+        END LOOP;
+    END IF;
     v_right := grading_pairs(p_key, 'correct_answer');
-    IF (SELECT array_agg(k ORDER BY k COLLATE "C") FROM jsonb_object_keys(v_right) AS k)
-           IS DISTINCT FROM (SELECT array_agg(s ORDER BY s COLLATE "C") FROM unnest(v_stems) AS s)
-       OR EXISTS (SELECT FROM jsonb_each_text(v_right) AS r WHERE NOT r.value = ANY (v_choices)) THEN
+    IF v_right - v_stems <> '{}'::jsonb OR NOT v_right ?& v_stems
+       OR NOT jsonb_path_query_array(v_right, 'strict $.*') <@ to_jsonb(v_choices) THEN
         PERFORM grading_malformed('matching correct_answer.pairs must pair every stem with a choice');
     END IF;
-    SELECT count(*) INTO v_matched
-      FROM unnest(v_stems) AS s
-     WHERE v_given ->> s = v_right ->> s;
+    FOREACH v_stem IN ARRAY v_stems LOOP
+        IF v_given ->> v_stem = v_right ->> v_stem THEN
+            v_matched := v_matched + 1;
+        END IF;
+    END LOOP;
     RETURN ARRAY[v_matched, cardinality(v_stems)]::numeric[];
 END;
-$$;
+$_$;
 
 --
 -- Name: grading_multiple_choice(jsonb, jsonb, jsonb, text); Type: FUNCTION; Schema: public; Owner: -
@@ -1902,24 +1917,33 @@ CREATE FUNCTION public.grading_multiple_select(p_data jsonb, p_key jsonb, p_answ
 DECLARE
     v_options text[] := grading_option_ids(p_data);
     v_ticked text[] := grading_str_list(p_answer, 'options', p_at);
-    v_unknown text;
-    v_right text[];
+    v_seen text[] := '{}';
+    v_twice boolean := false;
+    v_unknown text[] := '{}';
+    v_right text[] := '{}';
+    v_option text;
+    v_hits integer := 0;
+    v_misses integer := 0;
     v_k integer;
     v_wrong integer;
-    v_hits integer;
-    v_misses integer;
 BEGIN
-    IF (SELECT count(DISTINCT t) FROM unnest(v_ticked) AS t) <> cardinality(v_ticked) THEN
+    FOREACH v_option IN ARRAY v_ticked LOOP
+        v_twice := v_twice OR v_option = ANY (v_seen);
+        v_seen := v_seen || v_option;
+        IF NOT v_option = ANY (v_options) THEN
+            v_unknown := v_unknown || v_option;
+        END IF;
+    END LOOP;
+    IF v_twice THEN
         PERFORM grading_invalid(p_at || '.options', 'lists an option twice');
+    ELSIF cardinality(v_unknown) > 0 THEN
+        PERFORM grading_invalid(p_at || '.options', 'unknown option(s) ' || array_to_string(v_unknown, ', '));
     END IF;
-    SELECT string_agg(t, ', ' ORDER BY n) INTO v_unknown
-      FROM unnest(v_ticked) WITH ORDINALITY AS u(t, n)
-     WHERE NOT t = ANY (v_options);
-    IF v_unknown IS NOT NULL THEN
-        PERFORM grading_invalid(p_at || '.options', 'unknown option(s) ' || v_unknown);
-    END IF;
-    SELECT coalesce(array_agg(DISTINCT r), '{}') INTO v_right
-      FROM unnest(grading_str_list(p_key, 'options', 'correct_answer')) AS r;
+    FOREACH v_option IN ARRAY grading_str_list(p_key, 'options', 'correct_answer') LOOP
+        IF NOT v_option = ANY (v_right) THEN
+            v_right := v_right || v_option;
+        END IF;
+    END LOOP;
     IF cardinality(v_right) = 0 OR NOT v_right <@ v_options THEN
         PERFORM grading_malformed('multiple_select correct options must be a non-empty subset');
     END IF;
@@ -1929,11 +1953,15 @@ BEGIN
     IF grading_truthy(p_data -> 'all_or_nothing') THEN
         RETURN ARRAY[(v_ticked <@ v_right AND v_right <@ v_ticked)::integer, 1]::numeric[];
     END IF;
+    FOREACH v_option IN ARRAY v_ticked LOOP
+        IF v_option = ANY (v_right) THEN
+            v_hits := v_hits + 1;
+        ELSE
+            v_misses := v_misses + 1;
+        END IF;
+    END LOOP;
     v_k := cardinality(v_right);
     v_wrong := cardinality(v_options) - v_k;
-    SELECT count(*) FILTER (WHERE t = ANY (v_right)), count(*) FILTER (WHERE NOT t = ANY (v_right))
-      INTO v_hits, v_misses
-      FROM unnest(v_ticked) AS t;
     RETURN grading_clamp(ARRAY[v_hits * v_wrong - v_misses * v_k, v_k * v_wrong]::numeric[]);
 END;
 $$;
@@ -2087,17 +2115,17 @@ $$;
 CREATE FUNCTION public.grading_pairs(p_object jsonb, p_at text) RETURNS jsonb
     LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
     SET search_path TO 'pg_catalog', 'public'
-    AS $$
+    AS $_$
 DECLARE
     v_value jsonb := grading_field(p_object, 'pairs', p_at);
 BEGIN
     IF jsonb_typeof(v_value) IS DISTINCT FROM 'object'
-       OR EXISTS (SELECT FROM jsonb_each(v_value) AS e WHERE jsonb_typeof(e.value) <> 'string') THEN
+       OR jsonb_path_exists(v_value, 'strict $.* ? (@.type() != "string")') THEN
         PERFORM grading_invalid(p_at || '.pairs', 'must map stem ids to choice ids');
     END IF;
     RETURN v_value;
 END;
-$$;
+$_$;
 
 --
 -- Name: grading_ports(text); Type: FUNCTION; Schema: public; Owner: -
@@ -2166,17 +2194,19 @@ $$;
 --
 
 CREATE FUNCTION public.grading_pytype(p_value jsonb) RETURNS text
-    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
     SET search_path TO 'pg_catalog', 'public'
     AS $$
-    SELECT CASE jsonb_typeof(p_value)
+BEGIN
+    RETURN CASE jsonb_typeof(p_value)
                WHEN 'object' THEN 'dict'
                WHEN 'array' THEN 'list'
                WHEN 'string' THEN 'str'
                WHEN 'boolean' THEN 'bool'
                WHEN 'number' THEN CASE WHEN scale(p_value::numeric) = 0 THEN 'int' ELSE 'float' END
                ELSE 'NoneType'
-           END
+           END;
+END;
 $$;
 
 --
@@ -2236,6 +2266,7 @@ CREATE FUNCTION public.grading_simulation(p_data jsonb, p_key jsonb, p_answer js
     AS $$
 DECLARE
     v_ids text[] := grading_items(p_data, 'parts');
+    v_parts jsonb := p_data -> 'parts';
     v_part jsonb;
     v_id text;
     v_keys jsonb;
@@ -2247,8 +2278,10 @@ DECLARE
     v_answer jsonb;
     v_score numeric[];
     v_gcd numeric;
+    i integer;
 BEGIN
-    FOR v_part IN SELECT e FROM jsonb_array_elements(p_data -> 'parts') AS a(e) LOOP
+    FOR i IN 0 .. cardinality(v_ids) - 1 LOOP
+        v_part := v_parts -> i;
         IF jsonb_typeof(v_part -> 'type') IS DISTINCT FROM 'string'
            OR v_part ->> 'type' NOT IN ('multiple_choice', 'multiple_select', 'true_false', 'fill_blank', 'matching') THEN
             PERFORM grading_malformed(format('question_data.parts.%s.type must be a non-simulation question type',
@@ -2263,25 +2296,28 @@ BEGIN
     IF jsonb_typeof(v_given) IS DISTINCT FROM 'object' THEN
         PERFORM grading_invalid(p_at || '.parts', 'must be a JSON object, got ' || grading_pytype(v_given));
     END IF;
-    SELECT string_agg(k, ', ' ORDER BY k COLLATE "C") INTO v_unknown
-      FROM jsonb_object_keys(v_given) AS k
-     WHERE NOT k = ANY (v_ids);
-    IF v_unknown IS NOT NULL THEN
+    IF v_given - v_ids <> '{}'::jsonb THEN
+        SELECT string_agg(k, ', ' ORDER BY k COLLATE "C") INTO v_unknown
+          FROM jsonb_object_keys(v_given - v_ids) AS k;
         PERFORM grading_invalid(p_at || '.parts', 'unknown part(s) ' || v_unknown);
     END IF;
-    FOR v_part IN SELECT e FROM jsonb_array_elements(p_data -> 'parts') AS a(e) LOOP
-        v_id := v_part ->> 'id';
+    FOR i IN 0 .. cardinality(v_ids) - 1 LOOP
+        v_part := v_parts -> i;
+        v_id := v_ids[i + 1];
         v_weight := grading_number(coalesce(v_part -> 'weight', '1'::jsonb),
                                    'question_data.parts.' || v_id || '.weight');
         IF v_weight[1] < 0 THEN
             PERFORM grading_malformed('question_data.parts.' || v_id || '.weight is negative');
         END IF;
         v_total := ARRAY[v_total[1] * v_weight[2] + v_weight[1] * v_total[2], v_total[2] * v_weight[2]];
+        v_gcd := gcd(v_total[1], v_total[2]);
+        v_total := ARRAY[v_total[1] / v_gcd, v_total[2] / v_gcd];
         v_answer := v_given -> v_id;
         CONTINUE WHEN v_answer IS NULL OR v_answer = 'null'::jsonb OR v_answer = '{}'::jsonb;
         IF jsonb_typeof(v_answer) <> 'object' THEN
             PERFORM grading_invalid(p_at || '.parts.' || v_id, 'must be a JSON object, got ' || grading_pytype(v_answer));
         END IF;
+        -- a blank fill_blank part (NULL: skipped) scores 0
         v_score := coalesce(grading_score(v_part ->> 'type', coalesce(v_part -> 'data', '{}'::jsonb),
                                           coalesce(v_keys -> v_id, '{}'::jsonb), v_answer,
                                           p_at || '.parts.' || v_id),
@@ -2326,14 +2362,18 @@ CREATE FUNCTION public.grading_str_list(p_object jsonb, p_field text, p_at text)
     AS $$
 DECLARE
     v_value jsonb := grading_field(p_object, p_field, p_at);
-    v_list text[];
+    v_list text[] := '{}';
+    i integer;
 BEGIN
-    IF jsonb_typeof(v_value) IS DISTINCT FROM 'array'
-       OR EXISTS (SELECT FROM jsonb_array_elements(v_value) AS e WHERE jsonb_typeof(e) <> 'string') THEN
+    IF jsonb_typeof(v_value) IS DISTINCT FROM 'array' THEN
         PERFORM grading_invalid(p_at || '.' || p_field, 'must be a list of option ids');
     END IF;
-    SELECT coalesce(array_agg(e ORDER BY n), '{}') INTO v_list
-      FROM jsonb_array_elements_text(v_value) WITH ORDINALITY AS a(e, n);
+    FOR i IN 0 .. jsonb_array_length(v_value) - 1 LOOP
+        IF jsonb_typeof(v_value -> i) <> 'string' THEN
+            PERFORM grading_invalid(p_at || '.' || p_field, 'must be a list of option ids');
+        END IF;
+        v_list := v_list || (v_value ->> i);
+    END LOOP;
     RETURN v_list;
 END;
 $$;
@@ -2366,17 +2406,19 @@ $$;
 --
 
 CREATE FUNCTION public.grading_truthy(p_value jsonb) RETURNS boolean
-    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
     SET search_path TO 'pg_catalog', 'public'
     AS $$
-    SELECT CASE jsonb_typeof(p_value)
+BEGIN
+    RETURN CASE jsonb_typeof(p_value)
                WHEN 'boolean' THEN p_value = 'true'::jsonb
                WHEN 'number' THEN p_value::numeric <> 0
                WHEN 'string' THEN p_value <> '""'::jsonb
                WHEN 'array' THEN p_value <> '[]'::jsonb
                WHEN 'object' THEN p_value <> '{}'::jsonb
                ELSE false
-           END
+           END;
+END;
 $$;
 
 --
