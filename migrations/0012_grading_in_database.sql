@@ -185,16 +185,17 @@ DECLARE
     v_list text[] := '{}';
     i integer;
 BEGIN
-    IF jsonb_typeof(v_value) IS DISTINCT FROM 'array' THEN
+    IF jsonb_typeof(v_value) IS DISTINCT FROM 'array'
+       OR jsonb_path_exists(v_value, 'strict $[*] ? (@.type() != "string")') THEN
         PERFORM grading_invalid(p_at || '.' || p_field, 'must be a list of option ids');
     END IF;
-    FOR i IN 0 .. jsonb_array_length(v_value) - 1 LOOP
-        IF jsonb_typeof(v_value -> i) <> 'string' THEN
-            PERFORM grading_invalid(p_at || '.' || p_field, 'must be a list of option ids');
-        END IF;
-        v_list := v_list || (v_value ->> i);
-    END LOOP;
-    RETURN v_list;
+    IF jsonb_array_length(v_value) <= 32 THEN  -- the usual case: no query
+        FOR i IN 0 .. jsonb_array_length(v_value) - 1 LOOP
+            v_list := v_list || (v_value ->> i);
+        END LOOP;
+        RETURN v_list;
+    END IF;
+    RETURN ARRAY(SELECT e FROM jsonb_array_elements_text(v_value) WITH ORDINALITY AS a(e, n) ORDER BY n);
 END;
 $$;
 
@@ -1343,13 +1344,20 @@ DECLARE
     v_k integer;
     v_wrong integer;
 BEGIN
-    FOREACH v_option IN ARRAY v_ticked LOOP
-        v_twice := v_twice OR v_option = ANY (v_seen);
-        v_seen := v_seen || v_option;
-        IF NOT v_option = ANY (v_options) THEN
-            v_unknown := v_unknown || v_option;
-        END IF;
-    END LOOP;
+    IF cardinality(v_ticked) <= 32 THEN  -- the usual case: no query
+        FOREACH v_option IN ARRAY v_ticked LOOP
+            v_twice := v_twice OR v_option = ANY (v_seen);
+            v_seen := v_seen || v_option;
+            IF NOT v_option = ANY (v_options) THEN
+                v_unknown := v_unknown || v_option;
+            END IF;
+        END LOOP;
+    ELSE  -- a long list, in linear time
+        SELECT count(DISTINCT t) <> count(*),
+               coalesce(array_agg(t ORDER BY n) FILTER (WHERE NOT t = ANY (v_options)), '{}')
+          INTO v_twice, v_unknown
+          FROM unnest(v_ticked) WITH ORDINALITY AS u(t, n);
+    END IF;
     IF v_twice THEN
         PERFORM grading_invalid(p_at || '.options', 'lists an option twice');
     ELSIF cardinality(v_unknown) > 0 THEN

@@ -1070,6 +1070,25 @@ def test_rule(
     assert outcome.points == Decimal(earned or "0")
 
 
+def test_long_option_lists_grade_as_the_reference(grader: Conn) -> None:
+    ids = [f"o{i}" for i in range(60)]
+    options = {"options": [{"id": i} for i in ids], "all_or_nothing": False}
+    question = Question("multiple_select", options, {"options": ids[:45]})
+    answers: list[Any] = [
+        {"options": ids[:40]},
+        {"options": ids[10:50]},
+        {"options": ids},
+        {"options": [*ids[:40], "o3"]},
+        {"options": [*ids[:40], "zz", "o1", "yy"]},
+        {"options": [*ids[:40], 7]},
+        {"options": ids[:5] * 2000},
+        {"options": [f"x{i}" for i in range(5000)]},
+    ]
+    outcomes = assert_same(grader, [item(question, a, 5) for a in answers])
+    assert outcomes[0].fraction == Fraction(40, 45)
+    assert [o.field for o in outcomes[3:]] == ["user_answer.options"] * 5
+
+
 def test_sql_null_answer_is_skipped_and_a_bad_definition_is_np001(grader: Conn) -> None:
     row = grader.execute(
         "SELECT (g).* FROM (SELECT grade_answer('true_false', '{}', '{\"value\": true}', NULL, 3)"
