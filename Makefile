@@ -44,9 +44,10 @@ bench-migrate: $(STAMP) ## time `migrate up` on an empty database beside psql ap
 bench-queries: $(STAMP) ## the library's overhead per call beside raw psycopg
 	$(BIN)/python -m bench queries $(BENCH_ARGS)
 
-schema: $(STAMP) ## regenerate schema/schema.sql and schema/erd.md from the migrations
+schema: $(STAMP) ## regenerate schema/schema.sql, schema/erd.md and schema/privileges.md from the migrations
 	$(BIN)/netplus-db schema dump
 	$(BIN)/netplus-db schema erd
+	$(BIN)/netplus-db schema privileges
 
 queries: $(STAMP) ## regenerate netplus_db/generated/ from queries/*.sql
 	$(BIN)/netplus-db queries gen

@@ -242,8 +242,8 @@ def _browse(db: Database, s: Samples, rng: Random, result: WorkerResult) -> None
 
 def _progress(db: Database, s: Samples, rng: Random, result: WorkerResult) -> None:
     user_id = _learner(s, rng, result)
-    component_id = rng.choice(s.components)
     completing = rng.random() < 0.25
+    component_id = rng.choice(s.completable if completing else s.components)
     _timed(
         result,
         "progress.complete" if completing else "progress.update",
@@ -286,7 +286,6 @@ def _session(db: Database, s: Samples, rng: Random, result: WorkerResult) -> Non
         with db.as_user(user_id) as q:
             return q.progress.end_session(
                 session_id=started.id,
-                user_id=user_id,
                 interaction_count=rng.randint(0, 30),
                 completion_achieved=rng.random() < 0.3,
                 session_data={"source": "bench"},

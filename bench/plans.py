@@ -251,7 +251,6 @@ def _session(db: Database, user_id: uuid.UUID, component_id: uuid.UUID) -> uuid.
     with db.as_user(user_id) as q:
         q.progress.end_session(
             session_id=started.id,
-            user_id=user_id,
             interaction_count=3,
             completion_achieved=False,
             session_data={"bench": True},

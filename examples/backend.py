@@ -95,7 +95,6 @@ def learner_journey(db: Database) -> DashboardSummaryRow:
         if session is not None:
             q.progress.end_session(
                 session_id=session.id,
-                user_id=user.id,
                 interaction_count=4,
                 completion_achieved=True,
                 session_data={},

@@ -158,6 +158,10 @@ class Conflict(DomainError):
         super().__init__(f"{field}: {message}")
 
 
+class Forbidden(DomainError):
+    """The database refused the acting role this operation (a privilege it does not hold)."""
+
+
 class AttemptClosed(DomainError):
     """The assessment attempt is no longer in progress (submitted, abandoned or timed out)."""
 

@@ -23,7 +23,7 @@ from psycopg.rows import BaseRowFactory, scalar_row, tuple_row
 from psycopg.types.json import Jsonb
 
 from netplus_db.data_files import data_dir
-from netplus_db.errors import Conflict, NotFound, QueryArgumentError, ValidationError
+from netplus_db.errors import Conflict, Forbidden, NotFound, QueryArgumentError, ValidationError
 
 
 def default_queries_dir() -> Path:
@@ -261,10 +261,22 @@ def translate(exc: psycopg.Error, q: SqlQuery) -> Exception:
         | psycopg.errors.StringDataRightTruncation
         | psycopg.errors.InvalidDatetimeFormat,
     ):
-        return ValidationError(q.name, message)
+        # "<field>: <message>" from the database's own checks (grade_answer also names the
+        # field in the error's COLUMN, diag.column_name).
+        named = _NAMED.match(message)
+        if named and diag.column_name in (None, named.group(1)):
+            return ValidationError(named.group(1), named.group(2))
+        return ValidationError(diag.column_name or q.name, message)
     if isinstance(exc, psycopg.errors.NoDataFound):
         return NotFound(message)
+    if isinstance(exc, psycopg.errors.InsufficientPrivilege):
+        return Forbidden(message)
     return exc
+
+
+# A message naming its field first, as the SECURITY DEFINER functions and grade_answer raise
+# them: `user_answer.options[2]: not an option`.
+_NAMED = re.compile(r"^([a-z_]\w*(?:[.\[][^\s:]*)?): (.+)$", re.DOTALL)
 
 
 def _field(constraint: str, table: str | None) -> str:

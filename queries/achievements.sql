@@ -16,27 +16,17 @@ SELECT a.code, a.name, a.achievement_type, a.rarity, a.points, ua.earned_at, ua.
  ORDER BY ua.earned_at DESC, a.code;
 
 -- name: award_achievement(user_id, code)$
--- Award one achievement if its criteria are met and it is not yet earned;
--- true when awarded now (check_and_award_achievement).
+-- Award one achievement if its criteria are met and it is not yet earned (manual ones are
+-- granted this way); true when awarded now (check_and_award_achievement): admin only, audited.
 SELECT check_and_award_achievement(:user_id, :code);
 
--- name: evaluate_achievements(user_id)
--- Award every active, automatically evaluated achievement whose criteria the
--- user now meets (manual ones are granted explicitly); returns those awarded.
+-- name: achievement_summaries(codes)
+-- The code, name and points of these achievements, by code (what the reward logic awarded).
+-- row: AwardedAchievement
 SELECT code, name, points
   FROM achievements
- WHERE is_active
-   AND coalesce(criteria ->> 'type', 'manual') <> 'manual'
-   AND NOT EXISTS (SELECT 1 FROM user_achievements ua
-                    WHERE ua.user_id = :user_id AND ua.achievement_id = achievements.id)
-   AND check_and_award_achievement(:user_id, code)
+ WHERE code = ANY (:codes::text[])
  ORDER BY code;
-
--- name: update_streak(user_id, activity_date)!
--- Count a day of activity in the user's streak (update_learning_streak);
--- activity_date NULL means today.
--- optional: activity_date
-SELECT update_learning_streak(:user_id, coalesce(:activity_date::date, current_date));
 
 -- name: get_streak(user_id)^
 -- A user's streak.

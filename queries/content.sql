@@ -39,10 +39,5 @@ SELECT p.id, p.slug, p.title,
  ORDER BY p.title;
 
 -- name: count_view(component_id)!
--- Count one view of a component.
+-- Count one view of a component (a catalog statistic: admin only).
 UPDATE learning_components SET view_count = view_count + 1 WHERE id = :component_id;
-
--- name: count_completion(component_id)!
--- Count one first completion of a component.
-UPDATE learning_components SET completion_count = completion_count + 1
- WHERE id = :component_id;

@@ -1,37 +1,35 @@
--- Accounts: registration, login look-up, verification, soft delete and restore.
+-- Accounts: registration, login look-up, and the admin's changes (verification, status, role,
+-- soft delete and restore: app_user may change none of them).
 -- Passwords are hashed in Python (bcrypt); only hashes reach these queries.
 
--- name: create_user(id, email, username, password_hash, role)<!
--- Register an account under an id chosen by the caller (who acts as that user,
--- so RLS lets the row be written and returned); a taken email or username
--- (case-insensitive, among live accounts) raises Conflict from the unique index,
--- never from a racy pre-check.
+-- name: register(email, username, password_hash, first_name, last_name, display_name)^
+-- Register a student account, with its profile, settings and streak rows and a log entry,
+-- under the id the transaction acts as (register_account: app.user_id must be a new id; the
+-- role is always student). A taken email or username (case-insensitive, among live accounts)
+-- raises Conflict from the unique index, never from a racy pre-check.
 -- row: User
-INSERT INTO users (id, email, username, password_hash, role)
-VALUES (:id, btrim(:email), btrim(:username), :password_hash, :role)
-RETURNING id, email, username, role, account_status, email_verified, created_at;
-
--- name: create_profile(user_id, first_name, last_name, display_name)!
--- The profile row that every account has (1:1).
 -- optional: first_name, last_name, display_name
-INSERT INTO user_profiles (user_id, first_name, last_name, display_name)
-VALUES (:user_id, :first_name, :last_name, :display_name);
+-- not-null: id, email, username, role, account_status, email_verified, created_at
+SELECT id, email, username, role, account_status, email_verified, created_at
+  FROM register_account(:email, :username, :password_hash, :first_name, :last_name,
+                        :display_name);
 
--- name: create_settings(user_id)!
--- The settings row that every account has (1:1), with the defaults.
-INSERT INTO user_settings (user_id) VALUES (:user_id);
-
--- name: create_streak(user_id)!
--- The streak row that every account has (1:1), before any activity.
-INSERT INTO learning_streaks (user_id) VALUES (:user_id);
+-- name: register_privileged(email, username, password_hash, role, first_name, last_name, display_name)^
+-- Register an account of any role (register_privileged_account): admin only.
+-- row: User
+-- optional: first_name, last_name, display_name
+-- not-null: id, email, username, role, account_status, email_verified, created_at
+SELECT id, email, username, role, account_status, email_verified, created_at
+  FROM register_privileged_account(:email, :username, :password_hash, :role, :first_name,
+                                   :last_name, :display_name);
 
 -- name: find_login(login)^
--- The live account whose email or username is `login` (case-insensitive), for
--- the password check (find_login_candidate: app_user sees no other account);
--- status is checked by the caller after the constant-time comparison so that
--- timing does not reveal which accounts exist.
+-- The live account whose email or username is `login` (case-insensitive), for the password
+-- check (login_candidate: only in an anonymous transaction, before any user acts); status is
+-- checked by the caller after the constant-time comparison so that timing does not reveal
+-- which accounts exist.
 -- not-null: id, password_hash, account_status, role
-SELECT id, password_hash, account_status, role FROM find_login_candidate(:login);
+SELECT id, password_hash, account_status, role FROM login_candidate(:login);
 
 -- name: get_user(user_id)^
 -- One live account.
@@ -66,4 +64,11 @@ RETURNING id, deleted_at;
 -- row: User
 UPDATE users SET deleted_at = NULL, account_status = 'active'
  WHERE id = :user_id AND deleted_at IS NOT NULL
+RETURNING id, email, username, role, account_status, email_verified, created_at;
+
+-- name: set_role(user_id, role)<!
+-- Give an account another role (admin only; audited).
+-- row: User
+UPDATE users SET role = :role
+ WHERE id = :user_id AND deleted_at IS NULL
 RETURNING id, email, username, role, account_status, email_verified, created_at;

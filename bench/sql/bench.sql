@@ -94,6 +94,13 @@ SELECT n, user_id FROM netplus_bench.learners ORDER BY n;
 -- Every published, live component: number, id.
 SELECT n, component_id FROM netplus_bench.components ORDER BY n;
 
+-- name: components_presenting_assessments()
+-- Components that present an assessment (content.assessment_slug): completed only by passing
+-- it, never by recording progress.
+SELECT c.id
+  FROM public.learning_components c
+  JOIN public.assessments a ON a.slug = c.content ->> 'assessment_slug';
+
 -- name: sample_domains()
 -- Every domain with published components: number, domain.
 SELECT n, domain FROM netplus_bench.domains ORDER BY n;
@@ -176,42 +183,20 @@ SELECT s.calls, round(s.total_exec_time::numeric, 2) AS total_ms,
  LIMIT :count::int;
 
 -- name: submit_queue_create#
--- The attempts pgbench submits, one per transaction, with the grades Python worked out (the
--- grading itself is Python's, so pgbench gets its results); `bench_submit_next` hands them
--- out in order.
+-- The attempts pgbench submits, one per transaction (prepared: started and answered through
+-- the library); `submit_next` hands them out in order.
 DROP TABLE IF EXISTS netplus_bench.submits;
 DROP SEQUENCE IF EXISTS netplus_bench.submit_next;
 CREATE TABLE netplus_bench.submits (
-    n                  integer PRIMARY KEY,
-    attempt_id         uuid    NOT NULL,
-    user_id            uuid    NOT NULL,
-    question_ids       text    NOT NULL,
-    correct            text    NOT NULL,
-    points             text    NOT NULL,
-    answered           text    NOT NULL,
-    seconds            text    NOT NULL,
-    status             text    NOT NULL,
-    score              numeric NOT NULL,
-    percentage         numeric NOT NULL,
-    passed             boolean NOT NULL,
-    correct_answers    integer NOT NULL,
-    incorrect_answers  integer NOT NULL,
-    skipped_questions  integer NOT NULL,
-    progress_status    text    NOT NULL,
-    progress_percentage integer NOT NULL,
-    time_spent_minutes integer NOT NULL,
-    activity_description text  NOT NULL,
-    metadata           text    NOT NULL
+    n          integer PRIMARY KEY,
+    attempt_id uuid    NOT NULL,
+    user_id    uuid    NOT NULL
 );
 CREATE SEQUENCE netplus_bench.submit_next;
 
--- name: submit_queue_put(n, attempt_id, user_id, question_ids, correct, points, answered, seconds, status, score, percentage, passed, correct_answers, incorrect_answers, skipped_questions, progress_status, progress_percentage, time_spent_minutes, activity_description, metadata)!
--- One prepared attempt for pgbench, with its grades (arrays as PostgreSQL array text).
-INSERT INTO netplus_bench.submits
-VALUES (:n, :attempt_id, :user_id, :question_ids, :correct, :points, :answered, :seconds,
-        :status, :score, :percentage, :passed, :correct_answers, :incorrect_answers,
-        :skipped_questions, :progress_status, :progress_percentage, :time_spent_minutes,
-        :activity_description, :metadata);
+-- name: submit_queue_put(n, attempt_id, user_id)!
+-- One prepared attempt for pgbench.
+INSERT INTO netplus_bench.submits VALUES (:n, :attempt_id, :user_id);
 
 -- name: invariant_attempt_totals(user_ids, since)
 -- Attempts of these users finished since `since` whose totals differ from the sum of their

@@ -1,4 +1,5 @@
-"""`netplus-db schema ...`: schema/schema.sql and schema/erd.md from the live database."""
+"""`netplus-db schema ...`: schema/schema.sql, schema/erd.md and schema/privileges.md from the
+live database."""
 
 from __future__ import annotations
 
@@ -10,10 +11,12 @@ import click
 from netplus_db.cli.context import CONTEXT, CliContext, pass_cli_context
 from netplus_db.ops.schema_docs import (
     ERD_FILE,
+    PRIVILEGES_FILE,
     SCHEMA_FILE,
     dump_schema,
     dumped_from,
     erd_markdown,
+    privileges_markdown,
     write,
 )
 
@@ -24,7 +27,8 @@ STDOUT = Path("-")
 
 @click.group(context_settings=CONTEXT)
 def schema() -> None:
-    """Generate schema/schema.sql and schema/erd.md from the migrated target database.
+    """Generate schema/schema.sql, schema/erd.md and schema/privileges.md from the migrated
+    target database.
 
     The default files are the checkout's schema/ folder, wherever the command runs from;
     `--output -` writes to stdout.
@@ -33,6 +37,7 @@ def schema() -> None:
     Examples:
       netplus-db schema dump                 regenerate schema/schema.sql
       netplus-db schema dump --check         exit 1 when it is stale
+      netplus-db schema privileges --check   exit 1 when the privilege matrix is stale
       netplus-db schema dump --output -      print the dump
     """
 
@@ -82,6 +87,22 @@ def schema_erd(env: CliContext, output: Path, check: bool) -> None:
     """Write a Mermaid ERD generated from the live catalog."""
     _check_options(output, check)
     _generated(output, erd_markdown(env.target()), check)
+
+
+@schema.command(name="privileges", context_settings=CONTEXT)
+@click.option(
+    "--output",
+    type=click.Path(dir_okay=False, allow_dash=True, path_type=Path),
+    default=PRIVILEGES_FILE,
+    show_default=True,
+    help="Where to write (- for stdout).",
+)
+@click.option("--check", is_flag=True, help="Do not write; exit 1 if the file differs.")
+@pass_cli_context
+def schema_privileges(env: CliContext, output: Path, check: bool) -> None:
+    """Write the privilege matrix: every table, column and function against each role."""
+    _check_options(output, check)
+    _generated(output, privileges_markdown(env.target()), check)
 
 
 def _check_options(output: Path, check: bool) -> None:

@@ -20,13 +20,23 @@ MIN_PASSWORD = 8
 USERNAME = re.compile(r"^[A-Za-z0-9_.-]{3,50}$")
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 LOGIN_STATUSES = {"active"}
+ROLES = ("student", "instructor", "admin")
+
+
+@dataclass(frozen=True)
+class Account:
+    """The account that logged in: no password hash ever leaves the login flow."""
+
+    id: uuid.UUID
+    role: str
+    account_status: str
 
 
 @dataclass(frozen=True)
 class LoginResult:
     """Who logged in, or why nobody did (`user` is None then)."""
 
-    user: FindLoginRow | None
+    user: Account | None
     reason: str  # "ok", "invalid_credentials", "suspended", "deactivated"
 
 
@@ -55,7 +65,11 @@ def register(
     display_name: str | None = None,
     rounds: int = BCRYPT_ROUNDS,
 ) -> Flow[User]:
-    """Create an account with its profile, settings and streak rows, and log it."""
+    """Create an account with its profile, settings and streak rows, and log it (one database
+    call: register_account, which makes every account a student). Another role goes through
+    register_privileged_account, which only the admin role may run (Forbidden otherwise)."""
+    if role not in ROLES:
+        raise ValidationError("role", f"must be one of {', '.join(ROLES)}")
     if not EMAIL.match(email.strip()):
         raise ValidationError("email", "is not an email address")
     if not USERNAME.match(username.strip()):
@@ -64,41 +78,47 @@ def register(
     password_hash: str = yield Offload(_hash, (password, rounds))
     user_id = uuid.uuid4()
     yield ActAs(user_id)
-    user: User = yield call(
-        UsersQueries.create_user,
-        id=user_id,
-        email=email,
-        username=username,
-        password_hash=password_hash,
-        role=role,
-    )
-    yield call(
-        UsersQueries.create_profile,
-        user_id=user.id,
-        first_name=first_name,
-        last_name=last_name,
-        display_name=display_name or username,
-    )
-    yield call(UsersQueries.create_settings, user_id=user.id)
-    yield call(UsersQueries.create_streak, user_id=user.id)
-    yield _log(user.id, "register", "Account created")
+    user: User
+    if role == "student":
+        user = yield call(
+            UsersQueries.register,
+            email=email,
+            username=username,
+            password_hash=password_hash,
+            first_name=first_name,
+            last_name=last_name,
+            display_name=display_name or username,
+        )
+    else:
+        user = yield call(
+            UsersQueries.register_privileged,
+            email=email,
+            username=username,
+            password_hash=password_hash,
+            role=role,
+            first_name=first_name,
+            last_name=last_name,
+            display_name=display_name or username,
+        )
     return user
 
 
 def login(*, login: str, password: str) -> Flow[LoginResult]:
-    """Check a password in constant time; refuse suspended, deactivated and deleted accounts."""
+    """Check a password in constant time; refuse suspended, deactivated and deleted accounts.
+    Runs anonymously until the password matched: the hash is readable only then."""
     found: FindLoginRow | None = yield call(UsersQueries.find_login, login=login)
     stored = found.password_hash.encode("ascii") if found else _dummy_hash()
     matches: bool = yield Offload(_check, (password, stored))
     if found is None or not matches:
-        yield _log(None, "login_failed", "Invalid credentials", {"login": login[:255]})
+        # Nothing typed is kept: a password typed into the login field must not reach the log.
+        yield _log(None, "login_failed", "Invalid credentials")
         return LoginResult(None, "invalid_credentials")
     yield ActAs(found.id)
     if found.account_status not in LOGIN_STATUSES:
         yield _log(found.id, "login_refused", f"Account {found.account_status}")
         return LoginResult(None, found.account_status)
     yield _log(found.id, "login", "Logged in")
-    return LoginResult(found, "ok")
+    return LoginResult(Account(found.id, found.role, found.account_status), "ok")
 
 
 def _log(user_id: Any, kind: str, text: str, metadata: dict[str, Any] | None = None) -> Any:

@@ -10,6 +10,7 @@ from netplus_db.generated.achievements import AchievementsQueries, AsyncAchievem
 from netplus_db.generated.activity import ActivityQueries, AsyncActivityQueries
 from netplus_db.generated.analytics import AnalyticsQueries, AsyncAnalyticsQueries
 from netplus_db.generated.assessments import AssessmentsQueries, AsyncAssessmentsQueries
+from netplus_db.generated.audit import AsyncAuditQueries, AuditQueries
 from netplus_db.generated.bookmarks import AsyncBookmarksQueries, BookmarksQueries
 from netplus_db.generated.content import AsyncContentQueries, ContentQueries
 from netplus_db.generated.goals import AsyncGoalsQueries, GoalsQueries
@@ -49,6 +50,11 @@ class Queries:
     def assessments(self) -> AssessmentsQueries:
         """The assessments queries."""
         return AssessmentsQueries(self.conn)
+
+    @property
+    def audit(self) -> AuditQueries:
+        """The audit queries."""
+        return AuditQueries(self.conn)
 
     @property
     def bookmarks(self) -> BookmarksQueries:
@@ -112,6 +118,11 @@ class AsyncQueries:
     def assessments(self) -> AsyncAssessmentsQueries:
         """The assessments queries."""
         return AsyncAssessmentsQueries(self.conn)
+
+    @property
+    def audit(self) -> AsyncAuditQueries:
+        """The audit queries."""
+        return AsyncAuditQueries(self.conn)
 
     @property
     def bookmarks(self) -> AsyncBookmarksQueries:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime
 import uuid
+from collections.abc import Sequence
 from typing import Any, NamedTuple, cast
 
 from psycopg import AsyncConnection, Connection
@@ -40,8 +41,8 @@ class UserAchievementsRow(NamedTuple):
     progress_data: Json
 
 
-class EvaluateAchievementsRow(NamedTuple):
-    """A row of achievements.evaluate_achievements."""
+class AwardedAchievement(NamedTuple):
+    """A row of achievements.achievement_summaries."""
 
     code: str
     name: str
@@ -63,8 +64,7 @@ class GetStreakRow(NamedTuple):
 _LIST_ACHIEVEMENTS = query("achievements", "list_achievements")
 _USER_ACHIEVEMENTS = query("achievements", "user_achievements")
 _AWARD_ACHIEVEMENT = query("achievements", "award_achievement")
-_EVALUATE_ACHIEVEMENTS = query("achievements", "evaluate_achievements")
-_UPDATE_STREAK = query("achievements", "update_streak")
+_ACHIEVEMENT_SUMMARIES = query("achievements", "achievement_summaries")
 _GET_STREAK = query("achievements", "get_streak")
 
 
@@ -103,8 +103,9 @@ class AchievementsQueries:
         )
 
     def award_achievement(self, *, user_id: uuid.UUID, code: str) -> bool | None:
-        """Award one achievement if its criteria are met and it is not yet earned; true when
-        awarded now (check_and_award_achievement).
+        """Award one achievement if its criteria are met and it is not yet earned (manual ones are
+        granted this way); true when awarded now (check_and_award_achievement): admin only,
+        audited.
         """
         return cast(
             "bool | None",
@@ -119,36 +120,19 @@ class AchievementsQueries:
             ),
         )
 
-    def evaluate_achievements(self, *, user_id: uuid.UUID) -> list[EvaluateAchievementsRow]:
-        """Award every active, automatically evaluated achievement whose criteria the user now
-        meets (manual ones are granted explicitly); returns those awarded.
+    def achievement_summaries(self, *, codes: Sequence[str | None]) -> list[AwardedAchievement]:
+        """The code, name and points of these achievements, by code (what the reward logic
+        awarded).
         """
         return cast(
-            "list[EvaluateAchievementsRow]",
+            "list[AwardedAchievement]",
             run(
                 self.conn,
-                _EVALUATE_ACHIEVEMENTS,
+                _ACHIEVEMENT_SUMMARIES,
                 {
-                    "user_id": user_id,
+                    "codes": codes,
                 },
-                EvaluateAchievementsRow,
-            ),
-        )
-
-    def update_streak(self, *, user_id: uuid.UUID, activity_date: datetime.date | None) -> int:
-        """Count a day of activity in the user's streak (update_learning_streak); activity_date
-        NULL means today.
-        """
-        return cast(
-            "int",
-            run(
-                self.conn,
-                _UPDATE_STREAK,
-                {
-                    "user_id": user_id,
-                    "activity_date": activity_date,
-                },
-                None,
+                AwardedAchievement,
             ),
         )
 
@@ -202,8 +186,9 @@ class AsyncAchievementsQueries:
         )
 
     async def award_achievement(self, *, user_id: uuid.UUID, code: str) -> bool | None:
-        """Award one achievement if its criteria are met and it is not yet earned; true when
-        awarded now (check_and_award_achievement).
+        """Award one achievement if its criteria are met and it is not yet earned (manual ones are
+        granted this way); true when awarded now (check_and_award_achievement): admin only,
+        audited.
         """
         return cast(
             "bool | None",
@@ -218,41 +203,23 @@ class AsyncAchievementsQueries:
             ),
         )
 
-    async def evaluate_achievements(self, *, user_id: uuid.UUID) -> list[EvaluateAchievementsRow]:
-        """Award every active, automatically evaluated achievement whose criteria the user now
-        meets (manual ones are granted explicitly); returns those awarded.
-        """
-        return cast(
-            "list[EvaluateAchievementsRow]",
-            await arun(
-                self.conn,
-                _EVALUATE_ACHIEVEMENTS,
-                {
-                    "user_id": user_id,
-                },
-                EvaluateAchievementsRow,
-            ),
-        )
-
-    async def update_streak(
+    async def achievement_summaries(
         self,
         *,
-        user_id: uuid.UUID,
-        activity_date: datetime.date | None,
-    ) -> int:
-        """Count a day of activity in the user's streak (update_learning_streak); activity_date
-        NULL means today.
+        codes: Sequence[str | None],
+    ) -> list[AwardedAchievement]:
+        """The code, name and points of these achievements, by code (what the reward logic
+        awarded).
         """
         return cast(
-            "int",
+            "list[AwardedAchievement]",
             await arun(
                 self.conn,
-                _UPDATE_STREAK,
+                _ACHIEVEMENT_SUMMARIES,
                 {
-                    "user_id": user_id,
-                    "activity_date": activity_date,
+                    "codes": codes,
                 },
-                None,
+                AwardedAchievement,
             ),
         )
 

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import datetime
 import uuid
-from collections.abc import Sequence
 from decimal import Decimal
 from typing import Any, NamedTuple, cast
 
@@ -85,14 +84,6 @@ class AttemptStateRow(NamedTuple):
     expired: bool
 
 
-class QuestionForAnswerRow(NamedTuple):
-    """A row of assessments.question_for_answer."""
-
-    question_type: str
-    question_data: Json
-    correct_answer: Json
-
-
 class SaveAnswerRow(NamedTuple):
     """A row of assessments.save_answer."""
 
@@ -102,20 +93,39 @@ class SaveAnswerRow(NamedTuple):
     updated_at: datetime.datetime
 
 
-class GradingSheetRow(NamedTuple):
-    """A row of assessments.grading_sheet."""
+class SubmitAttemptRow(NamedTuple):
+    """A row of assessments.submit_attempt."""
 
-    question_id: uuid.UUID
-    question_type: str
-    question_data: Json
-    correct_answer: Json
-    points: int
-    user_answer: Json | None
-    time_spent_seconds: int | None
+    id: uuid.UUID
+    user_id: uuid.UUID
+    assessment_id: uuid.UUID
+    attempt_number: int
+    status: str
+    started_at: datetime.datetime
+    completed_at: datetime.datetime | None
+    time_spent_minutes: int
+    score: Decimal | None
+    percentage: Decimal | None
+    passed: bool
+    correct_answers: int
+    incorrect_answers: int
+    skipped_questions: int
+    progress_id: uuid.UUID | None
+    progress_component_id: uuid.UUID | None
+    progress_status: str | None
+    progress_percentage: int | None
+    progress_time_spent_minutes: int | None
+    progress_best_score: Decimal | None
+    progress_latest_score: Decimal | None
+    progress_completion_date: datetime.datetime | None
+    progress_mastery_date: datetime.datetime | None
+    newly_completed: bool
+    goal_ids: list[uuid.UUID | None]
+    achievement_codes: list[str | None]
 
 
 class Attempt(NamedTuple):
-    """A row of assessments.finish_attempt."""
+    """A row of assessments.abandon_attempt."""
 
     id: uuid.UUID
     user_id: uuid.UUID
@@ -150,22 +160,15 @@ class ReviewAttemptRow(NamedTuple):
 
 
 _GET_ASSESSMENT = query("assessments", "get_assessment")
-_LOCK_ATTEMPTS = query("assessments", "lock_attempts")
 _START_ATTEMPT = query("assessments", "start_attempt")
 _ATTEMPTS_USED = query("assessments", "attempts_used")
 _ATTEMPT_QUESTIONS = query("assessments", "attempt_questions")
 _ATTEMPT_STATE = query("assessments", "attempt_state")
-_LOCK_ATTEMPT = query("assessments", "lock_attempt")
-_QUESTION_FOR_ANSWER = query("assessments", "question_for_answer")
 _SAVE_ANSWER = query("assessments", "save_answer")
-_GRADING_SHEET = query("assessments", "grading_sheet")
-_RECORD_GRADES = query("assessments", "record_grades")
-_FINISH_ATTEMPT = query("assessments", "finish_attempt")
-_UPDATE_QUESTION_STATS = query("assessments", "update_question_stats")
+_SUBMIT_ATTEMPT = query("assessments", "submit_attempt")
 _ABANDON_ATTEMPT = query("assessments", "abandon_attempt")
 _GET_ATTEMPT = query("assessments", "get_attempt")
 _REVIEW_ATTEMPT = query("assessments", "review_attempt")
-_COMPONENT_FOR_ASSESSMENT = query("assessments", "component_for_assessment")
 
 
 class AssessmentsQueries:
@@ -190,32 +193,11 @@ class AssessmentsQueries:
             ),
         )
 
-    def lock_attempts(self, *, user_id: uuid.UUID, assessment_id: uuid.UUID) -> None:
-        """Serialise attempt starts of one user on one assessment until the transaction ends, so
-        that racing starts cannot exceed max_attempts.
-        """
-        return cast(
-            "None",
-            run(
-                self.conn,
-                _LOCK_ATTEMPTS,
-                {
-                    "user_id": user_id,
-                    "assessment_id": assessment_id,
-                },
-                None,
-            ),
-        )
-
-    def start_attempt(
-        self,
-        *,
-        user_id: uuid.UUID,
-        assessment_id: uuid.UUID,
-    ) -> StartAttemptRow | None:
-        """Open the next attempt (number = previous + 1) unless max_attempts is used up; the
-        question order is shuffled when the assessment says so, and stored. No row: the
-        assessment is not available or no attempt is left.
+    def start_attempt(self, *, assessment_id: uuid.UUID) -> StartAttemptRow | None:
+        """Open the acting user's next attempt (number = previous + 1) unless max_attempts is used
+        up (start_attempt: racing starts are serialised); the question order is shuffled when
+        the assessment says so, and stored. No row: the assessment is not available or no
+        attempt is left.
         """
         return cast(
             "StartAttemptRow | None",
@@ -223,7 +205,6 @@ class AssessmentsQueries:
                 self.conn,
                 _START_ATTEMPT,
                 {
-                    "user_id": user_id,
                     "assessment_id": assessment_id,
                 },
                 StartAttemptRow,
@@ -289,55 +270,19 @@ class AssessmentsQueries:
             ),
         )
 
-    def lock_attempt(self, *, attempt_id: uuid.UUID, user_id: uuid.UUID) -> str | None:
-        """Lock an attempt for grading; the status it has once the lock is held (a concurrent
-        submit that got there first has already changed it).
-        """
-        return cast(
-            "str | None",
-            run(
-                self.conn,
-                _LOCK_ATTEMPT,
-                {
-                    "attempt_id": attempt_id,
-                    "user_id": user_id,
-                },
-                None,
-            ),
-        )
-
-    def question_for_answer(
-        self,
-        *,
-        attempt_id: uuid.UUID,
-        question_id: uuid.UUID,
-    ) -> QuestionForAnswerRow | None:
-        """The type and data of a question of this attempt, to check an answer's shape."""
-        return cast(
-            "QuestionForAnswerRow | None",
-            run(
-                self.conn,
-                _QUESTION_FOR_ANSWER,
-                {
-                    "attempt_id": attempt_id,
-                    "question_id": question_id,
-                },
-                QuestionForAnswerRow,
-            ),
-        )
-
     def save_answer(
         self,
         *,
         attempt_id: uuid.UUID,
-        user_id: uuid.UUID,
         question_id: uuid.UUID,
         user_answer: Json | None,
         time_spent_seconds: int | None,
         flagged_for_review: bool,
     ) -> SaveAnswerRow | None:
-        """Save (or replace) an answer while the attempt is in progress and within its time limit
-        by the database clock. No row: the attempt is closed or expired.
+        """Save (or replace) an answer of the acting user while the attempt is in progress and
+        within its time limit by the database clock, after checking its shape against the
+        question (save_answer; a malformed answer is a ValidationError naming the field). No
+        row: the attempt is closed or expired.
         """
         return cast(
             "SaveAnswerRow | None",
@@ -346,7 +291,6 @@ class AssessmentsQueries:
                 _SAVE_ANSWER,
                 {
                     "attempt_id": attempt_id,
-                    "user_id": user_id,
                     "question_id": question_id,
                     "user_answer": jsonb(user_answer),
                     "time_spent_seconds": time_spent_seconds,
@@ -356,113 +300,28 @@ class AssessmentsQueries:
             ),
         )
 
-    def grading_sheet(self, *, attempt_id: uuid.UUID) -> list[GradingSheetRow]:
-        """Every question of an attempt with its key, points and the answer saved in time (answers
-        saved after the deadline count as not given).
+    def submit_attempt(self, *, attempt_id: uuid.UUID) -> SubmitAttemptRow | None:
+        """Grade and close an attempt of the acting user (submit_attempt): every answer graded
+        set-based in the database, the grades, totals and question statistics stored, then the
+        progress on the component presenting the assessment with its rewards (the progress_*
+        columns, NULL when no component presents it) and the log.
         """
         return cast(
-            "list[GradingSheetRow]",
+            "SubmitAttemptRow | None",
             run(
                 self.conn,
-                _GRADING_SHEET,
+                _SUBMIT_ATTEMPT,
                 {
                     "attempt_id": attempt_id,
                 },
-                GradingSheetRow,
+                SubmitAttemptRow,
             ),
         )
 
-    def record_grades(
-        self,
-        *,
-        attempt_id: uuid.UUID,
-        question_ids: Sequence[uuid.UUID | None],
-        correct: Sequence[bool | None],
-        points: Sequence[Decimal | None],
-    ) -> int:
-        """Store each answer's correctness and points; questions never answered get a row too, so
-        the attempt's answers add up to its totals. A saved answer that already holds its grade
-        (a wrong one: false, 0 are the defaults) is left alone: each update is a new row version
-        and, on a full page, three index entries (scale 100: 5.7 -> 4.6 ms for a 90-answer
-        exam).
+    def abandon_attempt(self, *, attempt_id: uuid.UUID) -> Attempt | None:
+        """Give up an attempt of the acting user that is in progress (abandon_attempt). No row:
+        unknown, someone else's, or not in progress.
         """
-        return cast(
-            "int",
-            run(
-                self.conn,
-                _RECORD_GRADES,
-                {
-                    "attempt_id": attempt_id,
-                    "question_ids": question_ids,
-                    "correct": correct,
-                    "points": points,
-                },
-                None,
-            ),
-        )
-
-    def finish_attempt(
-        self,
-        *,
-        attempt_id: uuid.UUID,
-        status: str,
-        score: Decimal,
-        percentage: Decimal,
-        passed: bool,
-        correct_answers: int,
-        incorrect_answers: int,
-        skipped_questions: int,
-    ) -> Attempt | None:
-        """Close a graded attempt with its totals; time spent by the database clock."""
-        return cast(
-            "Attempt | None",
-            run(
-                self.conn,
-                _FINISH_ATTEMPT,
-                {
-                    "attempt_id": attempt_id,
-                    "status": status,
-                    "score": score,
-                    "percentage": percentage,
-                    "passed": passed,
-                    "correct_answers": correct_answers,
-                    "incorrect_answers": incorrect_answers,
-                    "skipped_questions": skipped_questions,
-                },
-                Attempt,
-            ),
-        )
-
-    def update_question_stats(
-        self,
-        *,
-        question_ids: Sequence[uuid.UUID | None],
-        correct: Sequence[bool | None],
-        answered: Sequence[bool | None],
-        seconds: Sequence[int | None],
-    ) -> int:
-        """Add one attempt's outcome to each question's statistics: usage, correct and incorrect
-        counts, and the running mean of the time spent (update_question_stats: the rows are
-        locked in id order first, so that two submits of attempts presenting the same questions
-        in different orders cannot deadlock).
-        """
-        return cast(
-            "int",
-            run(
-                self.conn,
-                _UPDATE_QUESTION_STATS,
-                {
-                    "question_ids": question_ids,
-                    "correct": correct,
-                    "answered": answered,
-                    "seconds": seconds,
-                },
-                None,
-            ),
-        )
-
-    def abandon_attempt(self, *, attempt_id: uuid.UUID, user_id: uuid.UUID) -> Attempt | None:
-        """Give up an attempt in progress."""
         return cast(
             "Attempt | None",
             run(
@@ -470,7 +329,6 @@ class AssessmentsQueries:
                 _ABANDON_ATTEMPT,
                 {
                     "attempt_id": attempt_id,
-                    "user_id": user_id,
                 },
                 Attempt,
             ),
@@ -491,14 +349,10 @@ class AssessmentsQueries:
             ),
         )
 
-    def review_attempt(
-        self,
-        *,
-        attempt_id: uuid.UUID,
-        user_id: uuid.UUID,
-    ) -> list[ReviewAttemptRow]:
-        """A finished attempt question by question, as its assessment allows: nothing unless
-        allow_review; correct answers and explanations only with show_answers_after.
+    def review_attempt(self, *, attempt_id: uuid.UUID) -> list[ReviewAttemptRow]:
+        """A submitted attempt of the acting user question by question, as its assessment allows
+        (review_attempt): nothing unless allow_review; correct answers and explanations only
+        with show_answers_after. The only way a learner reads a key or a grade.
         """
         return cast(
             "list[ReviewAttemptRow]",
@@ -507,25 +361,8 @@ class AssessmentsQueries:
                 _REVIEW_ATTEMPT,
                 {
                     "attempt_id": attempt_id,
-                    "user_id": user_id,
                 },
                 ReviewAttemptRow,
-            ),
-        )
-
-    def component_for_assessment(self, *, slug: str) -> uuid.UUID | None:
-        """The learning component (quiz, assessment, practice exam) that presents an assessment,
-        whose progress a submitted attempt updates.
-        """
-        return cast(
-            "uuid.UUID | None",
-            run(
-                self.conn,
-                _COMPONENT_FOR_ASSESSMENT,
-                {
-                    "slug": slug,
-                },
-                None,
             ),
         )
 
@@ -552,32 +389,11 @@ class AsyncAssessmentsQueries:
             ),
         )
 
-    async def lock_attempts(self, *, user_id: uuid.UUID, assessment_id: uuid.UUID) -> None:
-        """Serialise attempt starts of one user on one assessment until the transaction ends, so
-        that racing starts cannot exceed max_attempts.
-        """
-        return cast(
-            "None",
-            await arun(
-                self.conn,
-                _LOCK_ATTEMPTS,
-                {
-                    "user_id": user_id,
-                    "assessment_id": assessment_id,
-                },
-                None,
-            ),
-        )
-
-    async def start_attempt(
-        self,
-        *,
-        user_id: uuid.UUID,
-        assessment_id: uuid.UUID,
-    ) -> StartAttemptRow | None:
-        """Open the next attempt (number = previous + 1) unless max_attempts is used up; the
-        question order is shuffled when the assessment says so, and stored. No row: the
-        assessment is not available or no attempt is left.
+    async def start_attempt(self, *, assessment_id: uuid.UUID) -> StartAttemptRow | None:
+        """Open the acting user's next attempt (number = previous + 1) unless max_attempts is used
+        up (start_attempt: racing starts are serialised); the question order is shuffled when
+        the assessment says so, and stored. No row: the assessment is not available or no
+        attempt is left.
         """
         return cast(
             "StartAttemptRow | None",
@@ -585,7 +401,6 @@ class AsyncAssessmentsQueries:
                 self.conn,
                 _START_ATTEMPT,
                 {
-                    "user_id": user_id,
                     "assessment_id": assessment_id,
                 },
                 StartAttemptRow,
@@ -656,55 +471,19 @@ class AsyncAssessmentsQueries:
             ),
         )
 
-    async def lock_attempt(self, *, attempt_id: uuid.UUID, user_id: uuid.UUID) -> str | None:
-        """Lock an attempt for grading; the status it has once the lock is held (a concurrent
-        submit that got there first has already changed it).
-        """
-        return cast(
-            "str | None",
-            await arun(
-                self.conn,
-                _LOCK_ATTEMPT,
-                {
-                    "attempt_id": attempt_id,
-                    "user_id": user_id,
-                },
-                None,
-            ),
-        )
-
-    async def question_for_answer(
-        self,
-        *,
-        attempt_id: uuid.UUID,
-        question_id: uuid.UUID,
-    ) -> QuestionForAnswerRow | None:
-        """The type and data of a question of this attempt, to check an answer's shape."""
-        return cast(
-            "QuestionForAnswerRow | None",
-            await arun(
-                self.conn,
-                _QUESTION_FOR_ANSWER,
-                {
-                    "attempt_id": attempt_id,
-                    "question_id": question_id,
-                },
-                QuestionForAnswerRow,
-            ),
-        )
-
     async def save_answer(
         self,
         *,
         attempt_id: uuid.UUID,
-        user_id: uuid.UUID,
         question_id: uuid.UUID,
         user_answer: Json | None,
         time_spent_seconds: int | None,
         flagged_for_review: bool,
     ) -> SaveAnswerRow | None:
-        """Save (or replace) an answer while the attempt is in progress and within its time limit
-        by the database clock. No row: the attempt is closed or expired.
+        """Save (or replace) an answer of the acting user while the attempt is in progress and
+        within its time limit by the database clock, after checking its shape against the
+        question (save_answer; a malformed answer is a ValidationError naming the field). No
+        row: the attempt is closed or expired.
         """
         return cast(
             "SaveAnswerRow | None",
@@ -713,7 +492,6 @@ class AsyncAssessmentsQueries:
                 _SAVE_ANSWER,
                 {
                     "attempt_id": attempt_id,
-                    "user_id": user_id,
                     "question_id": question_id,
                     "user_answer": jsonb(user_answer),
                     "time_spent_seconds": time_spent_seconds,
@@ -723,113 +501,28 @@ class AsyncAssessmentsQueries:
             ),
         )
 
-    async def grading_sheet(self, *, attempt_id: uuid.UUID) -> list[GradingSheetRow]:
-        """Every question of an attempt with its key, points and the answer saved in time (answers
-        saved after the deadline count as not given).
+    async def submit_attempt(self, *, attempt_id: uuid.UUID) -> SubmitAttemptRow | None:
+        """Grade and close an attempt of the acting user (submit_attempt): every answer graded
+        set-based in the database, the grades, totals and question statistics stored, then the
+        progress on the component presenting the assessment with its rewards (the progress_*
+        columns, NULL when no component presents it) and the log.
         """
         return cast(
-            "list[GradingSheetRow]",
+            "SubmitAttemptRow | None",
             await arun(
                 self.conn,
-                _GRADING_SHEET,
+                _SUBMIT_ATTEMPT,
                 {
                     "attempt_id": attempt_id,
                 },
-                GradingSheetRow,
+                SubmitAttemptRow,
             ),
         )
 
-    async def record_grades(
-        self,
-        *,
-        attempt_id: uuid.UUID,
-        question_ids: Sequence[uuid.UUID | None],
-        correct: Sequence[bool | None],
-        points: Sequence[Decimal | None],
-    ) -> int:
-        """Store each answer's correctness and points; questions never answered get a row too, so
-        the attempt's answers add up to its totals. A saved answer that already holds its grade
-        (a wrong one: false, 0 are the defaults) is left alone: each update is a new row version
-        and, on a full page, three index entries (scale 100: 5.7 -> 4.6 ms for a 90-answer
-        exam).
+    async def abandon_attempt(self, *, attempt_id: uuid.UUID) -> Attempt | None:
+        """Give up an attempt of the acting user that is in progress (abandon_attempt). No row:
+        unknown, someone else's, or not in progress.
         """
-        return cast(
-            "int",
-            await arun(
-                self.conn,
-                _RECORD_GRADES,
-                {
-                    "attempt_id": attempt_id,
-                    "question_ids": question_ids,
-                    "correct": correct,
-                    "points": points,
-                },
-                None,
-            ),
-        )
-
-    async def finish_attempt(
-        self,
-        *,
-        attempt_id: uuid.UUID,
-        status: str,
-        score: Decimal,
-        percentage: Decimal,
-        passed: bool,
-        correct_answers: int,
-        incorrect_answers: int,
-        skipped_questions: int,
-    ) -> Attempt | None:
-        """Close a graded attempt with its totals; time spent by the database clock."""
-        return cast(
-            "Attempt | None",
-            await arun(
-                self.conn,
-                _FINISH_ATTEMPT,
-                {
-                    "attempt_id": attempt_id,
-                    "status": status,
-                    "score": score,
-                    "percentage": percentage,
-                    "passed": passed,
-                    "correct_answers": correct_answers,
-                    "incorrect_answers": incorrect_answers,
-                    "skipped_questions": skipped_questions,
-                },
-                Attempt,
-            ),
-        )
-
-    async def update_question_stats(
-        self,
-        *,
-        question_ids: Sequence[uuid.UUID | None],
-        correct: Sequence[bool | None],
-        answered: Sequence[bool | None],
-        seconds: Sequence[int | None],
-    ) -> int:
-        """Add one attempt's outcome to each question's statistics: usage, correct and incorrect
-        counts, and the running mean of the time spent (update_question_stats: the rows are
-        locked in id order first, so that two submits of attempts presenting the same questions
-        in different orders cannot deadlock).
-        """
-        return cast(
-            "int",
-            await arun(
-                self.conn,
-                _UPDATE_QUESTION_STATS,
-                {
-                    "question_ids": question_ids,
-                    "correct": correct,
-                    "answered": answered,
-                    "seconds": seconds,
-                },
-                None,
-            ),
-        )
-
-    async def abandon_attempt(self, *, attempt_id: uuid.UUID, user_id: uuid.UUID) -> Attempt | None:
-        """Give up an attempt in progress."""
         return cast(
             "Attempt | None",
             await arun(
@@ -837,7 +530,6 @@ class AsyncAssessmentsQueries:
                 _ABANDON_ATTEMPT,
                 {
                     "attempt_id": attempt_id,
-                    "user_id": user_id,
                 },
                 Attempt,
             ),
@@ -858,14 +550,10 @@ class AsyncAssessmentsQueries:
             ),
         )
 
-    async def review_attempt(
-        self,
-        *,
-        attempt_id: uuid.UUID,
-        user_id: uuid.UUID,
-    ) -> list[ReviewAttemptRow]:
-        """A finished attempt question by question, as its assessment allows: nothing unless
-        allow_review; correct answers and explanations only with show_answers_after.
+    async def review_attempt(self, *, attempt_id: uuid.UUID) -> list[ReviewAttemptRow]:
+        """A submitted attempt of the acting user question by question, as its assessment allows
+        (review_attempt): nothing unless allow_review; correct answers and explanations only
+        with show_answers_after. The only way a learner reads a key or a grade.
         """
         return cast(
             "list[ReviewAttemptRow]",
@@ -874,24 +562,7 @@ class AsyncAssessmentsQueries:
                 _REVIEW_ATTEMPT,
                 {
                     "attempt_id": attempt_id,
-                    "user_id": user_id,
                 },
                 ReviewAttemptRow,
-            ),
-        )
-
-    async def component_for_assessment(self, *, slug: str) -> uuid.UUID | None:
-        """The learning component (quiz, assessment, practice exam) that presents an assessment,
-        whose progress a submitted attempt updates.
-        """
-        return cast(
-            "uuid.UUID | None",
-            await arun(
-                self.conn,
-                _COMPONENT_FOR_ASSESSMENT,
-                {
-                    "slug": slug,
-                },
-                None,
             ),
         )

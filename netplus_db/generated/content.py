@@ -65,7 +65,6 @@ _BROWSE_COMPONENTS = query("content", "browse_components")
 _GET_COMPONENT = query("content", "get_component")
 _PREREQUISITES = query("content", "prerequisites")
 _COUNT_VIEW = query("content", "count_view")
-_COUNT_COMPLETION = query("content", "count_completion")
 
 
 class ContentQueries:
@@ -146,26 +145,12 @@ class ContentQueries:
         )
 
     def count_view(self, *, component_id: uuid.UUID) -> int:
-        """Count one view of a component."""
+        """Count one view of a component (a catalog statistic: admin only)."""
         return cast(
             "int",
             run(
                 self.conn,
                 _COUNT_VIEW,
-                {
-                    "component_id": component_id,
-                },
-                None,
-            ),
-        )
-
-    def count_completion(self, *, component_id: uuid.UUID) -> int:
-        """Count one first completion of a component."""
-        return cast(
-            "int",
-            run(
-                self.conn,
-                _COUNT_COMPLETION,
                 {
                     "component_id": component_id,
                 },
@@ -252,26 +237,12 @@ class AsyncContentQueries:
         )
 
     async def count_view(self, *, component_id: uuid.UUID) -> int:
-        """Count one view of a component."""
+        """Count one view of a component (a catalog statistic: admin only)."""
         return cast(
             "int",
             await arun(
                 self.conn,
                 _COUNT_VIEW,
-                {
-                    "component_id": component_id,
-                },
-                None,
-            ),
-        )
-
-    async def count_completion(self, *, component_id: uuid.UUID) -> int:
-        """Count one first completion of a component."""
-        return cast(
-            "int",
-            await arun(
-                self.conn,
-                _COUNT_COMPLETION,
                 {
                     "component_id": component_id,
                 },

@@ -71,6 +71,15 @@ class AssessmentType(StrEnum):
     CHECKPOINT = "checkpoint"
 
 
+class AuditLogAction(StrEnum):
+    """The values CHECK audit_log_action_check allows in audit_log.action."""
+
+    INSERT = "insert"
+    UPDATE = "update"
+    DELETE = "delete"
+    TRUNCATE = "truncate"
+
+
 class ComponentType(StrEnum):
     """The values CHECK learning_components_component_type_check allows in
     learning_components.component_type.
@@ -196,6 +205,7 @@ ENUMERATIONS: dict[str, CheckedColumn] = {
     "assessments_difficulty_level_check": CheckedColumn(
         "assessments", "difficulty_level", True, DifficultyLevel
     ),
+    "audit_log_action_check": CheckedColumn("audit_log", "action", False, AuditLogAction),
     "learning_components_component_type_check": CheckedColumn(
         "learning_components", "component_type", False, ComponentType
     ),

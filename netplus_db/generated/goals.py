@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime
 import uuid
+from collections.abc import Sequence
 from typing import Any, NamedTuple, cast
 
 from psycopg import AsyncConnection, Connection
@@ -32,9 +33,8 @@ class Goal(NamedTuple):
 
 _CREATE_GOAL = query("goals", "create_goal")
 _LIST_GOALS = query("goals", "list_goals")
-_ADVANCE_GOALS = query("goals", "advance_goals")
 _SET_GOAL_STATUS = query("goals", "set_goal_status")
-_SYNC_STREAK_GOALS = query("goals", "sync_streak_goals")
+_GOALS_BY_ID = query("goals", "goals_by_id")
 
 
 class GoalsQueries:
@@ -90,32 +90,10 @@ class GoalsQueries:
             ),
         )
 
-    def advance_goals(self, *, user_id: uuid.UUID, metric: str, amount: int) -> list[Goal]:
-        """Add progress to every active goal of the user measured in `metric`; a goal that reaches
-        its target is completed today. Returns the goals changed.
+    def set_goal_status(self, *, goal_id: uuid.UUID, status: str) -> Goal | None:
+        """Abandon, fail or reactivate a goal of the acting user (set_goal_status: a goal is
+        completed only by reaching its target). No row: unknown or someone else's.
         """
-        return cast(
-            "list[Goal]",
-            run(
-                self.conn,
-                _ADVANCE_GOALS,
-                {
-                    "user_id": user_id,
-                    "metric": metric,
-                    "amount": amount,
-                },
-                Goal,
-            ),
-        )
-
-    def set_goal_status(
-        self,
-        *,
-        goal_id: uuid.UUID,
-        user_id: uuid.UUID,
-        status: str,
-    ) -> Goal | None:
-        """Abandon, fail or reactivate a goal of this user."""
         return cast(
             "Goal | None",
             run(
@@ -123,24 +101,21 @@ class GoalsQueries:
                 _SET_GOAL_STATUS,
                 {
                     "goal_id": goal_id,
-                    "user_id": user_id,
                     "status": status,
                 },
                 Goal,
             ),
         )
 
-    def sync_streak_goals(self, *, user_id: uuid.UUID) -> list[Goal]:
-        """Set every active streak goal of the user to the current streak; a goal that reaches its
-        target is completed today. Returns the goals changed.
-        """
+    def goals_by_id(self, *, ids: Sequence[uuid.UUID | None]) -> list[Goal]:
+        """These goals of the user, in the order of the ids (the goals a progress step changed)."""
         return cast(
             "list[Goal]",
             run(
                 self.conn,
-                _SYNC_STREAK_GOALS,
+                _GOALS_BY_ID,
                 {
-                    "user_id": user_id,
+                    "ids": ids,
                 },
                 Goal,
             ),
@@ -200,32 +175,10 @@ class AsyncGoalsQueries:
             ),
         )
 
-    async def advance_goals(self, *, user_id: uuid.UUID, metric: str, amount: int) -> list[Goal]:
-        """Add progress to every active goal of the user measured in `metric`; a goal that reaches
-        its target is completed today. Returns the goals changed.
+    async def set_goal_status(self, *, goal_id: uuid.UUID, status: str) -> Goal | None:
+        """Abandon, fail or reactivate a goal of the acting user (set_goal_status: a goal is
+        completed only by reaching its target). No row: unknown or someone else's.
         """
-        return cast(
-            "list[Goal]",
-            await arun(
-                self.conn,
-                _ADVANCE_GOALS,
-                {
-                    "user_id": user_id,
-                    "metric": metric,
-                    "amount": amount,
-                },
-                Goal,
-            ),
-        )
-
-    async def set_goal_status(
-        self,
-        *,
-        goal_id: uuid.UUID,
-        user_id: uuid.UUID,
-        status: str,
-    ) -> Goal | None:
-        """Abandon, fail or reactivate a goal of this user."""
         return cast(
             "Goal | None",
             await arun(
@@ -233,24 +186,21 @@ class AsyncGoalsQueries:
                 _SET_GOAL_STATUS,
                 {
                     "goal_id": goal_id,
-                    "user_id": user_id,
                     "status": status,
                 },
                 Goal,
             ),
         )
 
-    async def sync_streak_goals(self, *, user_id: uuid.UUID) -> list[Goal]:
-        """Set every active streak goal of the user to the current streak; a goal that reaches its
-        target is completed today. Returns the goals changed.
-        """
+    async def goals_by_id(self, *, ids: Sequence[uuid.UUID | None]) -> list[Goal]:
+        """These goals of the user, in the order of the ids (the goals a progress step changed)."""
         return cast(
             "list[Goal]",
             await arun(
                 self.conn,
-                _SYNC_STREAK_GOALS,
+                _GOALS_BY_ID,
                 {
-                    "user_id": user_id,
+                    "ids": ids,
                 },
                 Goal,
             ),

@@ -32,12 +32,12 @@ class EndSessionRow(NamedTuple):
     user_id: uuid.UUID
     component_id: uuid.UUID
     session_start: datetime.datetime
-    session_end: datetime.datetime | None
+    session_end: datetime.datetime
     duration_minutes: int
 
 
-class UpsertProgressRow(NamedTuple):
-    """A row of progress.upsert_progress."""
+class ProgressUpdate(NamedTuple):
+    """A row of progress.record_progress."""
 
     id: uuid.UUID
     user_id: uuid.UUID
@@ -50,6 +50,8 @@ class UpsertProgressRow(NamedTuple):
     completion_date: datetime.datetime | None
     mastery_date: datetime.datetime | None
     newly_completed: bool
+    goal_ids: list[uuid.UUID | None]
+    achievement_codes: list[str | None]
 
 
 class GetProgressRow(NamedTuple):
@@ -85,7 +87,7 @@ class ListProgressRow(NamedTuple):
 
 _START_SESSION = query("progress", "start_session")
 _END_SESSION = query("progress", "end_session")
-_UPSERT_PROGRESS = query("progress", "upsert_progress")
+_RECORD_PROGRESS = query("progress", "record_progress")
 _GET_PROGRESS = query("progress", "get_progress")
 _LIST_PROGRESS = query("progress", "list_progress")
 
@@ -126,13 +128,12 @@ class ProgressQueries:
         self,
         *,
         session_id: uuid.UUID,
-        user_id: uuid.UUID,
         interaction_count: int,
         completion_achieved: bool,
         session_data: Json,
     ) -> EndSessionRow | None:
-        """Close an open session of this user; its duration comes from the database clock. No row:
-        unknown, someone else's, or already closed.
+        """Close an open session of the acting user; its duration comes from the database clock
+        (end_learning_session). No row: unknown, someone else's, or already closed.
         """
         return cast(
             "EndSessionRow | None",
@@ -141,7 +142,6 @@ class ProgressQueries:
                 _END_SESSION,
                 {
                     "session_id": session_id,
-                    "user_id": user_id,
                     "interaction_count": interaction_count,
                     "completion_achieved": completion_achieved,
                     "session_data": jsonb(session_data),
@@ -150,38 +150,35 @@ class ProgressQueries:
             ),
         )
 
-    def upsert_progress(
+    def record_progress(
         self,
         *,
-        user_id: uuid.UUID,
         component_id: uuid.UUID,
         status: str,
         progress_percentage: int,
         time_spent_minutes: int,
         last_position: Json | None,
-        score: Decimal | None,
-    ) -> UpsertProgressRow | None:
-        """Record progress. Status only moves forward (not_started < in_progress < completed <
-        mastered), the percentage never decreases (completed means 100), time spent adds up,
-        best_score is the maximum, latest_score the last given, and completion/mastery dates are
-        set once. `newly_completed` is true when this call completed the component (so streaks
-        and achievements follow).
+    ) -> ProgressUpdate | None:
+        """Record the acting user's progress (record_progress). Status only moves forward
+        (not_started < in_progress < completed < mastered), the percentage never decreases
+        (completed means 100), time spent adds up, and completion/mastery dates are set once. No
+        score: scores come from submitted assessments. When this call completes the component,
+        `newly_completed` is true and the reward logic has run: the completion counted, the
+        streak, goals (`goal_ids`, changed) and achievements (`achievement_codes`, awarded).
         """
         return cast(
-            "UpsertProgressRow | None",
+            "ProgressUpdate | None",
             run(
                 self.conn,
-                _UPSERT_PROGRESS,
+                _RECORD_PROGRESS,
                 {
-                    "user_id": user_id,
                     "component_id": component_id,
                     "status": status,
                     "progress_percentage": progress_percentage,
                     "time_spent_minutes": time_spent_minutes,
                     "last_position": jsonb(last_position),
-                    "score": score,
                 },
-                UpsertProgressRow,
+                ProgressUpdate,
             ),
         )
 
@@ -251,13 +248,12 @@ class AsyncProgressQueries:
         self,
         *,
         session_id: uuid.UUID,
-        user_id: uuid.UUID,
         interaction_count: int,
         completion_achieved: bool,
         session_data: Json,
     ) -> EndSessionRow | None:
-        """Close an open session of this user; its duration comes from the database clock. No row:
-        unknown, someone else's, or already closed.
+        """Close an open session of the acting user; its duration comes from the database clock
+        (end_learning_session). No row: unknown, someone else's, or already closed.
         """
         return cast(
             "EndSessionRow | None",
@@ -266,7 +262,6 @@ class AsyncProgressQueries:
                 _END_SESSION,
                 {
                     "session_id": session_id,
-                    "user_id": user_id,
                     "interaction_count": interaction_count,
                     "completion_achieved": completion_achieved,
                     "session_data": jsonb(session_data),
@@ -275,38 +270,35 @@ class AsyncProgressQueries:
             ),
         )
 
-    async def upsert_progress(
+    async def record_progress(
         self,
         *,
-        user_id: uuid.UUID,
         component_id: uuid.UUID,
         status: str,
         progress_percentage: int,
         time_spent_minutes: int,
         last_position: Json | None,
-        score: Decimal | None,
-    ) -> UpsertProgressRow | None:
-        """Record progress. Status only moves forward (not_started < in_progress < completed <
-        mastered), the percentage never decreases (completed means 100), time spent adds up,
-        best_score is the maximum, latest_score the last given, and completion/mastery dates are
-        set once. `newly_completed` is true when this call completed the component (so streaks
-        and achievements follow).
+    ) -> ProgressUpdate | None:
+        """Record the acting user's progress (record_progress). Status only moves forward
+        (not_started < in_progress < completed < mastered), the percentage never decreases
+        (completed means 100), time spent adds up, and completion/mastery dates are set once. No
+        score: scores come from submitted assessments. When this call completes the component,
+        `newly_completed` is true and the reward logic has run: the completion counted, the
+        streak, goals (`goal_ids`, changed) and achievements (`achievement_codes`, awarded).
         """
         return cast(
-            "UpsertProgressRow | None",
+            "ProgressUpdate | None",
             await arun(
                 self.conn,
-                _UPSERT_PROGRESS,
+                _RECORD_PROGRESS,
                 {
-                    "user_id": user_id,
                     "component_id": component_id,
                     "status": status,
                     "progress_percentage": progress_percentage,
                     "time_spent_minutes": time_spent_minutes,
                     "last_position": jsonb(last_position),
-                    "score": score,
                 },
-                UpsertProgressRow,
+                ProgressUpdate,
             ),
         )
 

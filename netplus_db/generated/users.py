@@ -15,7 +15,7 @@ from netplus_db.querylayer import arun, query, run
 
 
 class User(NamedTuple):
-    """A row of users.create_user."""
+    """A row of users.register."""
 
     id: uuid.UUID
     email: str
@@ -42,16 +42,15 @@ class SoftDeleteUserRow(NamedTuple):
     deleted_at: datetime.datetime | None
 
 
-_CREATE_USER = query("users", "create_user")
-_CREATE_PROFILE = query("users", "create_profile")
-_CREATE_SETTINGS = query("users", "create_settings")
-_CREATE_STREAK = query("users", "create_streak")
+_REGISTER = query("users", "register")
+_REGISTER_PRIVILEGED = query("users", "register_privileged")
 _FIND_LOGIN = query("users", "find_login")
 _GET_USER = query("users", "get_user")
 _SET_EMAIL_VERIFIED = query("users", "set_email_verified")
 _SET_ACCOUNT_STATUS = query("users", "set_account_status")
 _SOFT_DELETE_USER = query("users", "soft_delete_user")
 _RESTORE_USER = query("users", "restore_user")
+_SET_ROLE = query("users", "set_role")
 
 
 class UsersQueries:
@@ -62,92 +61,73 @@ class UsersQueries:
     def __init__(self, conn: Connection[Any]) -> None:
         self.conn = conn
 
-    def create_user(
+    def register(
         self,
         *,
-        id: uuid.UUID,
         email: str,
         username: str,
         password_hash: str,
-        role: str,
+        first_name: str | None,
+        last_name: str | None,
+        display_name: str | None,
     ) -> User | None:
-        """Register an account under an id chosen by the caller (who acts as that user, so RLS lets
-        the row be written and returned); a taken email or username (case-insensitive, among
-        live accounts) raises Conflict from the unique index, never from a racy pre-check.
+        """Register a student account, with its profile, settings and streak rows and a log entry,
+        under the id the transaction acts as (register_account: app.user_id must be a new id;
+        the role is always student). A taken email or username (case-insensitive, among live
+        accounts) raises Conflict from the unique index, never from a racy pre-check.
         """
         return cast(
             "User | None",
             run(
                 self.conn,
-                _CREATE_USER,
+                _REGISTER,
                 {
-                    "id": id,
                     "email": email,
                     "username": username,
                     "password_hash": password_hash,
-                    "role": role,
+                    "first_name": first_name,
+                    "last_name": last_name,
+                    "display_name": display_name,
                 },
                 User,
             ),
         )
 
-    def create_profile(
+    def register_privileged(
         self,
         *,
-        user_id: uuid.UUID,
+        email: str,
+        username: str,
+        password_hash: str,
+        role: str,
         first_name: str | None,
         last_name: str | None,
         display_name: str | None,
-    ) -> int:
-        """The profile row that every account has (1:1)."""
+    ) -> User | None:
+        """Register an account of any role (register_privileged_account): admin only."""
         return cast(
-            "int",
+            "User | None",
             run(
                 self.conn,
-                _CREATE_PROFILE,
+                _REGISTER_PRIVILEGED,
                 {
-                    "user_id": user_id,
+                    "email": email,
+                    "username": username,
+                    "password_hash": password_hash,
+                    "role": role,
                     "first_name": first_name,
                     "last_name": last_name,
                     "display_name": display_name,
                 },
-                None,
-            ),
-        )
-
-    def create_settings(self, *, user_id: uuid.UUID) -> int:
-        """The settings row that every account has (1:1), with the defaults."""
-        return cast(
-            "int",
-            run(
-                self.conn,
-                _CREATE_SETTINGS,
-                {
-                    "user_id": user_id,
-                },
-                None,
-            ),
-        )
-
-    def create_streak(self, *, user_id: uuid.UUID) -> int:
-        """The streak row that every account has (1:1), before any activity."""
-        return cast(
-            "int",
-            run(
-                self.conn,
-                _CREATE_STREAK,
-                {
-                    "user_id": user_id,
-                },
-                None,
+                User,
             ),
         )
 
     def find_login(self, *, login: str) -> FindLoginRow | None:
         """The live account whose email or username is `login` (case-insensitive), for the password
-        check (find_login_candidate: app_user sees no other account); status is checked by the
-        caller after the constant-time comparison so that timing does not reveal which accounts
-        exist.
+        check (login_candidate: only in an anonymous transaction, before any user acts); status
+        is checked by the caller after the constant-time comparison so that timing does not
+        reveal which accounts exist.
         """
         return cast(
             "FindLoginRow | None",
@@ -235,6 +215,21 @@ class UsersQueries:
             ),
         )
 
+    def set_role(self, *, user_id: uuid.UUID, role: str) -> User | None:
+        """Give an account another role (admin only; audited)."""
+        return cast(
+            "User | None",
+            run(
+                self.conn,
+                _SET_ROLE,
+                {
+                    "user_id": user_id,
+                    "role": role,
+                },
+                User,
+            ),
+        )
+
 
 class AsyncUsersQueries:
     """The queries of queries/users.sql on one async connection."""
@@ -244,92 +239,73 @@ class AsyncUsersQueries:
     def __init__(self, conn: AsyncConnection[Any]) -> None:
         self.conn = conn
 
-    async def create_user(
+    async def register(
         self,
         *,
-        id: uuid.UUID,
         email: str,
         username: str,
         password_hash: str,
-        role: str,
+        first_name: str | None,
+        last_name: str | None,
+        display_name: str | None,
     ) -> User | None:
-        """Register an account under an id chosen by the caller (who acts as that user, so RLS lets
-        the row be written and returned); a taken email or username (case-insensitive, among
-        live accounts) raises Conflict from the unique index, never from a racy pre-check.
+        """Register a student account, with its profile, settings and streak rows and a log entry,
+        under the id the transaction acts as (register_account: app.user_id must be a new id;
+        the role is always student). A taken email or username (case-insensitive, among live
+        accounts) raises Conflict from the unique index, never from a racy pre-check.
         """
         return cast(
             "User | None",
             await arun(
                 self.conn,
-                _CREATE_USER,
+                _REGISTER,
                 {
-                    "id": id,
                     "email": email,
                     "username": username,
                     "password_hash": password_hash,
-                    "role": role,
+                    "first_name": first_name,
+                    "last_name": last_name,
+                    "display_name": display_name,
                 },
                 User,
             ),
         )
 
-    async def create_profile(
+    async def register_privileged(
         self,
         *,
-        user_id: uuid.UUID,
+        email: str,
+        username: str,
+        password_hash: str,
+        role: str,
         first_name: str | None,
         last_name: str | None,
         display_name: str | None,
-    ) -> int:
-        """The profile row that every account has (1:1)."""
+    ) -> User | None:
+        """Register an account of any role (register_privileged_account): admin only."""
         return cast(
-            "int",
+            "User | None",
             await arun(
                 self.conn,
-                _CREATE_PROFILE,
+                _REGISTER_PRIVILEGED,
                 {
-                    "user_id": user_id,
+                    "email": email,
+                    "username": username,
+                    "password_hash": password_hash,
+                    "role": role,
                     "first_name": first_name,
                     "last_name": last_name,
                     "display_name": display_name,
                 },
-                None,
-            ),
-        )
-
-    async def create_settings(self, *, user_id: uuid.UUID) -> int:
-        """The settings row that every account has (1:1), with the defaults."""
-        return cast(
-            "int",
-            await arun(
-                self.conn,
-                _CREATE_SETTINGS,
-                {
-                    "user_id": user_id,
-                },
-                None,
-            ),
-        )
-
-    async def create_streak(self, *, user_id: uuid.UUID) -> int:
-        """The streak row that every account has (1:1), before any activity."""
-        return cast(
-            "int",
-            await arun(
-                self.conn,
-                _CREATE_STREAK,
-                {
-                    "user_id": user_id,
-                },
-                None,
+                User,
             ),
         )
 
     async def find_login(self, *, login: str) -> FindLoginRow | None:
         """The live account whose email or username is `login` (case-insensitive), for the password
-        check (find_login_candidate: app_user sees no other account); status is checked by the
-        caller after the constant-time comparison so that timing does not reveal which accounts
-        exist.
+        check (login_candidate: only in an anonymous transaction, before any user acts); status
+        is checked by the caller after the constant-time comparison so that timing does not
+        reveal which accounts exist.
         """
         return cast(
             "FindLoginRow | None",
@@ -412,6 +388,21 @@ class AsyncUsersQueries:
                 _RESTORE_USER,
                 {
                     "user_id": user_id,
+                },
+                User,
+            ),
+        )
+
+    async def set_role(self, *, user_id: uuid.UUID, role: str) -> User | None:
+        """Give an account another role (admin only; audited)."""
+        return cast(
+            "User | None",
+            await arun(
+                self.conn,
+                _SET_ROLE,
+                {
+                    "user_id": user_id,
+                    "role": role,
                 },
                 User,
             ),

@@ -53,6 +53,10 @@ QUESTION_ID_PREFIX = "netplus-seed:question:"
 DEMO_PASSWORD = "password123"  # DATABASE.md, appendix "Demo Accounts"
 LOCK_KEY = int.from_bytes(hashlib.sha256(b"netplus-db seed").digest()[:8], "big", signed=True)
 
+# The database roles the seed writes as (migration 0013); the connecting role must be a member.
+CONTENT_ROLE = "content_editor"
+ACCOUNTS_ROLE = "admin"
+
 # The order in which tables are seeded and reported.
 CONTENT_TABLES = ("achievements", "learning_components", "question_bank", "assessments")
 ACCOUNT_TABLES = ("users", "user_profiles", "user_settings", "learning_streaks")
@@ -250,7 +254,17 @@ def seed_database(
         q = sql_files()
         q.seed.lock(conn, key=LOCK_KEY)
         _require_schema(conn)
+        # The catalog is content_editor's to write, the accounts (an admin among them) the
+        # admin role's: the seed holds no more privilege than each part needs, and the audit
+        # trail names the role that wrote.
+        # (A database migrated only up to 0012 has no content role yet: the connecting role
+        # writes it all, as before.)
+        least = bool(q.seed.role_writes_catalog(conn, role=CONTENT_ROLE))
+        if least:
+            q.session.act_as(conn, role=CONTENT_ROLE, user_id="")
         counts = _write_content(conn, data)
+        if least:
+            q.session.act_as(conn, role=ACCOUNTS_ROLE, user_id="")
         counts.update(_write_accounts(conn, data))
     seconds = time.perf_counter() - started
     width = max(len(name) for name in counts)

@@ -51,3 +51,79 @@ SELECT child.relname,
   JOIN pg_namespace n  ON n.oid = child.relnamespace
  WHERE k.contype = 'f' AND n.nspname = 'public'
  ORDER BY parent.relname, child.relname, 3;
+
+-- name: relation_privileges(roles)
+-- Every table, view and materialized view of schema public, per role: the table-level
+-- privileges the role holds (membership and PUBLIC included), whether it holds some privilege on
+-- a column only, and the table's row-level security flags.
+SELECT c.relname,
+       CASE c.relkind WHEN 'r' THEN 'table' WHEN 'p' THEN 'table' WHEN 'v' THEN 'view'
+                      WHEN 'm' THEN 'materialized view' END,
+       c.relrowsecurity,
+       c.relforcerowsecurity,
+       r.role,
+       ARRAY(SELECT p.name
+               FROM unnest(ARRAY['SELECT', 'INSERT', 'UPDATE', 'DELETE', 'TRUNCATE',
+                                 'REFERENCES', 'TRIGGER']) WITH ORDINALITY AS p(name, n)
+              WHERE has_table_privilege(r.role, c.oid, p.name)
+              ORDER BY p.n),
+       ARRAY(SELECT p.name
+               FROM unnest(ARRAY['SELECT', 'INSERT', 'UPDATE', 'REFERENCES'])
+                    WITH ORDINALITY AS p(name, n)
+              WHERE NOT has_table_privilege(r.role, c.oid, p.name)
+                AND has_any_column_privilege(r.role, c.oid, p.name)
+              ORDER BY p.n)
+  FROM pg_class c
+  JOIN pg_namespace n ON n.oid = c.relnamespace
+ CROSS JOIN unnest(CAST(:roles AS text[])) WITH ORDINALITY AS r(role, n)
+ WHERE n.nspname = 'public' AND c.relkind IN ('r', 'p', 'v', 'm')
+ ORDER BY c.relname, r.n;
+
+-- name: column_privileges(roles)
+-- Every column of those relations, per role: the privileges the role holds on it (from the
+-- table or the column itself).
+SELECT c.relname,
+       a.attname,
+       r.role,
+       ARRAY(SELECT p.name
+               FROM unnest(ARRAY['SELECT', 'INSERT', 'UPDATE', 'REFERENCES'])
+                    WITH ORDINALITY AS p(name, n)
+              WHERE has_column_privilege(r.role, c.oid, a.attnum, p.name)
+              ORDER BY p.n)
+  FROM pg_class c
+  JOIN pg_namespace n ON n.oid = c.relnamespace
+  JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
+ CROSS JOIN unnest(CAST(:roles AS text[])) WITH ORDINALITY AS r(role, n)
+ WHERE n.nspname = 'public' AND c.relkind IN ('r', 'p', 'v', 'm')
+ ORDER BY c.relname, a.attnum, r.n;
+
+-- name: function_privileges(roles)
+-- Every function of schema public with its identity arguments, whether it is SECURITY
+-- DEFINER, its pinned settings, and per role (and PUBLIC) whether it may EXECUTE it.
+SELECT p.proname,
+       pg_get_function_identity_arguments(p.oid),
+       p.prosecdef,
+       coalesce(array_to_string(p.proconfig, '; '), ''),
+       r.role,
+       has_function_privilege(r.role, p.oid, 'EXECUTE')
+  FROM pg_proc p
+  JOIN pg_namespace n ON n.oid = p.pronamespace
+ CROSS JOIN unnest(CAST(:roles AS text[]) || ARRAY['public']) WITH ORDINALITY AS r(role, n)
+ WHERE n.nspname = 'public' AND p.prokind IN ('f', 'p')
+ ORDER BY p.proname, 2, r.n;
+
+-- name: policies()
+-- Every row-level security policy of schema public: table, name, command, permissive, roles.
+SELECT c.relname,
+       pol.polname,
+       CASE pol.polcmd WHEN 'r' THEN 'SELECT' WHEN 'a' THEN 'INSERT' WHEN 'w' THEN 'UPDATE'
+                       WHEN 'd' THEN 'DELETE' ELSE 'ALL' END,
+       pol.polpermissive,
+       ARRAY(SELECT CASE WHEN x.role = 0 THEN 'PUBLIC' ELSE pg_get_userbyid(x.role) END
+               FROM unnest(pol.polroles) AS x(role)
+              ORDER BY 1)
+  FROM pg_policy pol
+  JOIN pg_class c ON c.oid = pol.polrelid
+  JOIN pg_namespace n ON n.oid = c.relnamespace
+ WHERE n.nspname = 'public'
+ ORDER BY c.relname, pol.polname;

@@ -247,3 +247,10 @@ SELECT u.id
    AND lower(u.email) = ANY (SELECT lower(e) FROM unnest(CAST(:emails AS text[])) AS e)
     ON CONFLICT (user_id) DO NOTHING
 RETURNING user_id, true AS inserted;
+
+-- name: role_writes_catalog(role)$
+-- Whether `role` exists and may insert into the catalog (migration 0013 applied); an older
+-- database is seeded as the connecting role.
+SELECT CASE WHEN EXISTS (SELECT 1 FROM pg_roles WHERE rolname = :role)
+            THEN has_any_column_privilege(:role, 'learning_components', 'INSERT')
+            ELSE false END;

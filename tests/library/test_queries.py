@@ -6,7 +6,7 @@ import datetime
 
 import pytest
 
-from netplus_db.errors import ValidationError
+from netplus_db.errors import Forbidden, ValidationError
 from tests.support.apis import Api, Catalog, new_user
 
 
@@ -129,8 +129,10 @@ def test_achievements_catalog_manual_award_and_goal_status(api: Api, course: Cat
     catalog = api.q(user.id, "achievements", "list_achievements")
     manual = [a.code for a in catalog if a.code.startswith("handed-out")]
     assert len(manual) == 1
-    assert api.q(user.id, "achievements", "award_achievement", user_id=user.id, code=manual[0])
-    assert not api.q(user.id, "achievements", "award_achievement", user_id=user.id, code=manual[0])
+    with pytest.raises(Forbidden):  # a learner cannot hand itself an achievement
+        api.q(user.id, "achievements", "award_achievement", user_id=user.id, code=manual[0])
+    assert api.admin("achievements", "award_achievement", user_id=user.id, code=manual[0])
+    assert not api.admin("achievements", "award_achievement", user_id=user.id, code=manual[0])
     earned = api.q(user.id, "achievements", "user_achievements", user_id=user.id)
     assert [e.code for e in earned] == manual
     goal = api.q(
@@ -145,11 +147,12 @@ def test_achievements_catalog_manual_award_and_goal_status(api: Api, course: Cat
         start_date=None,
         target_date=datetime.date.today() + datetime.timedelta(days=60),
     )
-    abandoned = api.q(
-        user.id, "goals", "set_goal_status", goal_id=goal.id, user_id=user.id, status="abandoned"
-    )
+    abandoned = api.q(user.id, "goals", "set_goal_status", goal_id=goal.id, status="abandoned")
     assert abandoned.status == "abandoned" and abandoned.completed_date is None
-    done = api.q(
-        user.id, "goals", "set_goal_status", goal_id=goal.id, user_id=user.id, status="completed"
-    )
-    assert done.completed_date == datetime.date.today()
+    with pytest.raises(ValidationError) as caught:  # completed only by reaching the target
+        api.q(user.id, "goals", "set_goal_status", goal_id=goal.id, status="completed")
+    assert caught.value.field == "status"
+    again = api.q(user.id, "goals", "set_goal_status", goal_id=goal.id, status="active")
+    assert again.status == "active" and again.current_value == 0
+    other = new_user(api, "q")  # someone else's goal: no row, no change
+    assert api.q(other.id, "goals", "set_goal_status", goal_id=goal.id, status="failed") is None

@@ -70,12 +70,27 @@ def with_password(target: Target) -> str:
         ["doctor"],
         ["schema", "dump"],
         ["schema", "erd"],
+        ["schema", "privileges"],
     ],
 )
 def test_every_command_has_help(command: list[str]) -> None:
     result = run(*command, "--help")
     assert result.returncode == 0, result.stderr
     assert "Usage: " in result.stdout and len(result.stdout.splitlines()) > 4
+
+
+def test_schema_privileges_check_passes_on_the_committed_matrix_and_fails_on_a_stale_one(
+    db: Target, tmp_path: Path
+) -> None:
+    committed = Path(__file__).resolve().parents[2] / "schema" / "privileges.md"
+    ok = run("--dsn", db.conninfo, "schema", "privileges", "--check", "--output", str(committed))
+    assert ok.returncode == 0, ok.stderr
+    stale = tmp_path / "privileges.md"
+    stale.write_text(committed.read_text().replace("| SD(IU) |", "| SIUD |", 1))
+    refused = run("--dsn", db.conninfo, "schema", "privileges", "--check", "--output", str(stale))
+    assert refused.returncode == 1 and "is stale" in refused.stderr
+    written = run("--dsn", db.conninfo, "schema", "privileges", "--output", str(stale))
+    assert written.returncode == 0 and stale.read_text() == committed.read_text()
 
 
 def test_the_target_is_announced_and_the_password_never_printed(db: Target) -> None:

@@ -255,5 +255,6 @@ def test_only_the_write_once_tables_lack_updated_at(tx: Conn) -> None:
         "user_achievements",
         "user_activity_logs",
         "performance_metrics",
+        "audit_log",  # append-only
     }
     assert f.public_tables(tx) - updated_at_tables(tx) == write_once

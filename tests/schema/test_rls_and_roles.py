@@ -1,5 +1,7 @@
-"""Roles and row-level security: app_user sees and writes only its user's rows, readonly reads
-everything and writes nothing, and neither can reach the migration ledger."""
+"""Roles and row-level security: app_user sees only its user's rows and writes only the few it
+edits directly, readonly reads everything but password hashes and writes nothing, and neither
+can reach the migration ledger. (tests/schema/test_least_privilege.py attacks every table,
+column and function from a learner's transaction.)"""
 
 from __future__ import annotations
 
@@ -17,7 +19,7 @@ from tests.support import factories as f
 from tests.support.factories import Conn
 from tests.support.server import Server
 
-ROLES = ("app_user", "readonly", "admin")
+ROLES = ("app_user", "readonly", "admin", "content_editor")
 
 RLS_TABLES = (
     "user_profiles",
@@ -32,6 +34,15 @@ RLS_TABLES = (
     "study_goals",
     "user_activity_logs",
 )
+# The RLS tables a learner writes directly (column by column); the others only through
+# SECURITY DEFINER functions (migration 0013).
+LEARNER_INSERTS = ("learning_sessions", "bookmarks", "study_goals", "user_activity_logs")
+# An editable column of each table whose own rows a learner may change, and a new value.
+LEARNER_UPDATES = {
+    "user_profiles": ("first_name", "Mallory"),
+    "user_settings": ("theme", "dark"),
+    "bookmarks": ("note", "moved"),
+}
 TABLES = tuple(sorted(f.BUILDERS))
 VIEWS = (
     "v_user_learning_stats",
@@ -46,6 +57,7 @@ WRITE_FUNCTIONS = {
     "update_learning_streak": "SELECT update_learning_streak(%s, current_date)",
     "check_and_award_achievement": "SELECT check_and_award_achievement(%s, 'welcome')",
     "refresh_analytics_views": "SELECT refresh_analytics_views()",
+    "update_question_stats": "SELECT update_question_stats('{}', '{}', '{}', '{}')",
 }
 # What each write statement does to a table; the privilege check comes before any row.
 WRITES = {
@@ -201,7 +213,7 @@ def test_the_user_owned_tables_and_only_those_force_row_level_security(tx: Conn)
          WHERE relnamespace = 'public'::regnamespace AND relkind = 'r'
         """,
     )
-    owned = set(RLS_TABLES) | {"users"}  # users since migration 0010
+    owned = set(RLS_TABLES) | {"users", "audit_log"}  # users since 0010, audit_log 0014
     assert {r["relname"] for r in found if r["relrowsecurity"]} == owned
     assert {r["relname"] for r in found if r["relforcerowsecurity"]} == owned
 
@@ -224,7 +236,7 @@ def test_app_user_sees_only_the_rows_of_app_user_id(tx: Conn, table: str) -> Non
     assert visible_ids(tx, table) == set()
 
 
-@pytest.mark.parametrize("table", RLS_TABLES)
+@pytest.mark.parametrize("table", LEARNER_INSERTS)
 def test_app_user_inserts_rows_for_its_own_user_only(tx: Conn, table: str) -> None:
     _, bob = two_learners(tx)
     carol = f.user(tx)
@@ -237,37 +249,36 @@ def test_app_user_inserts_rows_for_its_own_user_only(tx: Conn, table: str) -> No
     with pytest.raises(psycopg.errors.InsufficientPrivilege) as exc, tx.transaction():
         f.BUILDERS[table](tx, **foreign)
     assert_rls_violation(exc)
-    carols = 2 if table == "assessment_attempts" else 1  # carol_attempt is hers too
+    carols = 1
     assert len(visible_ids(tx, table)) == carols
     tx.execute("RESET ROLE")
     anonymous = 1 if table == "user_activity_logs" else 0
     assert len(visible_ids(tx, table)) == carols + 2 + anonymous  # and nothing of bob's added
 
 
-@pytest.mark.parametrize("table", RLS_TABLES)
+@pytest.mark.parametrize("table", sorted(LEARNER_UPDATES))
 def test_app_user_cannot_change_other_users_rows_or_give_its_rows_away(
     tx: Conn, table: str
 ) -> None:
     alice, bob = two_learners(tx)
     carol = f.user(tx)
-    carol_attempt = f.attempt(tx, user_id=carol)
     before = f.fetch(tx, table, bob.rows[table])
+    column, value = LEARNER_UPDATES[table]
 
     as_app_user(tx, alice.id)
-    update = sql.SQL("UPDATE {} SET id = id WHERE id = %s").format(sql.Identifier(table))
-    delete = sql.SQL("DELETE FROM {} WHERE id = %s").format(sql.Identifier(table))
-    assert tx.execute(update, [bob.rows[table]]).rowcount == 0
-    assert tx.execute(delete, [bob.rows[table]]).rowcount == 0
-    # Moving its own row to another user fails the policy's WITH CHECK.
-    column, value = (
-        ("attempt_id", carol_attempt) if table == "assessment_answers" else ("user_id", carol)
+    update = sql.SQL("UPDATE {} SET {} = %s WHERE id = %s").format(
+        sql.Identifier(table), sql.Identifier(column)
     )
+    assert tx.execute(update, [value, bob.rows[table]]).rowcount == 0
+    if table == "bookmarks":  # the one table whose rows a learner deletes
+        delete = sql.SQL("DELETE FROM {} WHERE id = %s").format(sql.Identifier(table))
+        assert tx.execute(delete, [bob.rows[table]]).rowcount == 0
+    # Moving its own row to another user: user_id is not a column it may set.
     with pytest.raises(psycopg.errors.InsufficientPrivilege) as exc, tx.transaction():
-        f.update(tx, table, alice.rows[table], {column: value})
-    assert_rls_violation(exc)
-    # Its own rows it may change and delete.
-    assert tx.execute(update, [alice.rows[table]]).rowcount == 1
-    assert tx.execute(delete, [alice.rows[table]]).rowcount == 1
+        f.update(tx, table, alice.rows[table], {"user_id": carol})
+    assert "permission denied" in str(exc.value)
+    # Its own rows it may change.
+    assert tx.execute(update, [value, alice.rows[table]]).rowcount == 1
 
     tx.execute("RESET ROLE")
     assert f.fetch(tx, table, bob.rows[table]) == before
@@ -290,17 +301,26 @@ def test_app_user_may_log_anonymous_events_but_not_read_them(tx: Conn) -> None:
     assert f.scalar(tx, "SELECT count(*) FROM user_activity_logs WHERE user_id IS NULL") == 3
 
 
-def test_app_user_sees_only_its_own_account_but_login_can_find_any(tx: Conn) -> None:
+def test_app_user_sees_only_its_own_account_and_login_finds_any_only_anonymously(
+    tx: Conn,
+) -> None:
     alice, bob = two_learners(tx)
     bob_email = f.scalar(tx, "SELECT email FROM users WHERE id = %s", [bob.id])
     as_app_user(tx, None)
     assert visible_ids(tx, "users") == set()
-    found = f.rows(tx, "SELECT id FROM find_login_candidate(%s)", [bob_email.upper()])
-    assert [r["id"] for r in found] == [bob.id]
+    found = f.rows(tx, "SELECT id, password_hash FROM login_candidate(%s)", [bob_email.upper()])
+    assert [r["id"] for r in found] == [bob.id] and found[0]["password_hash"]
     set_user(tx, alice.id)
     assert visible_ids(tx, "users") == {alice.id}
-    tx.execute("UPDATE users SET role = 'admin' WHERE id = %s", [bob.id])
-    tx.execute("DELETE FROM users WHERE id = %s", [bob.id])
+    with pytest.raises(psycopg.errors.InsufficientPrivilege) as exc, tx.transaction():
+        tx.execute("SELECT * FROM login_candidate(%s)", [bob_email])
+    assert "only before a user is identified" in str(exc.value)
+    for statement in (
+        "UPDATE users SET role = 'admin' WHERE id = %s",
+        "DELETE FROM users WHERE id = %s",
+    ):
+        with pytest.raises(psycopg.errors.InsufficientPrivilege), tx.transaction():
+            tx.execute(statement, [bob.id])
     tx.execute("RESET ROLE")
     assert f.scalar(tx, "SELECT role FROM users WHERE id = %s", [bob.id]) == "student"
 
@@ -337,23 +357,24 @@ def test_app_user_id_and_role_do_not_outlive_the_transaction(db: Target, conn: C
             session.rollback()
 
 
-def test_app_user_runs_the_functions_for_its_own_user(tx: Conn) -> None:
-    alice, bob = two_learners(tx)
+@pytest.mark.parametrize("function", sorted(WRITE_FUNCTIONS))
+def test_only_admin_runs_the_functions_that_take_any_user(tx: Conn, function: str) -> None:
+    alice, _ = two_learners(tx)
     f.achievement(tx, code="welcome")
     tx.execute("DELETE FROM learning_streaks")
+    query = WRITE_FUNCTIONS[function]
+    params = [] if "%s" not in query else [alice.id]
     as_app_user(tx, alice.id)
-    tx.execute("SELECT update_learning_streak(%s, current_date)", [alice.id])
-    assert f.scalar(tx, "SELECT check_and_award_achievement(%s, 'welcome')", [alice.id]) is True
-    tx.execute("SELECT refresh_analytics_views()")
-    summary = f.rows(tx, "SELECT * FROM get_user_dashboard_summary(%s)", [alice.id])
-    assert summary[0]["current_streak"] == 1
-    assert summary[0]["achievements_count"] == 2
-    # For another user the policies stop the write.
     with pytest.raises(psycopg.errors.InsufficientPrivilege) as exc, tx.transaction():
-        tx.execute("SELECT update_learning_streak(%s, current_date)", [bob.id])
-    assert_rls_violation(exc)
-    # The refresh ran as the view owner: it saw every user's sessions, not only alice's.
-    assert f.scalar(tx, "SELECT sum(total_sessions) FROM mv_daily_user_activity") == 2
+        tx.execute(query, params)
+    assert f"permission denied for function {function}" in str(exc.value)
+    set_role(tx, "admin")
+    tx.execute(query, params)
+    tx.execute("RESET ROLE")
+    if function == "update_learning_streak":
+        assert f.scalar(tx, "SELECT current_streak FROM learning_streaks") == 1
+    if function == "refresh_analytics_views":  # as the view owner: every user's sessions
+        assert f.scalar(tx, "SELECT sum(total_sessions) FROM mv_daily_user_activity") == 2
 
 
 # ---------------------------------------------------------------------------

@@ -9,7 +9,7 @@ import psycopg
 import pytest
 
 from netplus_db.config import Target
-from netplus_db.ops.schema_docs import dump_schema, erd_markdown, erd_type
+from netplus_db.ops.schema_docs import dump_schema, erd_markdown, erd_type, privileges_markdown
 from tests.support.server import REPO, Server
 from tests.support.spec import (
     SHARED_SPEC,
@@ -205,3 +205,8 @@ def test_schema_sql_is_the_dump_of_the_migrations(server: Server, db: Target) ->
 def test_erd_md_is_generated_from_the_migrations(db: Target) -> None:
     committed = (REPO / "schema" / "erd.md").read_text()
     assert erd_markdown(db) == committed, "schema/erd.md is stale: run `make schema`"
+
+
+def test_privileges_md_is_generated_from_the_migrations(db: Target) -> None:
+    committed = (REPO / "schema" / "privileges.md").read_text()
+    assert privileges_markdown(db) == committed, "schema/privileges.md is stale: run `make schema`"

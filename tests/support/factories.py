@@ -237,6 +237,11 @@ def metric(conn: Conn, **kw: Any) -> UUID:
     return insert(conn, "performance_metrics", {**values, **kw})
 
 
+def audit_entry(conn: Conn, **kw: Any) -> UUID:
+    """An audit_log row written directly (a superuser bypasses its append-by-trigger policy)."""
+    return insert(conn, "audit_log", {"table_name": "users", "action": "update", **kw})
+
+
 BUILDERS: dict[str, Builder] = {
     "users": user,
     "user_profiles": profile,
@@ -256,6 +261,7 @@ BUILDERS: dict[str, Builder] = {
     "user_activity_logs": activity_log,
     "component_analytics": component_day,
     "performance_metrics": metric,
+    "audit_log": audit_entry,
 }
 
 
