@@ -248,3 +248,48 @@ def test_an_async_pooled_connection_reuses_its_cursors(
             return same, len(spare), len(rows)
 
     assert asyncio.run(scenario()) == (True, 1, 1)
+
+
+IDENTITY = "SELECT pg_backend_pid(), current_user, current_setting('app.user_id', true)"
+
+
+def test_the_next_borrower_of_a_pooled_connection_inherits_no_user(
+    db: Target, conn: psycopg.Connection[Any]
+) -> None:
+    """A pool of one: whoever borrows the connection right after a learner's block (a plain
+    borrow, a transaction as the connecting role) finds no app.user_id and its own role.
+    Nothing in between resets the setting, so a session-level set_config would show here."""
+    user, component = factories.user(conn), factories.component(conn)
+    with Database(db, min_size=1, max_size=1, timeout=QUICK) as lib:
+        with lib.as_user(user) as q:
+            q.bookmarks.save_bookmark(**mark(user, component))
+            inside = q.conn.execute(IDENTITY).fetchone()
+        assert inside is not None and inside[1:] == ("app_user", str(user))
+        with lib.pool.connection() as borrowed:
+            after = borrowed.execute(IDENTITY).fetchone()
+        assert after is not None and after[0] == inside[0]  # the very same connection
+        assert after[1] != "app_user" and after[2] in ("", None)
+        with lib.transaction() as q:
+            again = q.conn.execute(IDENTITY).fetchone()
+            # The connecting role sees every user's bookmark, not a leaked user's rows.
+            assert q.conn.execute("SELECT app_current_user_id()").fetchone() == (None,)
+        assert again is not None and again[0] == inside[0] and again[2] in ("", None)
+
+
+def test_the_next_async_borrower_of_a_pooled_connection_inherits_no_user(
+    db: Target, conn: psycopg.Connection[Any]
+) -> None:
+    user, component = factories.user(conn), factories.component(conn)
+
+    async def scenario() -> tuple[Any, Any]:
+        async with AsyncDatabase(db, min_size=1, max_size=1, timeout=QUICK) as lib:
+            async with lib.as_user(user) as q:
+                await q.bookmarks.save_bookmark(**mark(user, component))
+                inside = await (await q.conn.execute(IDENTITY)).fetchone()
+            async with lib.pool.connection() as borrowed:
+                after = await (await borrowed.execute(IDENTITY)).fetchone()
+            return inside, after
+
+    inside, after = asyncio.run(scenario())
+    assert inside[1:] == ("app_user", str(user))
+    assert after[0] == inside[0] and after[1] != "app_user" and after[2] in ("", None)
