@@ -317,6 +317,44 @@ def test_a_damaged_archive_fails_verify_and_restore(
     _assert_untouched(db, server, before)
 
 
+def _more_users(data: dict[str, Any]) -> str:
+    data["row_counts"]["users"] += 1
+    return r"table users has 5 rows, manifest says 6"
+
+
+def _a_table_it_never_had(data: dict[str, Any]) -> str:
+    data["row_counts"]["ghosts"] = 0
+    return r"table ghosts is missing"
+
+
+def _an_older_ledger(data: dict[str, Any]) -> str:
+    data["migration_version"] -= 1
+    return r"migration version \d+, manifest says \d+"
+
+
+@pytest.mark.parametrize(
+    "disagree",
+    [_more_users, _a_table_it_never_had, _an_older_ledger],
+    ids=["row-count", "missing-table", "ledger"],
+)
+def test_an_archive_whose_manifest_disagrees_is_refused_and_the_target_untouched(
+    full: Path, server: Server, db: Target, disagree: Any
+) -> None:
+    """The archive is intact (checksum and size match): only its restored content differs
+    from what the manifest says it holds, and only the comparison after loading can tell."""
+    before = snapshot(db)
+    where = manifest_path(full)
+    data = json.loads(where.read_text("utf-8"))
+    problem = disagree(data)
+    where.write_text(json.dumps(data), "utf-8")
+    with pytest.raises(ArchiveError, match="does not match the backup") as verified:
+        verify(db, full)
+    assert str(full) in str(verified.value)
+    with pytest.raises(ArchiveError, match=problem):
+        restore(db, full)
+    _assert_untouched(db, server, before)
+
+
 def test_a_truncated_archive_passing_list_fails_the_real_restore(
     full: Path, server: Server, db: Target
 ) -> None:
