@@ -62,8 +62,8 @@ from netplus_db.ops.archives import (
     mark_verified,
 )
 from netplus_db.ops.backup import migration_version, phase, row_counts
-from netplus_db.ops.client_tools import Tool
-from netplus_db.ops.pg_programs import client_tools, failure, run_tool, table_in_line
+from netplus_db.ops.client_tools import Tool, find_tools
+from netplus_db.ops.pg_programs import failure, run_tool, table_in_line
 from netplus_db.ops.progress import LiveLine, Meter, TableProgress
 from netplus_db.sql import sql_files
 from netplus_db.types import Progress
@@ -208,11 +208,11 @@ def prepare(
     tables = 0
     if fmt in (Format.CUSTOM, Format.DIRECTORY):
         wanted = max(major, (manifest.pg_dump_major if manifest else None) or major)
-        tool = client_tools(["pg_restore"], wanted)["pg_restore"]
+        tool = find_tools(["pg_restore"], wanted)["pg_restore"]
         listed, tables = _archive_kind(tool, target, path, key, report)
         kind = manifest.kind if manifest else listed
     else:
-        tool = client_tools(["psql"], major)["psql"]
+        tool = find_tools(["psql"], major)["psql"]
         kind = manifest.kind if manifest else "full"
     if kind == "data" and (manifest is None or manifest.migration_version is None):
         raise ArchiveError(

@@ -53,14 +53,12 @@ from netplus_db.ops.archives import (
     fsync_file,
     write_manifest,
 )
-from netplus_db.ops.client_tools import Tool
+from netplus_db.ops.client_tools import Tool, find_tools
 from netplus_db.ops.pg_programs import (
-    client_tools,
     compression_args,
     failure,
     run_tool,
     table_in_line,
-    tool_version,
 )
 from netplus_db.ops.progress import LiveLine, Meter, TableProgress
 from netplus_db.sql import sql_files
@@ -246,7 +244,7 @@ def backup(
         conn.read_only = True
         conn.isolation_level = psycopg.IsolationLevel.REPEATABLE_READ
         state = _open_snapshot(conn, kind, report)
-        pg_dump = client_tools(["pg_dump"], state.server_major)["pg_dump"]
+        pg_dump = find_tools(["pg_dump"], state.server_major)["pg_dump"]
         compress = compression_args(opts.compress, pg_dump)
         name = archive_name(target.dbname, kind, when, opts.format)
         label = f"pg_dump --format={opts.format}"
@@ -267,7 +265,7 @@ def backup(
         sha256=digest,
         size=size,
         server_version=state.server_version,
-        pg_dump_version=tool_version(pg_dump),
+        pg_dump_version=pg_dump.version,
         migration_version=state.migration_version,
         row_counts=state.row_counts,
         created_at=when.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
@@ -392,7 +390,7 @@ def timed_plain_dump_restore(target: Target, workdir: Path) -> dict[str, float]:
     target = ensure_server_started(target)
     with connect(target.with_dbname(MAINTENANCE_DB), autocommit=True) as conn:
         major = server_version(conn)[0] // 10000
-    tools = client_tools(["pg_dump", "pg_restore"], major)
+    tools = find_tools(["pg_dump", "pg_restore"], major)
     archive = workdir / f"{target.dbname}-baseline.dump"
     started = time.perf_counter()
     _check_run([str(tools["pg_dump"].path), "--no-password", "-Fc", f"--file={archive}"], target)

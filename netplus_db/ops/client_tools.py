@@ -20,10 +20,11 @@ from netplus_db.ops import embedded
 
 @dataclass(frozen=True)
 class Tool:
-    """A client program and its major version."""
+    """A client program, its major version and the version it reports (`15.20 (Debian ...)`)."""
 
     path: Path
     major: int
+    version: str = ""
 
 
 def find_tool(name: str, server_major: int) -> Tool:
@@ -56,18 +57,33 @@ def candidates(name: str) -> tuple[Tool, ...]:
     tools: dict[Path, Tool] = {}
     for path in paths:
         if path.is_file() and os.access(path, os.X_OK) and path not in tools:
-            major = _major(path)
-            if major is not None:
-                tools[path] = Tool(path, major)
+            tool = _asked(path)
+            if tool is not None:
+                tools[path] = tool
     return tuple(sorted(tools.values(), key=lambda t: t.major, reverse=True))
 
 
-def _major(path: Path) -> int | None:
+def find_tools(names: list[str], server_major: int) -> dict[str, Tool]:
+    """The client programs fitting a server; one ClientToolError naming every missing one."""
+    found: dict[str, Tool] = {}
+    problems: list[str] = []
+    for name in names:
+        try:
+            found[name] = find_tool(name, server_major)
+        except ClientToolError as exc:
+            problems.append(str(exc))
+    if problems:
+        raise ClientToolError("; ".join(problems))
+    return found
+
+
+def _asked(path: Path) -> Tool | None:
+    """The program at `path` as its `--version` describes it; None when it says nothing usable."""
     try:
         out = subprocess.run(
             [str(path), "--version"], capture_output=True, text=True, timeout=10, check=False
         ).stdout
     except (OSError, subprocess.TimeoutExpired):
         return None
-    found = re.search(r"\(PostgreSQL\)\s+(\d+)", out)
-    return int(found.group(1)) if found else None
+    found = re.search(r"\(PostgreSQL\)\s+((\d+)\S*(?:\s.*)?)$", out.strip(), re.MULTILINE)
+    return Tool(path, int(found.group(2)), found.group(1).strip()) if found else None

@@ -1,4 +1,4 @@
-"""Running pg_dump, pg_restore and psql: finding fitting ones, feeding them, reading their lines,
+"""Running pg_dump, pg_restore and psql (found by client_tools): feeding them, reading their lines,
 and the compression choices pg_dump takes.
 
 Passwords travel in the environment (`Target.libpq_env`), never on a command line, and every
@@ -18,9 +18,8 @@ from pathlib import Path
 from typing import IO, cast
 
 from netplus_db.config import Target
-from netplus_db.errors import ClientToolError
 from netplus_db.ops.archives import BackupError
-from netplus_db.ops.client_tools import Tool, find_tool
+from netplus_db.ops.client_tools import Tool
 from netplus_db.types import Progress
 
 PROGRESS_EVERY = 10.0  # seconds between "still running" lines when nothing else is shown
@@ -31,29 +30,6 @@ _TABLE_LINE = re.compile(
 COMPRESSION = re.compile(
     r"^(?:(?P<method>none|gzip|lz4|zstd)(?::(?P<level>\d{1,2}))?|(?P<bare>\d))$"
 )
-
-
-def client_tools(names: list[str], server_major: int) -> dict[str, Tool]:
-    """The client programs fitting a server; one ClientToolError naming every missing one."""
-    found: dict[str, Tool] = {}
-    problems: list[str] = []
-    for name in names:
-        try:
-            found[name] = find_tool(name, server_major)
-        except ClientToolError as exc:
-            problems.append(str(exc))
-    if problems:
-        raise ClientToolError("; ".join(problems))
-    return found
-
-
-def tool_version(tool: Tool) -> str:
-    """The version a client program reports, e.g. `15.20 (Debian 15.20-0+deb12u1)`."""
-    out = subprocess.run(
-        [str(tool.path), "--version"], capture_output=True, text=True, timeout=30, check=False
-    ).stdout
-    found = re.search(r"\(PostgreSQL\)\s+(.+)", out)
-    return found.group(1).strip() if found else str(tool.major)
 
 
 def table_in_line(line: str) -> str | None:
