@@ -95,3 +95,28 @@ def test_compare_interleaved_takes_turns_for_every_call() -> None:
     assert calls[:40] == ["a"] * 20 + ["b"] * 20
     assert timed == ["a", "b", "b", "a"] * 15
     assert result.wall.low_us <= result.wall.value_us <= result.wall.high_us
+
+
+@given(
+    st.lists(st.integers(min_value=0, max_value=10**8), min_size=1, max_size=300),
+    st.integers(min_value=0, max_value=10**6),
+    st.integers(min_value=0, max_value=10**6),
+)
+def test_elapsed_and_cpu_overheads_are_each_from_their_own_samples(
+    values: list[int], wall_extra: int, cpu_extra: int
+) -> None:
+    """Elapsed and CPU samples differ (a call waits on the server far longer than it computes):
+    each overhead must come from its own column, never from the other's."""
+    cpu = [v // 7 for v in values]
+    slower = ([v + wall_extra for v in values], [c + cpu_extra for c in cpu])
+    result = paired_overhead(slower, (values, cpu))
+    assert result.wall == Estimate(wall_extra / 1000, wall_extra / 1000, wall_extra / 1000)
+    assert result.cpu == Estimate(cpu_extra / 1000, cpu_extra / 1000, cpu_extra / 1000)
+
+
+def test_paired_overhead_keeps_elapsed_and_cpu_apart() -> None:
+    first = ([1_000_000] * 50, [30_000] * 50)
+    second = ([400_000] * 50, [10_000] * 50)
+    result = paired_overhead(first, second)
+    assert (result.wall.value_us, result.cpu.value_us) == (600.0, 20.0)
+    assert result.pairs == 50
