@@ -31,7 +31,7 @@ from netplus_db.ops.archives import (
 )
 from netplus_db.ops.backup import MAX_JOBS, DumpOptions
 from netplus_db.ops.backup import backup as take_backup
-from netplus_db.ops.progress import LiveLine, human_bytes
+from netplus_db.ops.progress import LiveLine, human_bytes, terminal_line
 from netplus_db.ops.restore import describe_sessions
 from netplus_db.ops.restore import restore as restore_backup
 
@@ -44,16 +44,7 @@ def _report(message: str) -> None:
 
 def _live() -> LiveLine | None:
     """A live progress line on stderr when it is a terminal; None for a pipe or file."""
-    if not sys.stderr.isatty():
-        return None
-
-    def show(text: str | None) -> None:
-        if text is None:
-            click.echo("", err=True)
-        else:
-            click.echo(f"\r\x1b[K{text}", err=True, nl=False)
-
-    return show
+    return terminal_line(sys.stderr)
 
 
 def _dir_option(f: Any) -> Any:

@@ -1,13 +1,16 @@
 """Progress of long operations with rate and ETA: a live line on a terminal, a line per 10 % else.
 
 Nothing is shown during the first seconds, so quick operations stay quiet. The amount done is
-whatever the caller counts (bytes of the tables dumped or restored so far, say).
+whatever the caller counts (bytes of the tables dumped or restored so far, users loaded...);
+`amount` formats it (bytes by default, `counted("users")` for a count).
 """
 
 from __future__ import annotations
 
+import sys
 import time
 from collections.abc import Callable
+from typing import TextIO
 
 from netplus_db.types import Progress
 
@@ -25,6 +28,29 @@ def human_bytes(count: float) -> str:
             return f"{count:.0f} {unit}" if unit == "B" or count >= 100 else f"{count:.1f} {unit}"
         count /= 1000
     raise AssertionError("unreachable")
+
+
+def counted(noun: str) -> Callable[[float], str]:
+    """A formatter of counts for `Meter(amount=...)`: `counted("users")(1234)` is `1,234 users`."""
+
+    def show(count: float) -> str:
+        return f"{count:,.0f} {noun}"
+
+    return show
+
+
+def terminal_line(stream: TextIO | None = None) -> LiveLine | None:
+    """A live line on `stream` (default stderr) when it is a terminal; None for a pipe or file,
+    where a Meter then reports a line per 10 %."""
+    out = stream if stream is not None else sys.stderr
+    if not getattr(out, "isatty", lambda: False)():
+        return None
+
+    def show(text: str | None) -> None:
+        out.write("\n" if text is None else f"\r\x1b[K{text}")
+        out.flush()
+
+    return show
 
 
 def human_duration(seconds: float) -> str:
@@ -45,10 +71,12 @@ class Meter:
         report: Progress,
         live: LiveLine | None = None,
         *,
+        amount: Callable[[float], str] = human_bytes,
         quiet_for: float = QUIET_FOR,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.label = label
+        self._amount = amount
         self.total = max(total, 0.0)
         self.done = 0.0
         self._report = report
@@ -64,13 +92,14 @@ class Meter:
         """`pg_restore: 45% (120 MB of 266 MB, 32 MB/s, ETA 0:05)`."""
         elapsed = max(self._clock() - self._started, 1e-9)
         rate = self.done / elapsed
+        show = self._amount
         if self.total <= 0:
-            return f"{self.label}: {human_bytes(self.done)} ({human_bytes(rate)}/s)"
+            return f"{self.label}: {show(self.done)} ({show(rate)}/s)"
         percent = min(100.0, 100.0 * self.done / self.total)
         eta = "ETA --" if rate <= 0 else f"ETA {human_duration((self.total - self.done) / rate)}"
         return (
-            f"{self.label}: {percent:.0f}% ({human_bytes(self.done)} of "
-            f"{human_bytes(self.total)}, {human_bytes(rate)}/s, {eta})"
+            f"{self.label}: {percent:.0f}% ({show(self.done)} of "
+            f"{show(self.total)}, {show(rate)}/s, {eta})"
         )
 
     def update(self, done: float) -> None:

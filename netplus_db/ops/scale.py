@@ -55,6 +55,7 @@ from netplus_db.generated.enums import (
     UserSettingTheme,
 )
 from netplus_db.grading import answer_key, grade, wrong_answers
+from netplus_db.ops.progress import QUIET_FOR, LiveLine, Meter, counted, terminal_line
 from netplus_db.ops.seed import ASSESSMENT_COMPONENTS
 from netplus_db.sql import sql_files
 
@@ -1110,59 +1111,15 @@ class _Generator:
             out.append(f"{self.new_id()}\t{line}\t{self.ts(min(t, self.now - 1))}\n")
 
 
-# --- progress display ---------------------------------------------------------------------------
-
-
-class _Progress:
-    """One line per table (rows, rows/s, seconds), redrawn in place on a TTY, else plain lines."""
-
-    def __init__(self, stream: TextIO, users: int, loads: Sequence[TableLoad]) -> None:
-        self.stream = stream
-        self.users = users
-        self.loads = loads
-        self.tty = bool(getattr(stream, "isatty", lambda: False)())
-        self.started = time.perf_counter()
-        self.drawn = 0
-        self.last = 0.0
-        self.next_decile = 1
-
-    def _lines(self, done: int) -> list[str]:
-        elapsed = time.perf_counter() - self.started
-        head = f"scale: {done:,}/{self.users:,} users  {elapsed:7.1f}s"
-        return [head] + [
-            f"  {t.table:<20}{t.rows:>12,} rows {t.rows_per_second:>10,.0f} rows/s"
-            f" {t.seconds:>8.1f}s"
-            for t in self.loads
-        ]
-
-    def update(self, done: int, *, final: bool = False) -> None:
-        """Show the state after `done` users (throttled)."""
-        now = time.perf_counter()
-        if self.tty:
-            if not final and now - self.last < 0.25:
-                return
-            self.last = now
-            lines = self._lines(done)
-            if self.drawn:
-                self.stream.write(f"\x1b[{self.drawn}F")
-            self.stream.write("".join(f"{line}\x1b[K\n" for line in lines))
-            self.drawn = len(lines)
-            self.stream.flush()
-            return
-        if final:
-            self.stream.write("\n".join(self._lines(done)) + "\n")
-            self.stream.flush()
-            return
-        while self.users and done * 10 >= self.next_decile * self.users and self.next_decile < 10:
-            self.next_decile += 1
-            rows = sum(t.rows for t in self.loads)
-            self.stream.write(
-                f"scale: {done:,}/{self.users:,} users, {rows:,} rows, {now - self.started:.1f}s\n"
-            )
-            self.stream.flush()
-
-
 # --- loading ------------------------------------------------------------------------------------
+
+
+def _writer(stream: TextIO) -> Callable[[str], None]:
+    def write(line: str) -> None:
+        stream.write(line + "\n")
+        stream.flush()
+
+    return write
 
 
 def _chunks(users: int) -> Iterator[tuple[int, int, int]]:
@@ -1201,6 +1158,39 @@ def _produce(
         out.put(exc)
 
 
+def _refuse_privilege(conn: psycopg.Connection[Any]) -> None:
+    role = sql_files().server.whoami(conn)
+    if not (role[1] or role[2]):
+        raise NotPrivileged(
+            f"role {role[0]} can neither COPY into the row-level-secured tables nor bypass"
+            " their policies: load scale data as a superuser (or a BYPASSRLS role)"
+        )
+
+
+def _refuse_second_load(conn: psycopg.Connection[Any], target: Target) -> None:
+    existing = int(sql_files().scale.user_count(conn, domain=EMAIL_DOMAIN))
+    if not existing:
+        return
+    size = f" (what `seed --scale {existing // 1000}` loads)" if existing % 1000 == 0 else ""
+    raise ScaleDataExists(
+        f"scale data already loaded in database {target.dbname}: {existing:,} synthetic users"
+        f"{size}, emails @{EMAIL_DOMAIN}, with their history; a second load is refused and"
+        " nothing was changed. To start over: `netplus-db migrate reset` (drops and re-creates"
+        " the database: every row is lost), then `netplus-db seed --scale N`"
+    )
+
+
+def check_can_load(target: Target) -> None:
+    """Raise what `load_scale` would raise before writing anything: NotPrivileged for a role
+    that cannot COPY into the row-level-secured tables, ScaleDataExists when scale data is
+    already loaded. A database without the users table passes (seeding it says it is not
+    migrated). `seed --scale` calls this before the seed itself."""
+    with connect(target, autocommit=True) as conn:
+        _refuse_privilege(conn)
+        if not list(sql_files().seed.missing_tables(conn, tables=["users"])):
+            _refuse_second_load(conn, target)
+
+
 def load_scale(
     target: Target,
     *,
@@ -1209,6 +1199,8 @@ def load_scale(
     report: Callable[[str], None] = print,
     users: int | None = None,
     progress: TextIO | None = None,
+    live: LiveLine | None = None,
+    quiet_for: float = QUIET_FOR,
     replica: bool = False,
 ) -> ScaleReport:
     """Add `thousands` x 1000 synthetic users (or exactly `users`) with their history.
@@ -1216,8 +1208,10 @@ def load_scale(
     Needs the catalog (`netplus-db seed`) and a superuser (or BYPASSRLS) connection; refuses when
     scale data is already loaded. One transaction: a failure leaves nothing. `replica=True` COPYs
     with `session_replication_role = replica` (no foreign-key triggers; the data is consistent by
-    construction). Progress goes to `progress` (default stderr); `report` gets the start line
-    and the final table. Returns the per-table rows and seconds.
+    construction). Progress with rate and ETA, once the load runs longer than `quiet_for`
+    seconds, goes to `live` (a line redrawn in place; by default when `progress` is a terminal)
+    or as a line per 10 % to `progress` (default stderr); `report` gets the start line and the
+    final table, once. Returns the per-table rows and seconds.
     """
     count = thousands * 1000 if users is None else users
     if count < 0:
@@ -1229,19 +1223,9 @@ def load_scale(
     result.tables = [TableLoad(name) for name in TABLE_NAMES]
     queries = sql_files()
     with connect(target) as conn:
-        role = queries.server.whoami(conn)
-        if not (role[1] or role[2]):
-            raise NotPrivileged(
-                f"role {role[0]} can neither COPY into the row-level-secured tables nor bypass"
-                " their policies: load scale data as a superuser (or a BYPASSRLS role)"
-            )
+        _refuse_privilege(conn)
         queries.scale.lock(conn)
-        existing = int(queries.scale.user_count(conn, domain=EMAIL_DOMAIN))
-        if existing:
-            raise ScaleDataExists(
-                f"scale data already loaded: {existing:,} users with @{EMAIL_DOMAIN} emails;"
-                " reset first (`netplus-db migrate reset`, then `netplus-db seed`)"
-            )
+        _refuse_second_load(conn, target)
         catalog = _read_catalog(conn)
         report(
             f"Loading scale data: {count:,} users (seed {random_seed}, anchor {anchor}) on"
@@ -1264,7 +1248,14 @@ def load_scale(
         producer = threading.Thread(
             target=_produce, args=(generator, count, blocks, stop, busy), daemon=True
         )
-        display = _Progress(stream, count, result.tables)
+        meter = Meter(
+            "seed --scale",
+            float(count),
+            _writer(stream),
+            live if live is not None else terminal_line(stream),
+            amount=counted("users"),
+            quiet_for=quiet_for,
+        )
         done = 0
         producer.start()
         try:
@@ -1287,7 +1278,7 @@ def load_scale(
                         load.seconds += time.perf_counter() - t0
                         load.rows += rows
                     done += block_users
-                    display.update(done)
+                    meter.update(done)
             t0 = time.perf_counter()
             queries.scale.question_stats(conn, domain=EMAIL_DOMAIN)
             queries.scale.component_stats(conn, domain=EMAIL_DOMAIN)
@@ -1296,7 +1287,7 @@ def load_scale(
         finally:
             stop.set()
             producer.join()
-        display.update(done, final=True)
+            meter.finish()
     result.generate_seconds = busy[0]
     t0 = time.perf_counter()
     with connect(target, autocommit=True) as conn:

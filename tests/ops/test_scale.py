@@ -1,4 +1,5 @@
-"""`load_scale` (seed --scale): deterministic, consistent, refused twice, needs a catalog.
+"""`load_scale` (seed --scale): deterministic, consistent, refused twice, needs a catalog,
+progress with rate and ETA.
 
 A small catalog (components of several types, questions of every type, a quiz and a practice
 exam linked to components, achievements) is inserted with plain SQL into one database; every test
@@ -20,13 +21,16 @@ from psycopg.types.json import Jsonb
 from netplus_db.config import Target
 from netplus_db.connection import connect, create_database, drop_database
 from netplus_db.grading import validate_question
+from netplus_db.ops.progress import Meter, counted, terminal_line
 from netplus_db.ops.scale import (
     PASSWORD,
     TABLE_NAMES,
     CatalogEmpty,
+    NotPrivileged,
     ScaleDataExists,
     ScaleReport,
     anchor_date,
+    check_can_load,
     load_scale,
 )
 from tests.support.server import Server, fresh_name
@@ -458,11 +462,43 @@ def test_the_load_satisfies_every_invariant(scale_db: Target) -> None:
 def test_a_second_load_is_refused_and_changes_nothing(scale_db: Target) -> None:
     _load(scale_db, users=40)
     before = _checksums(scale_db)
-    with pytest.raises(ScaleDataExists, match=r"scale data already loaded: 40 users"):
+    with pytest.raises(ScaleDataExists, match=r"scale data already loaded in database .*: 40 "):
         _load(scale_db, users=40)
-    with pytest.raises(ScaleDataExists, match="reset first"):
+    with pytest.raises(ScaleDataExists, match=r"To start over: `netplus-db migrate reset`"):
         _load(scale_db, users=10, random_seed=99)
     assert _checksums(scale_db) == before
+
+
+def test_check_can_load_refuses_what_the_load_would_refuse(
+    scale_db: Target, empty_db: Target
+) -> None:
+    check_can_load(scale_db)  # the catalog only: a load may go ahead
+    check_can_load(empty_db)  # not migrated: left to the seed, which says so
+    _load(scale_db, users=2000)
+    with pytest.raises(ScaleDataExists) as refused:
+        check_can_load(scale_db)
+    message = str(refused.value)
+    assert f"database {scale_db.dbname}: 2,000 synthetic users" in message
+    assert "(what `seed --scale 2` loads)" in message and "@scale.test" in message
+    assert "nothing was changed" in message and "`netplus-db migrate reset`" in message
+
+
+def test_a_role_that_cannot_copy_is_refused_before_anything_is_written(
+    scale_db: Target, server: Server
+) -> None:
+    role = fresh_name("scale_plain_role")
+    with connect(server.admin, autocommit=True) as conn:
+        conn.execute(sql.SQL("CREATE ROLE {} LOGIN").format(sql.Identifier(role)))
+    try:
+        as_role = Target({**scale_db.params, "user": role}, scale_db.source)
+        with pytest.raises(NotPrivileged, match=rf"role {role} .*superuser \(or a BYPASSRLS"):
+            check_can_load(as_role)
+        with pytest.raises(NotPrivileged):
+            _load(as_role, users=10)
+    finally:
+        with connect(server.admin, autocommit=True) as conn:
+            conn.execute(sql.SQL("DROP ROLE {}").format(sql.Identifier(role)))
+    assert _checksums(scale_db)["users"][0] == 0
 
 
 def test_an_empty_catalog_is_a_clear_error(db: Target) -> None:
@@ -482,9 +518,54 @@ def test_report_and_progress(scale_db: Target) -> None:
     for name in TABLE_NAMES:
         assert name in text
     assert "total" in text and messages[-1] == text
-    # Not a TTY: plain lines, one per table at the end, no cursor movement.
-    assert "\x1b[" not in progress
-    assert "users" in progress and "rows/s" in progress
+    assert len(messages) == 2 and messages[0].startswith("Loading scale data: 30 users")
+    # A quick load (under QUIET_FOR seconds) shows no progress at all.
+    assert progress == ""
+
+
+class _Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_piped_progress_is_one_line_per_step_with_rate_and_eta(scale_db: Target) -> None:
+    """Blocks of 1000 users: 2500 users reach 40 %, 80 % and 100 %, each said once."""
+    result, messages, progress = _load(scale_db, users=2500, quiet_for=0)
+    lines = progress.splitlines()
+    assert [line.split(":")[1].split("%")[0].strip() for line in lines] == ["40", "80", "100"]
+    assert lines[0].startswith("seed --scale: 40% (1,000 users of 2,500 users, ")
+    assert all(" users/s, ETA " in line for line in lines)
+    assert lines[-1].endswith("ETA 0:00)")
+    assert "\x1b[" not in progress and "\r" not in progress
+    assert [m for m in messages if "total (wall clock)" in m] == [str(result)]
+
+
+def test_a_one_block_load_says_its_progress_once(scale_db: Target) -> None:
+    """Piped `seed --scale 1` used to repeat the same line nine times."""
+    _, _, progress = _load(scale_db, thousands=1, quiet_for=0)
+    assert progress.splitlines() == [progress.splitlines()[0]]
+    assert progress.startswith("seed --scale: 100% (1,000 users of 1,000 users, ")
+
+
+def test_a_terminal_gets_a_live_line(scale_db: Target) -> None:
+    terminal = _Terminal()
+    load_scale(scale_db, thousands=0, users=1500, report=lambda _: None, progress=terminal,
+               quiet_for=0)  # fmt: skip
+    shown = terminal.getvalue()
+    assert shown.startswith("\r\x1b[Kseed --scale: ") and shown.endswith("\n")
+    assert shown.count("\n") == 1  # one line, redrawn in place, ended once
+    assert "seed --scale: 100% (1,500 users of 1,500 users, " in shown and "ETA" in shown
+
+
+def test_the_meter_counts_users_as_well_as_bytes() -> None:
+    now = [0.0]
+    lines: list[str] = []
+    meter = Meter("seed --scale", 10_000, lines.append, amount=counted("users"),
+                  clock=lambda: now[0])  # fmt: skip
+    now[0] = 4.0
+    meter.update(2_000)
+    assert lines == ["seed --scale: 20% (2,000 users of 10,000 users, 500 users/s, ETA 0:16)"]
+    assert terminal_line(io.StringIO()) is None
 
 
 def test_replica_mode_loads_the_same_rows(server: Server, catalog: str) -> None:
