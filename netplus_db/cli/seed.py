@@ -1,15 +1,22 @@
-"""`netplus-db seed`: load the reviewed seed files (and optionally synthetic scale data)."""
+"""`netplus-db seed`: load the reviewed seed files (and optionally synthetic scale data).
+
+The counts and the scale table are the command's output (stdout, or stderr under `--json`);
+the target, the scale load's progress and everything else go to stderr.
+"""
 
 from __future__ import annotations
 
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import click
 
 from netplus_db.cli.context import CONTEXT, CliContext, pass_cli_context
-from netplus_db.ops.seed import load_scale_data, seed_database
+from netplus_db.cli.output import Document, document, finish, json_option, say
+from netplus_db.ops.scale import ScaleReport, check_can_load, load_scale
+from netplus_db.ops.seed import SeedReport, seed_database
 
 # --- seed -------------------------------------------------------------------------------------
 
@@ -30,7 +37,8 @@ from netplus_db.ops.seed import load_scale_data, seed_database
     "--scale",
     type=click.IntRange(min=1),
     metavar="N",
-    help="After the seed, load synthetic scale data of size N thousand (netplus_db.ops.scale).",
+    help="After the seed, add N thousand synthetic learners with their history (COPY, one "
+    "transaction). Refused, before anything is written, when scale data is already loaded.",
 )
 @click.option(
     "--random-seed",
@@ -38,8 +46,9 @@ from netplus_db.ops.seed import load_scale_data, seed_database
     default=42,
     show_default=True,
     metavar="S",
-    help="Random seed of the --scale data (same seed, same data).",
+    help="Random seed of the --scale data (same seed, same catalog: same rows).",
 )
+@json_option
 @pass_cli_context
 def seed(
     env: CliContext,
@@ -47,31 +56,98 @@ def seed(
     seed_dir: Path | None,
     scale: int | None,
     random_seed: int,
+    as_json: bool,
 ) -> None:
     """Load the Network+ catalog, question bank, assessments, achievements and demo accounts.
 
-    Everything comes from the files in seed/ (see seed/README.md) and is written in one
-    transaction, idempotently: content is matched by slug, key or code and updated in place, so
-    a re-run changes nothing. Every file is validated first; a problem names the file and the
-    item, and then nothing is written. The five demo accounts of DATABASE.md (password
-    password123) are refused on a database that is not local or embedded unless
-    --allow-demo-accounts is given. Prints counts per table and the time taken.
+    \b
+    Where the data comes from: the reviewed JSON files in seed/ (see seed/README.md):
+      blueprint.json            the N10-009 domains and objectives
+      components/<domain>.json  learning components        (matched by slug)
+      questions/<domain>.json   the question bank          (matched by key)
+      assessments.json          quizzes and exams, as rules that pick questions (slug)
+      achievements.json         the achievements catalog   (matched by code)
+      users.json                the five demo accounts of DATABASE.md (matched by email)
+
+    Every file is validated first; a problem names the file and the item, and then nothing is
+    written. Everything is written in one transaction, idempotently: a re-run updates changed
+    rows in place and otherwise changes nothing. The demo accounts (password password123, an
+    admin among them) are refused on a database that is not local or embedded unless
+    --allow-demo-accounts is given. Prints the counts per table and the time taken.
+
+    \b
+    --scale N then adds N thousand synthetic learners (emails @scale.test) with progress,
+    sessions, attempts and answers, goals, achievements and activity: deterministic for a
+    --random-seed, in one transaction (a failure leaves nothing). It needs a superuser or a
+    BYPASSRLS role, and loads once per database: a second --scale is refused before the seed
+    runs; start over with `netplus-db migrate reset`. Progress with rate and ETA goes to
+    stderr when it runs more than a few seconds (a live line on a terminal, a line per 10 %
+    otherwise).
 
     \b
     Examples:
-      netplus-db seed
+      netplus-db seed                            the embedded database, demo accounts included
+      netplus-db seed --seed-dir ./my-seed       other seed files (same layout)
       netplus-db --dsn postgresql://app@db.internal/netplus seed --allow-demo-accounts
-      netplus-db seed --scale 10 --random-seed 7
+      netplus-db seed --scale 10                 + 10,000 learners (100: the spec's scale)
+      netplus-db seed --scale 10 --random-seed 7 other synthetic learners, same size
+      netplus-db seed --json                     one JSON document on stdout (counts per table)
+      netplus-db seed --scale 1 --json 2>/dev/null | jq .summary
     """
     started = time.perf_counter()
+    doc = document()
     target = env.target()
 
-    def report(message: str) -> None:
+    def progress(message: str) -> None:
         click.echo(message, err=True)
 
-    seed_database(target, allow_demo_accounts=allow_demo_accounts, report=report, seed_dir=seed_dir)
-    if scale is None:
-        return
-    if not load_scale_data(target, thousands=scale, random_seed=random_seed, report=report):
-        sys.exit(1)
-    report(f"seed and scale data in {time.perf_counter() - started:.2f} s")
+    if scale is not None:
+        check_can_load(target)  # a second --scale fails here, before the seed runs again
+    seeded = seed_database(
+        target, allow_demo_accounts=allow_demo_accounts, report=say, seed_dir=seed_dir
+    )
+    loaded = None
+    if scale is not None:
+        loaded = load_scale(
+            target, thousands=scale, random_seed=random_seed, report=say, progress=sys.stderr
+        )
+        say(f"seed and scale data in {time.perf_counter() - started:.2f} s")
+    _fill(doc, seeded, loaded, time.perf_counter() - started)
+    finish(doc, "ok")
+
+
+def _fill(doc: Document, seeded: SeedReport, loaded: ScaleReport | None, seconds: float) -> None:
+    """The JSON document: one item per table written, totals in the summary."""
+    doc.items = [
+        {
+            "part": "seed",
+            "table": table,
+            "inserted": counts.inserted,
+            "updated": counts.updated,
+            "unchanged": counts.unchanged,
+        }
+        for table, counts in seeded.counts.items()
+    ]
+    scale: dict[str, Any] | None = None
+    if loaded is not None:
+        doc.items += [
+            {"part": "scale", "table": t.table, "rows": t.rows, "seconds": round(t.seconds, 3)}
+            for t in loaded.tables
+        ]
+        scale = {
+            "users": loaded.users,
+            "random_seed": loaded.random_seed,
+            "anchor": loaded.anchor.isoformat(),
+            "rows": loaded.total_rows,
+            "seconds": round(loaded.seconds, 3),
+            "rows_per_second": round(loaded.rows_per_second),
+        }
+    doc.summary = {
+        "inserted": seeded.inserted,
+        "updated": seeded.updated,
+        "unchanged": sum(c.unchanged for c in seeded.counts.values()),
+        "changed": seeded.changed,
+        "seed_seconds": round(seeded.seconds, 3),
+        "scale": scale,
+        "seconds": round(seconds, 3),
+    }

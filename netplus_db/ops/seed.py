@@ -11,7 +11,6 @@ is not local unless explicitly allowed.
 from __future__ import annotations
 
 import hashlib
-import importlib
 import json
 import re
 import time
@@ -274,20 +273,6 @@ def seed_database(
     verdict = "" if result.changed else " (nothing changed)"
     report(f"seeded in {seconds:.2f} s{verdict}")
     return result
-
-
-def load_scale_data(
-    target: Target, *, thousands: int, random_seed: int = 42, report: Progress = print
-) -> bool:
-    """Load the synthetic scale data (netplus_db.ops.scale); False when that module is not there."""
-    try:
-        scale = importlib.import_module("netplus_db.ops.scale")
-        load_scale = scale.load_scale
-    except (ImportError, AttributeError) as exc:
-        report(f"scale data is not available yet ({exc})")
-        return False
-    load_scale(target, thousands=thousands, random_seed=random_seed, report=report)
-    return True
 
 
 def _require_schema(conn: psycopg.Connection[Any]) -> None:

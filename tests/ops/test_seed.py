@@ -8,9 +8,7 @@ from __future__ import annotations
 
 import json
 import shutil
-import sys
 import threading
-import types
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
@@ -29,6 +27,7 @@ from netplus_db.connection import connect, create_database, drop_database
 from netplus_db.generated.enums import QuestionType
 from netplus_db.grading import answer_key, grade, wrong_answers
 from netplus_db.ops import seed as seed_module
+from netplus_db.ops.scale import TABLE_NAMES
 from netplus_db.ops.seed import (
     DEMO_PASSWORD,
     DemoAccountsRefused,
@@ -40,6 +39,7 @@ from netplus_db.ops.seed import (
     question_id,
     seed_database,
 )
+from tests.ops.test_cli import run
 from tests.support.server import REPO, Server, fresh_name
 
 SEED = REPO / "seed"
@@ -541,33 +541,92 @@ def test_the_command_says_target_counts_and_time(db: Target) -> None:
     assert lines[-1].startswith("seeded in ")
 
 
-def test_scale_data_when_the_module_is_missing(db: Target, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setitem(sys.modules, "netplus_db.ops.scale", None)
-    result = CliRunner().invoke(seed_command, ["--scale", "1"], obj=CliContext(db.conninfo, None))
-    assert result.exit_code == 1
-    assert "scale data is not available yet" in result.output
-    assert rows(db, "SELECT count(*) FROM question_bank")[0][0] == 253  # the seed itself is done
+def invoke(target: Target, *args: str) -> Any:
+    """The seed command in this process (stdout and stderr apart)."""
+    return CliRunner().invoke(seed_command, list(args), obj=CliContext(target.conninfo, None))
 
 
-def test_scale_data_is_loaded_after_the_seed(db: Target, monkeypatch: pytest.MonkeyPatch) -> None:
-    calls: list[tuple[Target, dict[str, Any]]] = []
+def test_json_is_one_document_on_stdout(db: Target) -> None:
+    first = invoke(db, "--json")
+    assert first.exit_code == 0, first.output
+    doc = json.loads(first.stdout)  # the whole of stdout
+    assert set(doc) == {"target", "result", "summary", "items", "errors"}
+    assert doc["result"] == "ok" and doc["errors"] == []
+    assert doc["target"]["database"] == db.dbname
+    items = {item["table"]: item for item in doc["items"]}
+    assert list(items) == list(SEEDED_TABLES)
+    assert items["question_bank"] == {
+        "part": "seed", "table": "question_bank", "inserted": 253, "updated": 0, "unchanged": 0
+    }  # fmt: skip
+    summary = doc["summary"]
+    assert summary["inserted"] == sum(i["inserted"] for i in doc["items"]) > 253
+    assert summary["changed"] is True and summary["scale"] is None
+    assert summary["seconds"] >= summary["seed_seconds"] > 0
+    assert "question_bank        inserted 253" in first.stderr  # human lines on stderr
+    again = json.loads(invoke(db, "--json").stdout)
+    assert again["summary"]["changed"] is False and again["summary"]["inserted"] == 0
+    assert again["summary"]["unchanged"] == summary["inserted"]
 
-    def load_scale(target: Target, **kwargs: Any) -> None:
-        (questions,) = rows(target, "SELECT count(*) FROM question_bank")[0]
-        assert questions == 253, "scale data comes after the seed"
-        calls.append((target, kwargs))
-        kwargs["report"]("scaled")
 
-    fake = types.ModuleType("netplus_db.ops.scale")
-    fake.load_scale = load_scale  # type: ignore[attr-defined]
-    monkeypatch.setitem(sys.modules, "netplus_db.ops.scale", fake)
-    result = CliRunner().invoke(
-        seed_command, ["--scale", "2", "--random-seed", "7"], obj=CliContext(db.conninfo, None)
-    )
+def test_scale_runs_after_the_seed_and_once(db: Target) -> None:
+    """A plain run: the summary once on stdout, progress on stderr; then --json: one document;
+    then a second --scale: refused before the seed runs again, in the one JSON shape."""
+    result = invoke(db, "--scale", "1", "--random-seed", "7")
     assert result.exit_code == 0, result.output
-    assert len(calls) == 1
-    target, kwargs = calls[0]
-    assert target.dbname == db.dbname
-    assert (kwargs["thousands"], kwargs["random_seed"]) == (2, 7)
-    assert "scaled" in result.output
-    assert result.output.splitlines()[-1].startswith("seed and scale data in ")
+    out = result.stdout.splitlines()
+    assert out[0].startswith("seed files valid")
+    assert sum(line.startswith("scale data: 1,000 users, seed 7") for line in out) == 1
+    assert sum(line.startswith("total (wall clock)") for line in out) == 1
+    assert out[-1].startswith("seed and scale data in ")
+    assert not any(line.startswith("seed --scale:") for line in out)  # progress: stderr only
+    assert result.stderr.startswith("Target: ")
+    assert rows(db, "SELECT count(*) FROM users WHERE email LIKE %s", "%@scale.test") == [(1000,)]
+
+    # What a second run would visibly undo: an edited seeded question.
+    key_id = question_id(load_seed_data().questions[0]["key"])
+    with connect(db, autocommit=True) as conn:
+        conn.execute("UPDATE question_bank SET explanation = 'edited' WHERE id = %s", [key_id])
+    second = run("--dsn", db.conninfo, "seed", "--scale", "1", "--json")
+    assert second.returncode == 1, second.stderr
+    doc = json.loads(second.stdout)
+    assert doc["result"] == "error" and doc["items"] == [] and doc["summary"] == {}
+    (error,) = doc["errors"]
+    assert error["kind"] == "ScaleDataExists"
+    assert f"in database {db.dbname}: 1,000 synthetic users" in error["message"]
+    assert "`netplus-db migrate reset`" in error["message"]
+    assert "seed files valid" not in second.stderr  # the seed did not run again
+    assert rows(db, "SELECT explanation FROM question_bank WHERE id = %s", key_id) == [("edited",)]
+    assert rows(db, "SELECT count(*) FROM users WHERE email LIKE %s", "%@scale.test") == [(1000,)]
+
+
+def test_scale_json_reports_every_table(db: Target) -> None:
+    result = invoke(db, "--scale", "1", "--json")
+    assert result.exit_code == 0, result.output
+    doc = json.loads(result.stdout)
+    scale = doc["summary"]["scale"]
+    assert (scale["users"], scale["random_seed"]) == (1000, 42)
+    loaded = [item for item in doc["items"] if item["part"] == "scale"]
+    assert [item["table"] for item in loaded] == list(TABLE_NAMES)
+    assert scale["rows"] == sum(item["rows"] for item in loaded)
+    with connect(db, autocommit=True) as conn:
+        for item in loaded:
+            query = sql.SQL("SELECT count(*) FROM {}").format(sql.Identifier(item["table"]))
+            count = conn.execute(query).fetchone()
+            seeded = 5 if item["table"] in SEEDED_TABLES else 0  # the demo accounts' rows
+            assert count == (item["rows"] + seeded,), item
+    assert result.stderr.count("total (wall clock)") == 1
+
+
+def test_help_teaches_with_examples() -> None:
+    result = CliRunner().invoke(seed_command, ["--help"])
+    assert result.exit_code == 0
+    text = result.output
+    assert "seed/README.md" in text and "questions/<domain>.json" in text
+    for example in (
+        "netplus-db seed --scale 10",
+        "netplus-db seed --json",
+        "seed --allow-demo-accounts",
+        "--random-seed 7",
+        "netplus-db migrate reset",
+    ):
+        assert example in text, example
