@@ -87,10 +87,12 @@ def bench_queries(env: CliContext, calls: int, rounds: int) -> None:
 @_count_option("--runs", 3)
 @pass_cli_context
 def bench_backup(env: CliContext, runs: int) -> None:
-    """Time `backup full` and `restore` beside plain pg_dump -Fc and pg_restore.
+    """Time `backup full` and `restore` beside plain pg_dump and pg_restore.
 
-    The target database is only read; restores go to scratch databases, dropped afterwards.
-    Reports min / median / max in milliseconds.
+    Custom format beside `pg_dump -Fc` / `pg_restore --single-transaction`, then directory
+    format with `--jobs 2` beside `pg_dump -Fd -j 2` / `pg_restore -j 2`. The target database
+    is only read; restores go to scratch databases, dropped afterwards. Reports min / median /
+    max in milliseconds.
     """
     from bench.operations import backup_restore
 

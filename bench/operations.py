@@ -1,6 +1,7 @@
 """The operations timed beside the queries: `migrate up` on an empty database, catalog seeding,
-the materialized-view refresh, and `backup full` / `restore`, each beside the plain tool doing
-the same work where there is one (psql, pg_dump, pg_restore).
+the materialized-view refresh, and `backup full` / `restore` (custom format, and directory
+format with parallel jobs), each beside the plain tool doing the same work where there is one
+(psql, pg_dump, pg_restore).
 
 `migrate_up` and `backup_restore` back the `migrate` and `backup` commands too; the `*_lines`
 functions make the suite's "Also reported" lines.
@@ -16,6 +17,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from psycopg.conninfo import make_conninfo
+
 from bench.scale_database import Build
 from netplus_db.config import Target
 from netplus_db.connection import (
@@ -27,7 +30,7 @@ from netplus_db.connection import (
 )
 from netplus_db.migrate.files import load_directory
 from netplus_db.migrate.migrator import Migrator
-from netplus_db.ops.backup import backup, timed_plain_dump_restore
+from netplus_db.ops.backup import DumpOptions, backup, timed_plain_dump_restore
 from netplus_db.ops.client_tools import find_tool
 from netplus_db.ops.restore import restore
 from netplus_db.ops.seed import seed_database
@@ -176,39 +179,90 @@ def refresh_lines(bench: Target, runs: int) -> list[OperationLine]:
 
 # --- backup and restore -------------------------------------------------------------------------
 
+JOBS = 2  # parallel jobs of the directory-format runs (the machines here have 2 cores)
 
-def backup_restore(target: Target, runs: int = 3) -> list[TimedRuns]:
+
+def backup_restore(target: Target, runs: int = 3, jobs: int = JOBS) -> list[TimedRuns]:
     """`backup full` and `restore` (into a new database) beside plain pg_dump -Fc and
     pg_restore on the same database: our overhead is the checksum, manifest, row counts,
-    validation and rename. Scratch databases are dropped afterwards; the target is only read.
+    validation and rename. Then the same in directory format with `jobs` parallel jobs,
+    beside `pg_dump -Fd -j` and `pg_restore -j`. Scratch databases are dropped afterwards;
+    the target is only read.
     """
     target = ensure_server_started(target)
-    ours_dump: list[float] = []
-    ours_restore: list[float] = []
-    plain_dump: list[float] = []
-    plain_restore: list[float] = []
+    with connect(target.with_dbname("postgres"), autocommit=True) as conn:
+        major = server_version(conn)[0] // 10000
+    tools = {name: find_tool(name, major).path for name in ("pg_dump", "pg_restore")}
+    timed: dict[str, list[float]] = {}
+
+    def clock(label: str, started: float) -> None:
+        timed.setdefault(label, []).append(time.perf_counter() - started)
+
+    copy = target.with_dbname(f"{target.dbname}__bench_restore")
+    ways = (("custom", DumpOptions(), 1), ("directory", DumpOptions("directory", jobs), jobs))
     for _ in range(runs):
         with tempfile.TemporaryDirectory(prefix="netplus-bench-") as work:
             plain = timed_plain_dump_restore(target, Path(work))
-            plain_dump.append(plain["pg_dump_seconds"])
-            plain_restore.append(plain["pg_restore_seconds"])
-            started = time.perf_counter()
-            archive = backup(target, "full", Path(work)).path
-            ours_dump.append(time.perf_counter() - started)
-            copy = target.with_dbname(f"{target.dbname}__bench_restore")
-            drop_database(copy)
-            started = time.perf_counter()
-            restore(copy, archive)
-            ours_restore.append(time.perf_counter() - started)
-            drop_database(copy)
+            timed.setdefault("pg_dump", []).append(plain["pg_dump_seconds"])
+            timed.setdefault("pg_restore", []).append(plain["pg_restore_seconds"])
+            for fmt, options, restore_jobs in ways:
+                started = time.perf_counter()
+                archive = backup(target, "full", Path(work), options=options).path
+                clock(f"backup {fmt}", started)
+                drop_database(copy)
+                started = time.perf_counter()
+                restore(copy, archive, jobs=restore_jobs)
+                clock(f"restore {fmt}", started)
+                drop_database(copy)
+            _plain_parallel(target, Path(work), tools, jobs, timed)
     return [
-        TimedRuns("netplus-db backup full", ours_dump),
-        TimedRuns("pg_dump -Fc (baseline)", plain_dump),
-        TimedRuns("netplus-db restore (scratch, validate, rename)", ours_restore),
-        TimedRuns("pg_restore --single-transaction (baseline)", plain_restore),
+        TimedRuns("netplus-db backup full", timed["backup custom"]),
+        TimedRuns("pg_dump -Fc (baseline)", timed["pg_dump"]),
+        TimedRuns("netplus-db restore (scratch, validate, rename)", timed["restore custom"]),
+        TimedRuns("pg_restore --single-transaction (baseline)", timed["pg_restore"]),
+        TimedRuns(
+            f"netplus-db backup full --format directory -j {jobs}", timed["backup directory"]
+        ),
+        TimedRuns(f"pg_dump -Fd -j {jobs} (baseline)", timed["pg_dump -j"]),
+        TimedRuns(f"netplus-db restore -j {jobs} (directory archive)", timed["restore directory"]),
+        TimedRuns(f"pg_restore -j {jobs} (baseline)", timed["pg_restore -j"]),
     ]
 
 
+def _plain_parallel(
+    target: Target, work: Path, tools: dict[str, Path], jobs: int, timed: dict[str, list[float]]
+) -> None:
+    """Time `pg_dump -Fd -j` of the target and `pg_restore -j` of it into a fresh database
+    (`-j` excludes --single-transaction: --exit-on-error, as a DBA would run it)."""
+    archive = work / "baseline.dir"
+    started = time.perf_counter()
+    _run([str(tools["pg_dump"]), "--no-password", "-Fd", f"-j{jobs}", f"--file={archive}"], target)
+    timed.setdefault("pg_dump -j", []).append(time.perf_counter() - started)
+    with scratch_database(
+        target, f"{target.dbname}__bench_pjobs", template="template0", keep_existing=True
+    ) as scratch:
+        started = time.perf_counter()
+        _run(
+            [
+                str(tools["pg_restore"]),
+                "--no-password",
+                "--exit-on-error",
+                f"-j{jobs}",
+                f"--dbname={make_conninfo('', dbname=scratch.dbname)}",
+                str(archive),
+            ],
+            scratch,
+        )
+        timed.setdefault("pg_restore -j", []).append(time.perf_counter() - started)
+
+
+def _run(args: list[str], target: Target) -> None:
+    done = subprocess.run(args, env=target.libpq_env(), capture_output=True, text=True, check=False)
+    if done.returncode != 0:
+        raise RuntimeError(f"{Path(args[0]).name} failed: {done.stderr.strip()}")
+
+
 def backup_lines(bench: Target, runs: int) -> list[OperationLine]:
-    """`backup full` and `restore` of the benchmark database beside plain pg_dump/pg_restore."""
+    """`backup full` and `restore` of the benchmark database beside plain pg_dump/pg_restore,
+    in custom format and in directory format with parallel jobs."""
     return [OperationLine.of(t) for t in backup_restore(bench, runs)]

@@ -8,6 +8,7 @@ import sys
 import pytest
 
 from netplus_db.config import Target
+from netplus_db.connection import connect
 from tests.support.server import REPO
 
 
@@ -38,3 +39,32 @@ def test_the_benchmark_commands_report_numbers_beside_a_baseline(db: Target) -> 
     backup = bench("--dsn", db.conninfo, "backup", "--runs", "1")
     assert backup.returncode == 0, backup.stderr
     assert "pg_dump -Fc (baseline)" in backup.stdout and "netplus-db restore" in backup.stdout
+
+
+@pytest.mark.slow
+def test_bench_backup_times_parallel_jobs_beside_pg_dump_and_pg_restore(db: Target) -> None:
+    """Custom format beside pg_dump -Fc / pg_restore, directory format with --jobs 2 beside
+    pg_dump -Fd -j 2 / pg_restore -j 2; each line with min, median and max in milliseconds."""
+    result = bench("--dsn", db.conninfo, "backup", "--runs", "1")
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    labels = [
+        "netplus-db backup full",
+        "pg_dump -Fc (baseline)",
+        "netplus-db restore (scratch, validate, rename)",
+        "pg_restore --single-transaction (baseline)",
+        "netplus-db backup full --format directory -j 2",
+        "pg_dump -Fd -j 2 (baseline)",
+        "netplus-db restore -j 2 (directory archive)",
+        "pg_restore -j 2 (baseline)",
+    ]
+    assert lines[0].split() == ["what", "min", "ms", "median", "max", "ms"]
+    assert [line[:48].rstrip() for line in lines[1:]] == labels
+    for line in lines[1:]:
+        numbers = [float(n) for n in line[48:].split()]
+        assert len(numbers) == 3 and 0 < numbers[0] <= numbers[1] <= numbers[2], line
+    with connect(db.with_dbname("postgres"), autocommit=True) as conn:
+        left = conn.execute(
+            "SELECT datname FROM pg_database WHERE datname LIKE %s", [f"{db.dbname}\\_\\_%"]
+        ).fetchall()
+    assert left == []  # every scratch database dropped
