@@ -779,3 +779,132 @@ def test_a_failed_login_keeps_nothing_typed(db: Target, conn: Conn) -> None:
         " user_activity_logs WHERE activity_type = 'login_failed'",
     )
     assert len(logs) == 1 and secret not in logs[0]["m"] + (logs[0]["d"] or "")
+
+
+# --- SECURITY DEFINER functions and the caller's search_path ----------------------------------
+
+# Each SECURITY DEFINER function, called the way it succeeds: (role, acting user or None for
+# anonymous, statement with %(...)s). The caller controls its search_path and may create temporary
+# tables, which come first in any search_path that does not place pg_temp itself.
+DEFINER_CALLS: dict[str, tuple[str, str | None, LiteralString]] = {
+    "abandon_attempt": ("app_user", "alice", "SELECT * FROM abandon_attempt(%(alice_open)s)"),
+    "end_learning_session": (
+        "app_user",
+        "alice",
+        "SELECT * FROM end_learning_session(%(alice_session)s, 3, true, '{}')",
+    ),
+    "login_candidate": ("app_user", None, "SELECT * FROM login_candidate(%(bob_email)s)"),
+    "record_progress": (
+        "app_user",
+        "alice",
+        "SELECT * FROM record_progress(%(lesson)s, 'in_progress', 10, 5, NULL)",
+    ),
+    "refresh_analytics_views": ("admin", None, "SELECT refresh_analytics_views()"),
+    "register_account": (
+        "app_user",
+        "newcomer",
+        "SELECT email FROM register_account('shadow@example.test', 'shadow',"
+        " '$2b$04$' || repeat('a', 53), NULL, NULL, NULL)",
+    ),
+    "register_privileged_account": (
+        "admin",
+        "newcomer",
+        "SELECT email FROM register_privileged_account('editor@example.test', 'editor',"
+        " '$2b$04$' || repeat('a', 53), 'instructor', NULL, NULL, NULL)",
+    ),
+    "review_attempt": ("app_user", "alice", "SELECT * FROM review_attempt(%(alice_hidden_done)s)"),
+    "save_answer": (
+        "app_user",
+        "alice",
+        "SELECT attempt_id FROM save_answer(%(alice_open)s, %(tf)s, '{\"value\": true}', 1, false)",
+    ),
+    "set_goal_status": (
+        "app_user",
+        "alice",
+        "SELECT status FROM set_goal_status(%(alice_goal)s, 'abandoned')",
+    ),
+    "start_attempt": ("app_user", "alice", "SELECT status FROM start_attempt(%(assessment)s)"),
+    "submit_attempt": ("app_user", "alice", "SELECT status FROM submit_attempt(%(alice_open)s)"),
+}
+
+
+def public_digest(conn: Conn) -> dict[str, str]:
+    """`digest`, naming schema public (a temporary table of the same name comes first)."""
+    out: dict[str, str] = {}
+    for table in relations(conn, ("r",)):
+        query = sql.SQL(
+            "SELECT md5(coalesce(string_agg(t::text, '|' ORDER BY t::text), '')) FROM {} t"
+        ).format(sql.Identifier("public", table))
+        out[table] = value(conn, query)
+    return out
+
+
+def shadow_every_table(conn: Conn) -> None:
+    """A temporary, empty table of the same name and columns beside every table of public,
+    open to every role (what a learner may build for itself with TEMP)."""
+    for table in relations(conn, ("r", "v", "m")):
+        conn.execute(
+            sql.SQL("CREATE TEMP TABLE {} (LIKE {})").format(
+                sql.Identifier(table), sql.Identifier("public", table)
+            )
+        )
+        conn.execute(sql.SQL("GRANT ALL ON {} TO PUBLIC").format(sql.Identifier(table)))
+
+
+def definer_outcome(
+    conn: Conn, function: str, params: dict[str, Any], users: dict[str, UUID]
+) -> Any:
+    """What a definer call returns (volatile values aside) and which public tables it changes."""
+    role, who, statement = DEFINER_CALLS[function]
+    before = public_digest(conn)
+    set_role(conn, role)
+    set_user(conn, "" if who is None else users[who])
+    with conn.cursor() as cur:
+        cur.execute(statement, params)
+        found = cur.fetchall() if cur.description else []
+        names = [d.name for d in cur.description or []]
+    conn.execute("RESET ROLE")
+    keep = [i for i, n in enumerate(names) if n not in VOLATILE_COLUMNS]
+    shown = sorted(repr([row[i] for i in keep]) for row in found)
+    after = public_digest(conn)
+    return shown, sorted(t for t in before if before[t] != after[t])
+
+
+VOLATILE_COLUMNS = {"id", "started_at", "created_at", "updated_at", "completed_at", "goal_ids"}
+
+
+def test_every_definer_function_is_called_here(tx: Conn) -> None:
+    found = f.rows(
+        tx,
+        "SELECT proname FROM pg_proc WHERE pronamespace = 'public'::regnamespace AND prosecdef",
+    )
+    assert {r["proname"] for r in found} == set(DEFINER_CALLS)
+
+
+@pytest.mark.parametrize("function", sorted(DEFINER_CALLS))
+def test_a_definer_function_ignores_tables_its_caller_shadows(
+    tx: Conn, world: World, function: str
+) -> None:
+    """Called with a temporary copy of every table in place, a definer function does what it
+    does without them: its pinned search_path names public before pg_temp."""
+    params = {
+        "alice_open": world.alice_open,
+        "alice_hidden_done": world.alice_hidden_done,
+        "alice_goal": world.alice_goal,
+        "alice_session": f.session(tx, user_id=world.alice, component_id=world.course.lesson),
+        "bob_email": world.bob_email,
+        "lesson": world.course.lesson,
+        "assessment": world.course.assessment,
+        "tf": world.course.questions["true_false"],
+    }
+    users = {"alice": world.alice, "newcomer": uuid.uuid4()}  # registration acts as the new id
+    with tx.transaction(force_rollback=True):
+        expected = definer_outcome(tx, function, params, users)
+    assert expected[1] or expected[0]  # the call did something to compare
+    with tx.transaction(force_rollback=True):
+        shadow_every_table(tx)
+        try:
+            shadowed = definer_outcome(tx, function, params, users)
+        except psycopg.Error as exc:
+            pytest.fail(f"{function} with shadowing temporary tables: {exc}")
+    assert shadowed == expected

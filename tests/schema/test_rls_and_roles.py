@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Any
-from uuid import UUID
+from uuid import UUID, uuid4
 
 import psycopg
 import pytest
@@ -282,6 +282,109 @@ def test_app_user_cannot_change_other_users_rows_or_give_its_rows_away(
 
     tx.execute("RESET ROLE")
     assert f.fetch(tx, table, bob.rows[table]) == before
+
+
+# What a plain INSERT needs beyond the owner and the parent rows of `row_for`.
+INSERT_EXTRAS: dict[str, dict[str, Any]] = {
+    "study_goals": {
+        "goal_type": "daily",
+        "title": "Study",
+        "target_value": 30,
+        "metric": "minutes",
+    },
+    "user_activity_logs": {"activity_type": "login"},
+}
+# The own-rows policy of each table and the column naming the owner (assessment_answers:
+# through its attempt).
+OWNER_COLUMN = {table: "user_id" for table in RLS_TABLES} | {
+    "assessment_answers": "attempt_id",
+    "users": "id",
+}
+
+
+def plain_insert(conn: Conn, table: str, values: dict[str, Any]) -> int:
+    """INSERT one row with no RETURNING (which would make the SELECT policy refuse first):
+    only the policy's WITH CHECK can refuse it. The row count."""
+    query = sql.SQL("INSERT INTO {} ({}) VALUES ({})").format(
+        sql.Identifier(table),
+        sql.SQL(", ").join(sql.Identifier(c) for c in values),
+        sql.SQL(", ").join(sql.Placeholder() for _ in values),
+    )
+    return conn.execute(query, list(values.values())).rowcount
+
+
+def owned_by(conn: Conn, table: str, user: UUID) -> int:
+    """Rows of `table` that belong to `user`, counted as the superuser."""
+    column = OWNER_COLUMN[table]
+    if table == "assessment_answers":
+        return int(
+            f.scalar(
+                conn,
+                "SELECT count(*) FROM assessment_answers a JOIN assessment_attempts t"
+                " ON t.id = a.attempt_id WHERE t.user_id = %s",
+                [user],
+            )
+        )
+    query = sql.SQL("SELECT count(*) FROM {} WHERE {} = %s").format(
+        sql.Identifier(table), sql.Identifier(column)
+    )
+    row = conn.execute(query, [user]).fetchone()
+    assert row is not None
+    return int(row[0])
+
+
+@pytest.mark.parametrize("table", LEARNER_INSERTS)
+def test_app_user_cannot_insert_a_row_of_another_user_even_without_returning(
+    tx: Conn, table: str
+) -> None:
+    alice, bob = two_learners(tx)
+    extras = INSERT_EXTRAS.get(table, {})
+    own = row_for(tx, table, alice.id, alice.rows["assessment_attempts"]) | extras
+    foreign = row_for(tx, table, bob.id, bob.rows["assessment_attempts"]) | extras
+    bobs = owned_by(tx, table, bob.id)
+
+    as_app_user(tx, alice.id)
+    assert plain_insert(tx, table, own) == 1  # the same statement for itself passes
+    with pytest.raises(psycopg.errors.InsufficientPrivilege) as exc, tx.transaction():
+        plain_insert(tx, table, foreign)
+    assert_rls_violation(exc)
+    tx.execute("RESET ROLE")
+    assert owned_by(tx, table, bob.id) == bobs
+
+
+@pytest.mark.parametrize("table", sorted((*RLS_TABLES, "users")))
+def test_each_own_rows_policy_refuses_rows_of_another_user_whatever_the_grants(
+    tx: Conn, table: str
+) -> None:
+    """Defence in depth: with INSERT and UPDATE granted outright (rolled back with the test), the
+    table's own-rows policy alone keeps app_user from writing a row of another user: an INSERT
+    without RETURNING, an UPDATE without WHERE that moves its rows to another owner."""
+    alice, bob = two_learners(tx)
+    name = sql.Identifier(table)
+    tx.execute(sql.SQL("GRANT INSERT, UPDATE ON {} TO app_user").format(name))
+    if table == "users":
+        foreign: dict[str, Any] = {
+            "email": "mallory@example.test",
+            "username": "mallory",
+            "password_hash": f.PASSWORD_HASH,
+        }
+        moved: Any = uuid4()
+    else:
+        foreign = row_for(tx, table, bob.id, bob.rows["assessment_attempts"])
+        foreign |= INSERT_EXTRAS.get(table, {})
+        moved = bob.rows["assessment_attempts"] if table == "assessment_answers" else bob.id
+    before = {who: owned_by(tx, table, who) for who in (alice.id, bob.id)}
+
+    as_app_user(tx, alice.id)
+    with pytest.raises(psycopg.errors.InsufficientPrivilege) as exc, tx.transaction():
+        plain_insert(tx, table, foreign)
+    assert_rls_violation(exc)
+    move = sql.SQL("UPDATE {} SET {} = %s").format(name, sql.Identifier(OWNER_COLUMN[table]))
+    with pytest.raises(psycopg.errors.InsufficientPrivilege) as exc, tx.transaction():
+        tx.execute(move, [moved])
+    assert_rls_violation(exc)
+    tx.execute("RESET ROLE")
+    assert {who: owned_by(tx, table, who) for who in (alice.id, bob.id)} == before
 
 
 def test_app_user_may_log_anonymous_events_but_not_read_them(tx: Conn) -> None:
