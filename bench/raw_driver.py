@@ -30,13 +30,13 @@ import typing
 from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cache
-from typing import Any, TypeVar, cast
+from typing import Any, TypeVar
 
 import psycopg
 from psycopg.rows import BaseRowFactory
 
 from netplus_db.database import Database
-from netplus_db.flows import Call, Flow, Offload
+from netplus_db.flows import Call, Flow, Offload, Step, run_steps
 from netplus_db.generated import Queries
 from netplus_db.querylayer import (
     SqlQuery,
@@ -124,23 +124,16 @@ def act_as(cur: Cursor, role: str | None, user_id: Any) -> None:
 def drive_raw(flow: Flow[R], cur: Cursor, role: str | None) -> R:
     """Run a flow on one cursor of a raw connection, inside the caller's transaction: the
     steps and errors of `flows.drive`, without the library's session and query layer."""
-    try:
-        step = next(flow)
-        while True:
-            try:
-                if isinstance(step, Call):
-                    result = run_step(cur, step)
-                elif isinstance(step, Offload):
-                    result = step.fn(*step.args)
-                else:
-                    act_as(cur, role, step.user_id)
-                    result = None
-            except Exception as exc:
-                step = flow.throw(exc)
-            else:
-                step = flow.send(result)
-    except StopIteration as stop:
-        return cast(R, stop.value)
+
+    def perform(step: Step) -> Any:
+        if isinstance(step, Call):
+            return run_step(cur, step)
+        if isinstance(step, Offload):
+            return step.fn(*step.args)
+        act_as(cur, role, step.user_id)
+        return None
+
+    return run_steps(flow, perform)
 
 
 def run_flow(conn: Conn, role: str | None, user_id: Any, flow: Flow[R]) -> R:

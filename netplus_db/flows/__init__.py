@@ -61,25 +61,34 @@ def call(method: Callable[Concatenate[Any, P], Any], *args: P.args, **kwargs: P.
     return Call(area, name, dict(kwargs))
 
 
-def drive(flow: Flow[R], q: Queries, role: str | None) -> R:
-    """Run a flow on a sync connection (inside the caller's transaction)."""
+def run_steps(flow: Flow[R], perform: Callable[[Step], Any]) -> R:
+    """The loop every sync driver shares: `perform` each step, send its result back into the
+    flow, throw its error in (a flow may turn it into a domain error), return what it returns."""
     try:
         step = next(flow)
         while True:
             try:
-                if isinstance(step, Call):
-                    result = getattr(getattr(q, step.area), step.name)(**step.kwargs)
-                elif isinstance(step, Offload):
-                    result = step.fn(*step.args)
-                else:
-                    act_as(q.conn, role, step.user_id)
-                    result = None
+                result = perform(step)
             except Exception as exc:
                 step = flow.throw(exc)
             else:
                 step = flow.send(result)
     except StopIteration as stop:
         return stop.value  # type: ignore[no-any-return]
+
+
+def drive(flow: Flow[R], q: Queries, role: str | None) -> R:
+    """Run a flow on a sync connection (inside the caller's transaction)."""
+
+    def perform(step: Step) -> Any:
+        if isinstance(step, Call):
+            return getattr(getattr(q, step.area), step.name)(**step.kwargs)
+        if isinstance(step, Offload):
+            return step.fn(*step.args)
+        act_as(q.conn, role, step.user_id)
+        return None
+
+    return run_steps(flow, perform)
 
 
 async def adrive(flow: Flow[R], q: AsyncQueries, role: str | None) -> R:

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from netplus_db.errors import NetplusError
+from netplus_db.ops.processes import process_alive
 
 Kind = Literal["full", "schema", "data"]
 KINDS: tuple[Kind, ...] = ("full", "schema", "data")
@@ -419,20 +420,10 @@ def _stale_partials(directory: Path, cutoff: float) -> list[Path]:
     stale = []
     for path in directory.glob(f"*{PARTIAL_SUFFIX}"):
         match = PARTIAL_NAME.match(path.name)
-        alive = match is not None and _process_alive(int(match["pid"]))
+        alive = match is not None and process_alive(int(match["pid"]))
         mtime = path.stat().st_mtime
         if alive and mtime > hour_ago:
             continue  # a backup still writing it
         if mtime < cutoff or (not alive and mtime < hour_ago):
             stale.append(path)
     return sorted(stale)
-
-
-def _process_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from netplus_db.errors import EmbeddedServerError
+from netplus_db.ops.processes import process_alive
 
 SUPERUSER = "postgres"
 # As root the wheel runs the server as this system user (PostgreSQL refuses to run as root).
@@ -174,14 +175,3 @@ def _cgroup_limit() -> int | None:
         if text.isdigit() and int(text) < 1 << 60:  # "max" or a huge v1 value: no limit
             return int(text)
     return None
-
-
-def process_alive(pid: int) -> bool:
-    """Whether a process with this pid exists (any owner)."""
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True

@@ -24,6 +24,7 @@ from psycopg import sql
 from netplus_db.config import Target
 from netplus_db.connection import MAINTENANCE_DB, connect, drop_database
 from netplus_db.ops.archives import BackupError, parse_stamp
+from netplus_db.ops.processes import process_alive
 from netplus_db.sql import sql_files
 
 Role = Literal["restore", "verify", "old"]
@@ -91,15 +92,9 @@ class Leftover:
         return "kept" if self.role == "old" else "abandoned"
 
     def _process_alive(self) -> bool:
-        if self.pid is None or self.host != socket.gethostname():
-            return False
-        try:
-            os.kill(self.pid, 0)
-        except ProcessLookupError:
-            return False
-        except PermissionError:
-            return True
-        return True
+        return (
+            self.pid is not None and self.host == socket.gethostname() and process_alive(self.pid)
+        )
 
     def age(self, now: datetime) -> timedelta:
         """Time since the stamp in its name."""

@@ -32,6 +32,7 @@ from psycopg import sql
 from netplus_db.config import Target, resolve_target
 from netplus_db.connection import connect, server_version
 from netplus_db.errors import NetplusError
+from netplus_db.ops.processes import process_alive
 
 BACKENDS = ("embedded", "dsn", "docker", "binaries")
 DEFAULT_IMAGE = "postgres:16-alpine"
@@ -237,19 +238,9 @@ def _drop_databases(conn: psycopg.Connection[Any], *, stale_only: bool) -> None:
         if found is None:
             continue
         ours = name.startswith(PREFIX)
-        if (stale_only and not ours and not _alive(int(found.group(1)))) or (
+        if (stale_only and not ours and not process_alive(int(found.group(1)))) or (
             not stale_only and ours
         ):
             conn.execute(
                 sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
             )
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
