@@ -940,12 +940,12 @@ def test_simulation_negative_weight_cannot_push_a_fraction_out_of_0_1() -> None:
         ]
     }
     key = {"parts": {"a": {"value": True}, "b": {"value": True}}}
-    try:
+    # Refused outright, by the validator and by the grader: no answer is graded against it.
+    with pytest.raises(QuestionFormatError, match=r"parts\.b\.weight is negative"):
         validate_question("simulation", data, key)
-    except QuestionFormatError:
-        return
     for answer in ({"a": {"value": True}}, {"b": {"value": True}}):
-        assert 0 <= grade("simulation", data, key, {"parts": answer}).fraction <= 1
+        with pytest.raises(QuestionFormatError, match="weight is negative"):
+            grade("simulation", data, key, {"parts": answer})
 
 
 # --- validate_question / answer_key ------------------------------------------------------------
@@ -1036,12 +1036,11 @@ def test_rejects_a_matching_key_that_leaves_a_stem_out() -> None:
         "choices": [{"id": "a", "text": "22"}, {"id": "b", "text": "443"}],
     }
     key = {"pairs": {"1": "a"}}  # stem 2 has no answer in the key
-    try:
+    with pytest.raises(QuestionFormatError, match="pair every stem with a choice"):
         validate_question("matching", data, key)
-    except QuestionFormatError:
-        return
-    # Were such a key accepted, a blank stem must still not count as matched right.
-    assert grade("matching", data, key, {"pairs": {"1": "a"}}).fraction == Fraction(1, 2)
+    # Nor is an answer graded against it (a blank stem would otherwise count as matched).
+    with pytest.raises(QuestionFormatError, match="pair every stem with a choice"):
+        grade("matching", data, key, {"pairs": {"1": "a"}})
 
 
 @FAST
