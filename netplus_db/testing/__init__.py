@@ -11,7 +11,9 @@ fixtures are there in any test without an import:
 - `netplus_server` (session): the PostgreSQL of this test session;
 - `netplus_template` (session): a database migrated to the newest version (and seeded with
   the N10-009 catalog when `--netplus-seed` or the ini option `netplus_seed = true`), cloned
-  for every test;
+  for every test; `--netplus-template NAME` / `NETPLUS_TEST_TEMPLATE=NAME` clones an existing
+  database of the server instead (used as it is: not migrated, not seeded, not dropped), e.g.
+  one a mutation harness changed;
 - `netplus_target` (test): a fresh clone of it, dropped afterwards (a `Target`);
 - `netplus_database` (test): a `Database` on that clone; `netplus_async_database`: an
   `AsyncDatabase` not yet opened (`async with netplus_async_database as db:` under any
@@ -72,6 +74,11 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     )
     group.addoption("--netplus-dsn", help="superuser DSN for the dsn backend (NETPLUS_TEST_DSN)")
     group.addoption("--netplus-seed", action="store_true", help="seed the template database")
+    group.addoption(
+        "--netplus-template",
+        help="clone this existing database of the server for each test instead of migrating a"
+        " template (NETPLUS_TEST_TEMPLATE); it is used as it is",
+    )
     parser.addini("netplus_seed", "seed the template database with the catalog", type="bool")
     parser.addini("netplus_migrations", "migrations directory (default: the package's own)")
 
@@ -116,8 +123,13 @@ def _note_server(server: TestServer) -> None:
 
 @pytest.fixture(scope="session")
 def netplus_template(netplus_server: TestServer, pytestconfig: pytest.Config) -> str:
-    """A database migrated to the newest version (seeded when asked), cloned by each test."""
+    """A database migrated to the newest version (seeded when asked), cloned by each test; or
+    the existing database `--netplus-template` / NETPLUS_TEST_TEMPLATE names."""
     from netplus_db.migrate import Migrator
+
+    given = pytestconfig.getoption("netplus_template") or os.environ.get("NETPLUS_TEST_TEMPLATE")
+    if given:
+        return str(given)
 
     name = fresh_name("template")
     target = netplus_server.database(name)

@@ -908,3 +908,78 @@ def test_a_definer_function_ignores_tables_its_caller_shadows(
         except psycopg.Error as exc:
             pytest.fail(f"{function} with shadowing temporary tables: {exc}")
     assert shadowed == expected
+
+
+# --- content_editor: the catalog and nothing else ----------------------------------------------
+
+CATALOG = {"achievements", "assessments", "learning_components", "question_bank"}
+# Kept by the database, never by an editor: ids after insert, timestamps, usage statistics.
+EDITOR_NEVER_SETS = {
+    "created_at",
+    "updated_at",
+    "view_count",
+    "completion_count",
+    "average_rating",
+    "rating_count",
+    "usage_count",
+    "correct_count",
+    "incorrect_count",
+    "average_time_seconds",
+}
+
+
+def editor_may(write: str, relation: str, column: str) -> bool:
+    """What content_editor may do to one column: read and write the catalog's editable
+    columns (an id only when inserting), and append to the audit trail (its policy lets only
+    the audit trigger do so)."""
+    if relation == "audit_log":
+        return write == "INSERT"
+    if relation not in CATALOG:
+        return False
+    if write == "SELECT":
+        return True
+    return column not in EDITOR_NEVER_SETS and (column != "id" or write == "INSERT")
+
+
+@pytest.mark.parametrize("write", ["SELECT", "INSERT", "UPDATE"])
+def test_content_editor_reads_and_writes_the_catalog_columns_only(tx: Conn, write: str) -> None:
+    wrong: list[str] = []
+    before = digest(tx)
+    set_role(tx, "content_editor")
+    for relation in relations(tx):
+        for column in columns(tx, relation):
+            target = (sql.Identifier(relation), sql.Identifier(column))
+            if write == "SELECT":
+                statement = sql.SQL("SELECT {1} FROM {0} WHERE false").format(*target)
+            elif write == "INSERT":
+                statement = sql.SQL("INSERT INTO {} ({}) SELECT NULL WHERE false").format(*target)
+            else:
+                statement = sql.SQL("UPDATE {} SET {} = DEFAULT WHERE false").format(*target)
+            may = editor_may(write, relation, column)
+            if refused(tx, statement, view=is_view(tx, relation)) == may:
+                wrong.append(f"{write} {relation}.{column}: {'refused' if may else 'allowed'}")
+    assert wrong == []
+    assert unchanged(tx, before) == []
+
+
+def test_content_editor_deletes_from_the_catalog_only_and_truncates_nothing(tx: Conn) -> None:
+    wrong: list[str] = []
+    set_role(tx, "content_editor")
+    for relation in relations(tx):
+        view = is_view(tx, relation)
+        name = sql.Identifier(relation)
+        if refused(tx, sql.SQL("DELETE FROM {} WHERE false").format(name), view=view) == (
+            relation in CATALOG
+        ):
+            wrong.append(f"DELETE {relation}")
+        if not refused(tx, sql.SQL("TRUNCATE {} CASCADE").format(name), view=view):
+            wrong.append(f"TRUNCATE {relation}")
+    tx.execute("RESET ROLE")
+    found = f.rows(
+        tx,
+        "SELECT c.relname, p.name FROM pg_class c"
+        " CROSS JOIN unnest(ARRAY['REFERENCES', 'TRIGGER']) AS p(name)"
+        " WHERE c.relnamespace = 'public'::regnamespace AND c.relkind IN ('r', 'v', 'm')"
+        "   AND has_table_privilege('content_editor', c.oid, p.name)",
+    )
+    assert wrong == [] and found == []

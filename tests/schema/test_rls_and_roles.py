@@ -603,6 +603,15 @@ def test_readonly_can_run_the_read_functions_over_all_rows(tx: Conn) -> None:
     assert progress == expected[0]["overall_progress"]
 
 
+@pytest.mark.parametrize("relation", RELATIONS)
+def test_admin_reads_every_row_of_every_relation(tx: Conn, relation: str) -> None:
+    populate_everything(tx)
+    expected = f.count(tx, relation)
+    assert expected > 0
+    set_role(tx, "admin")
+    assert f.count(tx, relation) == expected
+
+
 def test_admin_sees_every_row_of_the_rls_tables(tx: Conn) -> None:
     two_learners(tx)
     expected = {table: f.count(tx, table) for table in RLS_TABLES}
