@@ -8,7 +8,8 @@ PYTEST_ARGS ?= -n 2
 # Thousands of synthetic users for `make bench` (100: the spec's 100,000-user scale).
 SCALE ?= 1
 
-.PHONY: help install test test-fast lint demo bench bench-migrate bench-queries schema queries clean
+.PHONY: help install test test-fast lint demo bench bench-migrate bench-queries schema queries clean \
+        mutation mutation-sql mutation-planted
 
 help:            ## list the targets
 	@grep -E '^[a-z0-9-]+:.*##' $(MAKEFILE_LIST) | sed 's/:.*##/\t/'
@@ -54,3 +55,12 @@ queries: $(STAMP) ## regenerate netplus_db/generated/ from queries/*.sql
 
 clean:           ## remove the venv and caches (keeps .netplus data)
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
+
+mutation-sql: $(STAMP) ## policy, grant and search_path mutants against the schema/security tests (0 survivors expected)
+	$(BIN)/python -m mutation.sql --jobs 2 $(MUTATION_ARGS)
+
+mutation-planted: $(STAMP) ## the five bugs of issue 19 planted one at a time in a copy: each must fail a test
+	$(BIN)/python -m mutation.planted
+
+mutation: $(STAMP) ## mutmut on the modules that carry guarantees, one scratch copy per module -> docs/mutation.md
+	$(BIN)/python -m mutation.python $(MUTATION_ARGS)

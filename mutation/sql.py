@@ -71,7 +71,7 @@ class Mutant:
 
     kind: str
     name: str
-    statement: sql.Composable
+    statement: sql.SQL | sql.Composed
     focus: str  # the table or function it touches: the tests named after it run first
 
 
