@@ -25,6 +25,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -231,19 +232,7 @@ def run_mutant(admin: Target, template: str, number: int, mutant: Mutant) -> Out
         # First the tests named after the object it touches (quick); the whole files only when
         # those pass or select nothing.
         for selection in (["-k", mutant.focus], []):
-            done = subprocess.run(
-                [
-                    *PYTEST,
-                    *selection,
-                    *TESTS[mutant.kind],
-                ],
-                cwd=REPO,
-                env=env,
-                capture_output=True,
-                text=True,
-                timeout=1800,
-                check=False,
-            )
+            done = _pytest([*selection, *TESTS[mutant.kind]], env)
             if done.returncode not in (0, NO_TESTS):
                 break
     finally:
@@ -255,6 +244,30 @@ def run_mutant(admin: Target, template: str, number: int, mutant: Mutant) -> Out
         failed = [line for line in done.stdout.splitlines() if line.startswith("FAILED ")]
         return Outcome(mutant, "killed", seconds, failed[0][7:] if failed else "")
     return Outcome(mutant, "error", seconds, (done.stdout + done.stderr)[-2000:])
+
+
+RUNNING: set[subprocess.Popen[str]] = set()  # ended when the harness is stopped
+STOPPING = threading.Event()
+
+
+def _pytest(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    """Run pytest in the checkout (tracked in RUNNING, so a stop can end it)."""
+    if STOPPING.is_set():
+        raise KeyboardInterrupt("stopping")
+    with subprocess.Popen(
+        [*PYTEST, *args],
+        cwd=REPO,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    ) as proc:
+        RUNNING.add(proc)
+        try:
+            out, err = proc.communicate(timeout=1800)
+        finally:
+            RUNNING.discard(proc)
+    return subprocess.CompletedProcess(proc.args, proc.returncode, out, err)
 
 
 @contextmanager
@@ -292,11 +305,12 @@ def main(argv: list[str] | None = None) -> int:
                     if args.match in m.name
                 ]
             print(f"{len(mutants)} mutants", flush=True)
-            with ThreadPoolExecutor(max_workers=max(1, args.jobs)) as pool:
-                futures = [
-                    pool.submit(run_mutant, admin, template, n, m) for n, m in enumerate(mutants)
-                ]
-                outcomes = []
+            pool = ThreadPoolExecutor(max_workers=max(1, args.jobs))
+            futures = [
+                pool.submit(run_mutant, admin, template, n, m) for n, m in enumerate(mutants)
+            ]
+            outcomes = []
+            try:
                 for future in futures:
                     outcome = future.result()
                     outcomes.append(outcome)
@@ -305,6 +319,12 @@ def main(argv: list[str] | None = None) -> int:
                         f" {outcome.mutant.name}  {outcome.detail[:160]}",
                         flush=True,
                     )
+            finally:
+                STOPPING.set()
+                pool.shutdown(wait=False, cancel_futures=True)
+                for proc in list(RUNNING):
+                    proc.terminate()
+                pool.shutdown(wait=True)
         finally:
             drop_database(target)
     summary = _summary(outcomes, time.perf_counter() - started)
