@@ -214,9 +214,9 @@ def test_with_nothing_configured_the_embedded_server_starts_on_demand(tmp_path: 
         assert int(sized.stdout) == int(wanted.removesuffix("MB")) * 1024 * 1024, sized.stderr
         again = run("migrate", "up", env=env)
         assert again.returncode == 0 and "up to date" in again.stderr
-    finally:
+    finally:  # stop it whatever happened; an assertion above stays the reported failure
         stopped = run("embedded", "stop", env=env)
-    assert stopped.stdout.strip() == "stopped"
+    assert stopped.stdout.strip() == "stopped", stopped.stderr
     assert run("embedded", "status", env=env).returncode == 3
 
 
