@@ -42,6 +42,7 @@ def foreign_keys(conn: Conn) -> dict[tuple[str, str], tuple[str, str]]:
           FROM pg_constraint con
           JOIN pg_attribute a ON a.attrelid = con.conrelid AND a.attnum = con.conkey[1]
          WHERE con.contype = 'f' AND con.connamespace = 'public'::regnamespace
+           AND con.conparentid = 0  -- a partition's copy of its table's key is not another key
         """
     ).fetchall():
         assert width == 1, f"{child} -> {parent}: composite foreign key"

@@ -181,8 +181,9 @@ def world(tx: Conn) -> World:
     return build_world(tx)
 
 
-def relations(conn: Conn, kinds: tuple[str, ...] = ("r", "v", "m")) -> list[str]:
-    """The relations of schema public of these kinds, from the catalog."""
+def relations(conn: Conn, kinds: tuple[str, ...] = ("r", "p", "v", "m")) -> list[str]:
+    """The relations of schema public of these kinds, from the catalog: tables ('r', the
+    partitions included, which only their owner may touch), partitioned tables ('p'), views."""
     return [
         name
         for (name,) in conn.execute(
@@ -208,7 +209,7 @@ def columns(conn: Conn, relation: str) -> list[str]:
 def digest(conn: Conn) -> dict[str, str]:
     """A checksum of every row of every table (as the superuser: all rows)."""
     out: dict[str, str] = {}
-    for table in relations(conn, ("r",)):
+    for table in relations(conn, ("r",)):  # partitions hold the rows of partitioned tables
         query = sql.SQL(
             "SELECT md5(coalesce(string_agg(t::text, '|' ORDER BY t::text), '')) FROM {} t"
         ).format(sql.Identifier(table))
@@ -369,7 +370,7 @@ def test_a_learner_holds_no_other_privilege(tx: Conn) -> None:
         SELECT c.relname, p.name
           FROM pg_class c
          CROSS JOIN unnest(ARRAY['REFERENCES', 'TRIGGER', 'TRUNCATE']) AS p(name)
-         WHERE c.relnamespace = 'public'::regnamespace AND c.relkind IN ('r', 'v', 'm')
+         WHERE c.relnamespace = 'public'::regnamespace AND c.relkind IN ('r', 'p', 'v', 'm')
            AND has_table_privilege('app_user', c.oid, p.name)
         UNION ALL
         SELECT 'schema public', 'CREATE' WHERE has_schema_privilege('app_user', 'public', 'CREATE')
