@@ -10,7 +10,10 @@
 --      then VALIDATE it (SHARE UPDATE EXCLUSIVE: reads and writes go on during the scan).
 --      B is the first day (UTC) of next month, or of the month after when the current month
 --      ends within a day, so that no insert made before the swap can fail the check.
---   3. The swap, one short transaction (ACCESS EXCLUSIVE on T for its duration): T is renamed
+--   3. The swap, one short transaction: it first takes ACCESS EXCLUSIVE on both tables, on
+--      users and learning_components (ATTACH moves foreign-key triggers on them) and on the
+--      materialized view, all at once or none (tries of 200 ms, so that it never deadlocks
+--      with the application); every query on those tables waits until it commits. T is renamed
 --      T_before and becomes the partition FOR VALUES FROM (MINVALUE) TO (B) of a new
 --      partitioned T; the valid CHECK proves the partition constraint, so ATTACH scans nothing,
 --      and the indexes, CHECKs and foreign keys already on T are attached, not rebuilt.
@@ -20,6 +23,8 @@
 --      partitions themselves are reachable by their owner only. A DEFAULT partition catches
 --      rows outside every monthly range (`netplus-db maintain report` watches it).
 --   4. Monthly partitions from B to three months ahead (create_history_partitions(3)).
+-- NOT NULL constraints are named as before: PostgreSQL 18 names them, and would otherwise
+-- pick new names beside the old table's (older servers accept and ignore the names).
 -- Primary keys: PRIMARY KEY (id, created_at), as a partitioned table's unique constraints
 -- must include the partition key. A row is still addressed by id alone (every partition's
 -- primary key index answers a look-up by id).
@@ -114,6 +119,7 @@ DO $$
 DECLARE
     v_bound_ls timestamptz;
     v_bound_ual timestamptz;
+    v_tries integer := 0;
 BEGIN
     IF (SELECT relkind FROM pg_class WHERE oid = 'public.learning_sessions'::regclass) = 'p'
        AND (SELECT relkind FROM pg_class WHERE oid = 'public.user_activity_logs'::regclass) = 'p' THEN
@@ -129,8 +135,30 @@ BEGIN
         RAISE EXCEPTION 'the validated created_at range checks are missing: run this migration again';
     END IF;
 
+    -- Every lock the swap needs, all at once or none: the application takes users before
+    -- user_activity_logs (a login) and the other way round (a log entry's foreign key check),
+    -- so waiting for one lock while holding another could deadlock. Each try waits at most
+    -- 200 ms, then lets go of everything and tries again (50 tries, about 15 s at worst).
+    -- users and learning_components: ATTACH moves the old tables' foreign-key triggers, which
+    -- takes ACCESS EXCLUSIVE on the referenced tables.
+    LOOP
+        BEGIN
+            PERFORM set_config('lock_timeout', '200ms', true);
+            LOCK TABLE users, learning_components, learning_sessions, user_activity_logs
+                IN ACCESS EXCLUSIVE MODE;
+            DROP MATERIALIZED VIEW mv_daily_user_activity;  -- its lock too, in the same try
+            EXIT;
+        EXCEPTION WHEN lock_not_available THEN
+            v_tries := v_tries + 1;
+            IF v_tries >= 50 THEN
+                RAISE EXCEPTION 'could not lock users, learning_components and the history tables in 50 tries of 200 ms: a long transaction holds one of them; nothing was changed, run this migration again'
+                    USING ERRCODE = 'lock_not_available';
+            END IF;
+            PERFORM pg_sleep(0.1);
+        END;
+    END LOOP;
+
     -- learning_sessions ------------------------------------------------------------------
-    DROP MATERIALIZED VIEW mv_daily_user_activity;
     ALTER TABLE learning_sessions RENAME TO learning_sessions_before;
     ALTER TABLE learning_sessions_before
         DROP CONSTRAINT learning_sessions_pkey,
@@ -151,17 +179,17 @@ BEGIN
     COMMENT ON TABLE learning_sessions_before IS NULL;
 
     CREATE TABLE learning_sessions (
-        id                   uuid          NOT NULL DEFAULT gen_random_uuid(),
-        user_id              uuid          NOT NULL,
-        component_id         uuid          NOT NULL,
-        session_start        timestamptz   NOT NULL DEFAULT now(),
+        id                   uuid          CONSTRAINT learning_sessions_id_not_null NOT NULL DEFAULT gen_random_uuid(),
+        user_id              uuid          CONSTRAINT learning_sessions_user_id_not_null NOT NULL,
+        component_id         uuid          CONSTRAINT learning_sessions_component_id_not_null NOT NULL,
+        session_start        timestamptz   CONSTRAINT learning_sessions_session_start_not_null NOT NULL DEFAULT now(),
         session_end          timestamptz,
-        duration_minutes     integer       NOT NULL DEFAULT 0,
-        interaction_count    integer       NOT NULL DEFAULT 0,
-        completion_achieved  boolean       NOT NULL DEFAULT false,
+        duration_minutes     integer       CONSTRAINT learning_sessions_duration_minutes_not_null NOT NULL DEFAULT 0,
+        interaction_count    integer       CONSTRAINT learning_sessions_interaction_count_not_null NOT NULL DEFAULT 0,
+        completion_achieved  boolean       CONSTRAINT learning_sessions_completion_achieved_not_null NOT NULL DEFAULT false,
         device_type          varchar(30),
-        session_data         jsonb         NOT NULL DEFAULT '{}',
-        created_at           timestamptz   NOT NULL DEFAULT now(),
+        session_data         jsonb         CONSTRAINT learning_sessions_session_data_not_null NOT NULL DEFAULT '{}',
+        created_at           timestamptz   CONSTRAINT learning_sessions_created_at_not_null NOT NULL DEFAULT now(),
 
         CONSTRAINT learning_sessions_pkey PRIMARY KEY (id, created_at),
         CONSTRAINT learning_sessions_user_id_fkey
@@ -248,16 +276,16 @@ BEGIN
     COMMENT ON TABLE user_activity_logs_before IS NULL;
 
     CREATE TABLE user_activity_logs (
-        id                    uuid          NOT NULL DEFAULT gen_random_uuid(),
+        id                    uuid          CONSTRAINT user_activity_logs_id_not_null NOT NULL DEFAULT gen_random_uuid(),
         user_id               uuid,
-        activity_type         varchar(100)  NOT NULL,
+        activity_type         varchar(100)  CONSTRAINT user_activity_logs_activity_type_not_null NOT NULL,
         activity_description  text,
         resource_type         varchar(100),
         resource_id           uuid,
-        metadata              jsonb         NOT NULL DEFAULT '{}',
+        metadata              jsonb         CONSTRAINT user_activity_logs_metadata_not_null NOT NULL DEFAULT '{}',
         ip_address            inet,
         user_agent            text,
-        created_at            timestamptz   NOT NULL DEFAULT now(),
+        created_at            timestamptz   CONSTRAINT user_activity_logs_created_at_not_null NOT NULL DEFAULT now(),
 
         CONSTRAINT user_activity_logs_pkey PRIMARY KEY (id, created_at),
         CONSTRAINT user_activity_logs_user_id_fkey
@@ -316,19 +344,24 @@ DROP MATERIALIZED VIEW mv_daily_user_activity;
 -- The copies below must see every row, also when the migration runs as the owner (FORCE RLS).
 ALTER TABLE learning_sessions NO FORCE ROW LEVEL SECURITY;
 ALTER TABLE user_activity_logs NO FORCE ROW LEVEL SECURITY;
+-- The partitioned tables step aside first, so that the plain ones are created under their own
+-- names. PostgreSQL 18 names NOT NULL constraints, avoiding names in use in the schema: the
+-- plain tables name theirs as they were (older servers accept and ignore those names).
+ALTER TABLE learning_sessions RENAME TO learning_sessions_partitioned;
+ALTER TABLE user_activity_logs RENAME TO user_activity_logs_partitioned;
 
-CREATE TABLE learning_sessions_plain (
-    id                   uuid          NOT NULL DEFAULT gen_random_uuid(),
-    user_id              uuid          NOT NULL,
-    component_id         uuid          NOT NULL,
-    session_start        timestamptz   NOT NULL DEFAULT now(),
+CREATE TABLE learning_sessions (
+    id                   uuid          CONSTRAINT learning_sessions_id_not_null NOT NULL DEFAULT gen_random_uuid(),
+    user_id              uuid          CONSTRAINT learning_sessions_user_id_not_null NOT NULL,
+    component_id         uuid          CONSTRAINT learning_sessions_component_id_not_null NOT NULL,
+    session_start        timestamptz   CONSTRAINT learning_sessions_session_start_not_null NOT NULL DEFAULT now(),
     session_end          timestamptz,
-    duration_minutes     integer       NOT NULL DEFAULT 0,
-    interaction_count    integer       NOT NULL DEFAULT 0,
-    completion_achieved  boolean       NOT NULL DEFAULT false,
+    duration_minutes     integer       CONSTRAINT learning_sessions_duration_minutes_not_null NOT NULL DEFAULT 0,
+    interaction_count    integer       CONSTRAINT learning_sessions_interaction_count_not_null NOT NULL DEFAULT 0,
+    completion_achieved  boolean       CONSTRAINT learning_sessions_completion_achieved_not_null NOT NULL DEFAULT false,
     device_type          varchar(30),
-    session_data         jsonb         NOT NULL DEFAULT '{}',
-    created_at           timestamptz   NOT NULL DEFAULT now(),
+    session_data         jsonb         CONSTRAINT learning_sessions_session_data_not_null NOT NULL DEFAULT '{}',
+    created_at           timestamptz   CONSTRAINT learning_sessions_created_at_not_null NOT NULL DEFAULT now(),
 
     CONSTRAINT learning_sessions_session_end_check
         CHECK (session_end >= session_start),
@@ -339,9 +372,8 @@ CREATE TABLE learning_sessions_plain (
     CONSTRAINT learning_sessions_device_type_check
         CHECK (device_type IN ('desktop', 'tablet', 'mobile'))
 );
-INSERT INTO learning_sessions_plain SELECT * FROM learning_sessions;
-DROP TABLE learning_sessions;
-ALTER TABLE learning_sessions_plain RENAME TO learning_sessions;
+INSERT INTO learning_sessions SELECT * FROM learning_sessions_partitioned;
+DROP TABLE learning_sessions_partitioned;
 ALTER TABLE learning_sessions
     ADD CONSTRAINT learning_sessions_pkey PRIMARY KEY (id),
     ADD CONSTRAINT learning_sessions_user_id_fkey
@@ -389,24 +421,23 @@ COMMENT ON MATERIALIZED VIEW mv_daily_user_activity IS
 GRANT SELECT ON mv_daily_user_activity TO app_user, readonly;
 GRANT ALL ON mv_daily_user_activity TO admin;
 
-CREATE TABLE user_activity_logs_plain (
-    id                    uuid          NOT NULL DEFAULT gen_random_uuid(),
+CREATE TABLE user_activity_logs (
+    id                    uuid          CONSTRAINT user_activity_logs_id_not_null NOT NULL DEFAULT gen_random_uuid(),
     user_id               uuid,
-    activity_type         varchar(100)  NOT NULL,
+    activity_type         varchar(100)  CONSTRAINT user_activity_logs_activity_type_not_null NOT NULL,
     activity_description  text,
     resource_type         varchar(100),
     resource_id           uuid,
-    metadata              jsonb         NOT NULL DEFAULT '{}',
+    metadata              jsonb         CONSTRAINT user_activity_logs_metadata_not_null NOT NULL DEFAULT '{}',
     ip_address            inet,
     user_agent            text,
-    created_at            timestamptz   NOT NULL DEFAULT now(),
+    created_at            timestamptz   CONSTRAINT user_activity_logs_created_at_not_null NOT NULL DEFAULT now(),
 
     CONSTRAINT user_activity_logs_activity_type_check
         CHECK (btrim(activity_type) <> '')
 );
-INSERT INTO user_activity_logs_plain SELECT * FROM user_activity_logs;
-DROP TABLE user_activity_logs;
-ALTER TABLE user_activity_logs_plain RENAME TO user_activity_logs;
+INSERT INTO user_activity_logs SELECT * FROM user_activity_logs_partitioned;
+DROP TABLE user_activity_logs_partitioned;
 ALTER TABLE user_activity_logs
     ADD CONSTRAINT user_activity_logs_pkey PRIMARY KEY (id),
     ADD CONSTRAINT user_activity_logs_user_id_fkey

@@ -3354,17 +3354,17 @@ COMMENT ON TABLE public.learning_components IS 'Catalog of all learning material
 --
 
 CREATE TABLE public.learning_sessions (
-    id uuid DEFAULT gen_random_uuid() CONSTRAINT learning_sessions_id_not_null1 NOT NULL,
-    user_id uuid CONSTRAINT learning_sessions_user_id_not_null1 NOT NULL,
-    component_id uuid CONSTRAINT learning_sessions_component_id_not_null1 NOT NULL,
-    session_start timestamp with time zone DEFAULT now() CONSTRAINT learning_sessions_session_start_not_null1 NOT NULL,
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    user_id uuid NOT NULL,
+    component_id uuid NOT NULL,
+    session_start timestamp with time zone DEFAULT now() NOT NULL,
     session_end timestamp with time zone,
-    duration_minutes integer DEFAULT 0 CONSTRAINT learning_sessions_duration_minutes_not_null1 NOT NULL,
-    interaction_count integer DEFAULT 0 CONSTRAINT learning_sessions_interaction_count_not_null1 NOT NULL,
-    completion_achieved boolean DEFAULT false CONSTRAINT learning_sessions_completion_achieved_not_null1 NOT NULL,
+    duration_minutes integer DEFAULT 0 NOT NULL,
+    interaction_count integer DEFAULT 0 NOT NULL,
+    completion_achieved boolean DEFAULT false NOT NULL,
     device_type character varying(30),
-    session_data jsonb DEFAULT '{}'::jsonb CONSTRAINT learning_sessions_session_data_not_null1 NOT NULL,
-    created_at timestamp with time zone DEFAULT now() CONSTRAINT learning_sessions_created_at_not_null1 NOT NULL,
+    session_data jsonb DEFAULT '{}'::jsonb NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
     CONSTRAINT learning_sessions_device_type_check CHECK (((device_type)::text = ANY ((ARRAY['desktop'::character varying, 'tablet'::character varying, 'mobile'::character varying])::text[]))),
     CONSTRAINT learning_sessions_duration_minutes_check CHECK ((duration_minutes >= 0)),
     CONSTRAINT learning_sessions_interaction_count_check CHECK ((interaction_count >= 0)),
@@ -3623,16 +3623,16 @@ COMMENT ON TABLE public.user_achievements IS 'Achievements earned by users, each
 --
 
 CREATE TABLE public.user_activity_logs (
-    id uuid DEFAULT gen_random_uuid() CONSTRAINT user_activity_logs_id_not_null1 NOT NULL,
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
     user_id uuid,
-    activity_type character varying(100) CONSTRAINT user_activity_logs_activity_type_not_null1 NOT NULL,
+    activity_type character varying(100) NOT NULL,
     activity_description text,
     resource_type character varying(100),
     resource_id uuid,
-    metadata jsonb DEFAULT '{}'::jsonb CONSTRAINT user_activity_logs_metadata_not_null1 NOT NULL,
+    metadata jsonb DEFAULT '{}'::jsonb NOT NULL,
     ip_address inet,
     user_agent text,
-    created_at timestamp with time zone DEFAULT now() CONSTRAINT user_activity_logs_created_at_not_null1 NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
     CONSTRAINT user_activity_logs_activity_type_check CHECK ((btrim((activity_type)::text) <> ''::text))
 )
 PARTITION BY RANGE (created_at);

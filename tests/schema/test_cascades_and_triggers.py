@@ -190,8 +190,8 @@ def updated_at_tables(conn: Conn) -> set[str]:
             SELECT c.relname
               FROM pg_class c
               JOIN pg_attribute a ON a.attrelid = c.oid AND NOT a.attisdropped
-             WHERE c.relnamespace = 'public'::regnamespace AND c.relkind = 'r'
-               AND a.attname = 'updated_at'
+             WHERE c.relnamespace = 'public'::regnamespace AND c.relkind IN ('r', 'p')
+               AND NOT c.relispartition AND a.attname = 'updated_at'
             """
         ).fetchall()
     }
