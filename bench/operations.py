@@ -15,6 +15,7 @@ import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from itertools import groupby
 from pathlib import Path
 
 from psycopg.conninfo import make_conninfo
@@ -77,7 +78,8 @@ class OperationLine:
 def migrate_up(target: Target, migrations_dir: Path, runs: int = 5) -> list[TimedRuns]:
     """Time `migrate up` on an empty database beside psql applying the same up sections.
 
-    The baseline is psql running every up section in one transaction (`psql -1 -f`): the
+    The baseline is psql running the up sections in one transaction (`psql -1 -f`; a
+    `transaction:false` file outside it, as the runner does): the
     server's own cost of the DDL, with no runner, no ledger, no lock and no validation.
     Each run uses a scratch database (bench_migrate, bench_psql), dropped afterwards.
     """
@@ -87,22 +89,40 @@ def migrate_up(target: Target, migrations_dir: Path, runs: int = 5) -> list[Time
     psql = find_tool("psql", major)
     files = load_directory(migrations_dir)
     with tempfile.TemporaryDirectory(prefix="netplus-bench-") as work:
-        script = Path(work) / "up.sql"
-        script.write_text("\n".join(m.up.sql for m in files), "utf-8")
+        # Consecutive files of the same kind in one script: `-1` for those that run in a
+        # transaction; a `transaction:false` file (CREATE INDEX CONCURRENTLY) runs without it.
+        scripts: list[tuple[Path, bool]] = []
+        for number, (in_transaction, group) in enumerate(
+            groupby(files, key=lambda m: m.up.transaction)
+        ):
+            script = Path(work) / f"up{number}.sql"
+            script.write_text("\n".join(m.up.sql for m in group), "utf-8")
+            scripts.append((script, in_transaction))
 
         def baseline(t: Target) -> None:
-            subprocess.run(
-                [str(psql.path), "-X", "-q", "-v", "ON_ERROR_STOP=1", "-1", "-f", str(script)],
-                env=t.libpq_env(),
-                check=True,
-                capture_output=True,
-            )
+            for script, in_transaction in scripts:
+                single = ["-1"] if in_transaction else []
+                subprocess.run(
+                    [
+                        str(psql.path),
+                        "-X",
+                        "-q",
+                        "-v",
+                        "ON_ERROR_STOP=1",
+                        *single,
+                        "-f",
+                        str(script),
+                    ],
+                    env=t.libpq_env(),
+                    check=True,
+                    capture_output=True,
+                )
 
         ours = _repeat(runs, target, "bench_migrate", lambda t: Migrator(t, migrations_dir).up())
         raw = _repeat(runs, target, "bench_psql", baseline)
     return [
         TimedRuns(f"netplus-db migrate up ({len(files)} migrations)", ours),
-        TimedRuns("psql -1 -f <every up section> (baseline)", raw),
+        TimedRuns("psql -1 -f <the up sections> (baseline)", raw),
     ]
 
 

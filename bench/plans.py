@@ -107,11 +107,18 @@ class PlanCheck:
     large: dict[str, int] = field(default_factory=dict)  # large tables: planner rows
     expected: tuple[tuple[str, ...], ...] = ()
     forced: bool = False  # enable_seqscan = off: the expected indexes must all be used
+    index_parents: dict[str, str] = field(default_factory=dict)  # partition index -> table's
 
     @property
     def indexes(self) -> set[str]:
-        """Every index any statement of the call used."""
-        return {n.index for s in self.statements for n in s.nodes if n.index}
+        """Every index any statement of the call used (a partition's index under the name of
+        its partitioned table's index)."""
+        return {
+            self.index_parents.get(n.index, n.index)
+            for s in self.statements
+            for n in s.nodes
+            if n.index
+        }
 
     @property
     def seq_scans(self) -> list[str]:
@@ -204,6 +211,7 @@ def check_plans(
     target = ctx.target
     with connect(target, autocommit=True) as conn:
         rows = bench_sql().relation_rows(conn)
+        parents = {str(i): str(p) for i, p in bench_sql().partition_index_parents(conn)}
     large = {str(name): int(n) for name, n in rows if int(n) >= large_rows}
     db = Database(target, min_size=1, max_size=1, configure=_configure(collector, settings))
     admin = Database(
@@ -223,22 +231,28 @@ def check_plans(
             collector.take()
             prepared = runner.prepare(item)
             if qc.heavy:
-                checks.append(_check("assessment_prepare", collector, large, force_index))
+                checks.append(_check("assessment_prepare", collector, large, force_index, parents))
             runner.call(prepared)
-            checks.append(_check(qc.key, collector, large, force_index))
+            checks.append(_check(qc.key, collector, large, force_index, parents))
         user_id = rng.choice(ctx.samples.learners)
         component_id = rng.choice(ctx.samples.components)
         collector.take()
         _session(db, user_id, component_id)
-        checks.append(_check("learning_session", collector, large, force_index))
+        checks.append(_check("learning_session", collector, large, force_index, parents))
     finally:
         db.close()
         admin.close()
     return checks
 
 
-def _check(label: str, collector: _Collector, large: dict[str, int], forced: bool) -> PlanCheck:
-    return PlanCheck(label, collector.take(), large, EXPECTED.get(label, ()), forced)
+def _check(
+    label: str,
+    collector: _Collector,
+    large: dict[str, int],
+    forced: bool,
+    parents: dict[str, str],
+) -> PlanCheck:
+    return PlanCheck(label, collector.take(), large, EXPECTED.get(label, ()), forced, parents)
 
 
 def _session(db: Database, user_id: uuid.UUID, component_id: uuid.UUID) -> uuid.UUID:

@@ -279,7 +279,14 @@ def translate(exc: psycopg.Error, q: SqlQuery) -> Exception:
 _NAMED = re.compile(r"^([a-z_]\w*(?:[.\[][^\s:]*)?): (.+)$", re.DOTALL)
 
 
+# The partitions of a partitioned table (migration 0017) report their own name in an error:
+# learning_sessions_p2026_12, learning_sessions_before, learning_sessions_default.
+_PARTITION = re.compile(r"_(?:p\d{4}_\d{2}|before|default)$")
+
+
 def _field(constraint: str, table: str | None) -> str:
+    if table and not constraint.startswith(f"{table}_"):
+        table = _PARTITION.sub("", table)
     if table and constraint.startswith(f"{table}_"):
         rest = constraint[len(table) + 1 :]
         return re.sub(r"_(check|key|fkey|pkey)$", "", rest)

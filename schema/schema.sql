@@ -599,6 +599,55 @@ $_$;
 COMMENT ON FUNCTION public.create_account(p_id uuid, p_email text, p_username text, p_password_hash text, p_role text, p_first_name text, p_last_name text, p_display_name text) IS 'An account with its profile, settings and streak rows and a "register" log entry. Internal: executable by its owner only, through register_account and register_privileged_account.';
 
 --
+-- Name: create_history_partitions(integer); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.create_history_partitions(p_months_ahead integer DEFAULT 3) RETURNS TABLE(table_name text, partition_name text, range_from timestamp with time zone, range_to timestamp with time zone, action text)
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'public', 'pg_temp'
+    AS $$
+DECLARE
+    v_month timestamp := date_trunc('month', now() AT TIME ZONE 'UTC');
+    v_i integer;
+BEGIN
+    IF p_months_ahead IS NULL OR p_months_ahead < 0 OR p_months_ahead > 120 THEN
+        RAISE EXCEPTION 'months_ahead: % is not a whole number from 0 to 120', p_months_ahead
+            USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    FOREACH table_name IN ARRAY ARRAY['learning_sessions', 'user_activity_logs'] LOOP
+        FOR v_i IN 0 .. p_months_ahead LOOP
+            range_from := (v_month + make_interval(months => v_i)) AT TIME ZONE 'UTC';
+            range_to := (v_month + make_interval(months => v_i + 1)) AT TIME ZONE 'UTC';
+            partition_name := table_name || '_p'
+                              || to_char(v_month + make_interval(months => v_i), 'YYYY_MM');
+            IF to_regclass(format('public.%I', partition_name)) IS NOT NULL THEN
+                action := 'exists';
+            ELSE
+                BEGIN
+                    EXECUTE format('CREATE TABLE public.%I PARTITION OF public.%I'
+                                   ' FOR VALUES FROM (%L) TO (%L)',
+                                   partition_name, table_name, range_from, range_to);
+                    action := 'created';
+                EXCEPTION
+                    WHEN invalid_object_definition THEN
+                        action := 'covered';  -- another partition (the "before" one) holds it
+                    WHEN check_violation THEN
+                        action := 'blocked';  -- the default partition holds rows of this month
+                END;
+            END IF;
+            RETURN NEXT;
+        END LOOP;
+    END LOOP;
+END;
+$$;
+
+--
+-- Name: FUNCTION create_history_partitions(p_months_ahead integer); Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON FUNCTION public.create_history_partitions(p_months_ahead integer) IS 'Create the monthly (UTC) partitions of learning_sessions and user_activity_logs from this month to p_months_ahead months ahead. action: created, exists, covered (by another partition), blocked (the default partition holds rows of that month: move them first).';
+
+--
 -- Name: end_learning_session(uuid, integer, boolean, jsonb); Type: FUNCTION; Schema: public; Owner: -
 --
 
@@ -3320,7 +3369,8 @@ CREATE TABLE public.learning_sessions (
     CONSTRAINT learning_sessions_duration_minutes_check CHECK ((duration_minutes >= 0)),
     CONSTRAINT learning_sessions_interaction_count_check CHECK ((interaction_count >= 0)),
     CONSTRAINT learning_sessions_session_end_check CHECK ((session_end >= session_start))
-);
+)
+PARTITION BY RANGE (created_at);
 
 ALTER TABLE ONLY public.learning_sessions FORCE ROW LEVEL SECURITY;
 
@@ -3328,7 +3378,7 @@ ALTER TABLE ONLY public.learning_sessions FORCE ROW LEVEL SECURITY;
 -- Name: TABLE learning_sessions; Type: COMMENT; Schema: public; Owner: -
 --
 
-COMMENT ON TABLE public.learning_sessions IS 'Detailed learning session tracking for analytics.';
+COMMENT ON TABLE public.learning_sessions IS 'Detailed learning session tracking for analytics. Partitioned by month (UTC) of created_at; retention drops whole months (netplus-db maintain).';
 
 --
 -- Name: learning_streaks; Type: TABLE; Schema: public; Owner: -
@@ -3584,7 +3634,8 @@ CREATE TABLE public.user_activity_logs (
     user_agent text,
     created_at timestamp with time zone DEFAULT now() NOT NULL,
     CONSTRAINT user_activity_logs_activity_type_check CHECK ((btrim((activity_type)::text) <> ''::text))
-);
+)
+PARTITION BY RANGE (created_at);
 
 ALTER TABLE ONLY public.user_activity_logs FORCE ROW LEVEL SECURITY;
 
@@ -3592,7 +3643,7 @@ ALTER TABLE ONLY public.user_activity_logs FORCE ROW LEVEL SECURITY;
 -- Name: TABLE user_activity_logs; Type: COMMENT; Schema: public; Owner: -
 --
 
-COMMENT ON TABLE public.user_activity_logs IS 'Comprehensive user activity audit trail (kept, with user_id NULL, when the user is deleted).';
+COMMENT ON TABLE public.user_activity_logs IS 'Comprehensive user activity audit trail (kept, with user_id NULL, when the user is deleted). Partitioned by month (UTC) of created_at; retention drops whole months (netplus-db maintain).';
 
 --
 -- Name: user_profiles; Type: TABLE; Schema: public; Owner: -
@@ -3971,7 +4022,7 @@ ALTER TABLE ONLY public.learning_components
 --
 
 ALTER TABLE ONLY public.learning_sessions
-    ADD CONSTRAINT learning_sessions_pkey PRIMARY KEY (id);
+    ADD CONSTRAINT learning_sessions_pkey PRIMARY KEY (id, created_at);
 
 --
 -- Name: learning_streaks learning_streaks_pkey; Type: CONSTRAINT; Schema: public; Owner: -
@@ -4027,7 +4078,7 @@ ALTER TABLE ONLY public.user_achievements
 --
 
 ALTER TABLE ONLY public.user_activity_logs
-    ADD CONSTRAINT user_activity_logs_pkey PRIMARY KEY (id);
+    ADD CONSTRAINT user_activity_logs_pkey PRIMARY KEY (id, created_at);
 
 --
 -- Name: user_profiles user_profiles_pkey; Type: CONSTRAINT; Schema: public; Owner: -
@@ -4184,13 +4235,13 @@ CREATE INDEX idx_learning_components_domain_subdomain ON public.learning_compone
 -- Name: idx_learning_sessions_component_id_session_start; Type: INDEX; Schema: public; Owner: -
 --
 
-CREATE INDEX idx_learning_sessions_component_id_session_start ON public.learning_sessions USING btree (component_id, session_start);
+CREATE INDEX idx_learning_sessions_component_id_session_start ON ONLY public.learning_sessions USING btree (component_id, session_start);
 
 --
 -- Name: idx_learning_sessions_user_id_session_start; Type: INDEX; Schema: public; Owner: -
 --
 
-CREATE INDEX idx_learning_sessions_user_id_session_start ON public.learning_sessions USING btree (user_id, session_start DESC);
+CREATE INDEX idx_learning_sessions_user_id_session_start ON ONLY public.learning_sessions USING btree (user_id, session_start DESC);
 
 --
 -- Name: idx_mv_daily_user_activity_activity_date; Type: INDEX; Schema: public; Owner: -
@@ -4250,19 +4301,19 @@ CREATE INDEX idx_user_achievements_achievement_id ON public.user_achievements US
 -- Name: idx_user_activity_logs_activity_type; Type: INDEX; Schema: public; Owner: -
 --
 
-CREATE INDEX idx_user_activity_logs_activity_type ON public.user_activity_logs USING btree (activity_type);
+CREATE INDEX idx_user_activity_logs_activity_type ON ONLY public.user_activity_logs USING btree (activity_type);
 
 --
 -- Name: idx_user_activity_logs_created_at; Type: INDEX; Schema: public; Owner: -
 --
 
-CREATE INDEX idx_user_activity_logs_created_at ON public.user_activity_logs USING btree (created_at);
+CREATE INDEX idx_user_activity_logs_created_at ON ONLY public.user_activity_logs USING btree (created_at);
 
 --
 -- Name: idx_user_activity_logs_user_id_created_at; Type: INDEX; Schema: public; Owner: -
 --
 
-CREATE INDEX idx_user_activity_logs_user_id_created_at ON public.user_activity_logs USING btree (user_id, created_at DESC);
+CREATE INDEX idx_user_activity_logs_user_id_created_at ON ONLY public.user_activity_logs USING btree (user_id, created_at DESC);
 
 --
 -- Name: idx_user_progress_component_id; Type: INDEX; Schema: public; Owner: -
@@ -4541,14 +4592,14 @@ ALTER TABLE ONLY public.learning_components
 -- Name: learning_sessions learning_sessions_component_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
 --
 
-ALTER TABLE ONLY public.learning_sessions
+ALTER TABLE public.learning_sessions
     ADD CONSTRAINT learning_sessions_component_id_fkey FOREIGN KEY (component_id) REFERENCES public.learning_components(id) ON DELETE CASCADE;
 
 --
 -- Name: learning_sessions learning_sessions_user_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
 --
 
-ALTER TABLE ONLY public.learning_sessions
+ALTER TABLE public.learning_sessions
     ADD CONSTRAINT learning_sessions_user_id_fkey FOREIGN KEY (user_id) REFERENCES public.users(id) ON DELETE CASCADE;
 
 --
@@ -4590,7 +4641,7 @@ ALTER TABLE ONLY public.user_achievements
 -- Name: user_activity_logs user_activity_logs_user_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
 --
 
-ALTER TABLE ONLY public.user_activity_logs
+ALTER TABLE public.user_activity_logs
     ADD CONSTRAINT user_activity_logs_user_id_fkey FOREIGN KEY (user_id) REFERENCES public.users(id) ON DELETE SET NULL;
 
 --
@@ -5030,6 +5081,12 @@ GRANT ALL ON FUNCTION public.check_and_award_achievement(p_user_id uuid, p_achie
 --
 
 REVOKE ALL ON FUNCTION public.create_account(p_id uuid, p_email text, p_username text, p_password_hash text, p_role text, p_first_name text, p_last_name text, p_display_name text) FROM PUBLIC;
+
+--
+-- Name: FUNCTION create_history_partitions(p_months_ahead integer); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.create_history_partitions(p_months_ahead integer) FROM PUBLIC;
 
 --
 -- Name: FUNCTION end_learning_session(p_session_id uuid, p_interaction_count integer, p_completion_achieved boolean, p_session_data jsonb); Type: ACL; Schema: public; Owner: -

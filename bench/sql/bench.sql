@@ -136,6 +136,16 @@ SELECT c.relname::text, greatest(c.reltuples, 0)::bigint
  WHERE c.relnamespace = 'public'::regnamespace AND c.relkind IN ('r', 'm')
  ORDER BY c.relname;
 
+-- name: partition_index_parents()
+-- Every index of a partition and the partitioned table's index it belongs to: plans name the
+-- partitions' indexes (learning_sessions_p2026_01_pkey), the expectations the table's.
+SELECT i.relname::text AS index_name, p.relname::text AS parent_index
+  FROM pg_inherits h
+  JOIN pg_class i ON i.oid = h.inhrelid AND i.relkind = 'i'
+  JOIN pg_class p ON p.oid = h.inhparent
+ WHERE i.relnamespace = 'public'::regnamespace
+ ORDER BY 1;
+
 -- name: index_names()
 -- Every index of the public schema and its table.
 SELECT i.relname::text AS index_name, t.relname::text AS table_name

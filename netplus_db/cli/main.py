@@ -23,6 +23,7 @@ from netplus_db.cli.context import CONTEXT, DEFAULT_WAIT_TIMEOUT, CliContext, gl
 from netplus_db.cli.demo import demo
 from netplus_db.cli.doctor import doctor
 from netplus_db.cli.embedded import embedded_group
+from netplus_db.cli.maintain import maintain
 from netplus_db.cli.migrate import migrate
 from netplus_db.cli.queries import queries
 from netplus_db.cli.schema import schema
@@ -121,6 +122,7 @@ for command in (
     backup,
     restore,
     demo,
+    maintain,
 ):
     cli.add_command(command)
 

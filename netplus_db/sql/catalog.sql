@@ -1,11 +1,11 @@
 -- Reading the live catalog of schema public, for the generated ERD and for tests.
 
 -- name: tables()
--- Every ordinary table of schema public, with its comment.
+-- Every ordinary and partitioned table of schema public (not the partitions), with its comment.
 SELECT c.relname, coalesce(obj_description(c.oid, 'pg_class'), '')
   FROM pg_class c
   JOIN pg_namespace n ON n.oid = c.relnamespace
- WHERE n.nspname = 'public' AND c.relkind IN ('r', 'p')
+ WHERE n.nspname = 'public' AND c.relkind IN ('r', 'p') AND NOT c.relispartition
  ORDER BY c.relname;
 
 -- name: columns()
@@ -24,7 +24,7 @@ SELECT c.relname,
   FROM pg_class c
   JOIN pg_namespace n ON n.oid = c.relnamespace
   JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
- WHERE n.nspname = 'public' AND c.relkind IN ('r', 'p')
+ WHERE n.nspname = 'public' AND c.relkind IN ('r', 'p') AND NOT c.relispartition
  ORDER BY c.relname, a.attnum;
 
 -- name: foreign_keys()
@@ -49,7 +49,7 @@ SELECT child.relname,
   JOIN pg_class child  ON child.oid = k.conrelid
   JOIN pg_class parent ON parent.oid = k.confrelid
   JOIN pg_namespace n  ON n.oid = child.relnamespace
- WHERE k.contype = 'f' AND n.nspname = 'public'
+ WHERE k.contype = 'f' AND n.nspname = 'public' AND NOT child.relispartition
  ORDER BY parent.relname, child.relname, 3;
 
 -- name: relation_privileges(roles)
@@ -76,7 +76,7 @@ SELECT c.relname,
   FROM pg_class c
   JOIN pg_namespace n ON n.oid = c.relnamespace
  CROSS JOIN unnest(CAST(:roles AS text[])) WITH ORDINALITY AS r(role, n)
- WHERE n.nspname = 'public' AND c.relkind IN ('r', 'p', 'v', 'm')
+ WHERE n.nspname = 'public' AND c.relkind IN ('r', 'p', 'v', 'm') AND NOT c.relispartition
  ORDER BY c.relname, r.n;
 
 -- name: column_privileges(roles)
@@ -94,7 +94,7 @@ SELECT c.relname,
   JOIN pg_namespace n ON n.oid = c.relnamespace
   JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
  CROSS JOIN unnest(CAST(:roles AS text[])) WITH ORDINALITY AS r(role, n)
- WHERE n.nspname = 'public' AND c.relkind IN ('r', 'p', 'v', 'm')
+ WHERE n.nspname = 'public' AND c.relkind IN ('r', 'p', 'v', 'm') AND NOT c.relispartition
  ORDER BY c.relname, a.attnum, r.n;
 
 -- name: function_privileges(roles)
@@ -127,3 +127,12 @@ SELECT c.relname,
   JOIN pg_namespace n ON n.oid = c.relnamespace
  WHERE n.nspname = 'public'
  ORDER BY c.relname, pol.polname;
+
+-- name: partitions()
+-- The partitions of schema public's partitioned tables, by name: the monthly ones change with
+-- the calendar, so the generated schema files leave them out (they are the parent's copies).
+SELECT c.relname
+  FROM pg_class c
+  JOIN pg_namespace n ON n.oid = c.relnamespace
+ WHERE n.nspname = 'public' AND c.relispartition AND c.relkind IN ('r', 'p')
+ ORDER BY c.relname;

@@ -36,6 +36,7 @@ SELECT con.conname::text AS constraint_name,
   JOIN pg_namespace n ON n.oid = rel.relnamespace
  WHERE con.contype = 'c'
    AND con.conislocal
+   AND NOT rel.relispartition  -- a partition's copy of its table's check
    AND n.nspname = 'public'
    AND con.conbin::text ~ '\{SCALARARRAYOPEXPR [^{]*:useOr true'
  ORDER BY rel.relname, con.conname;

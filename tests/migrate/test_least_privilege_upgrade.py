@@ -29,7 +29,7 @@ def checksums(target: Target) -> dict[str, tuple[int, str]]:
             name
             for (name,) in conn.execute(
                 "SELECT relname FROM pg_class WHERE relnamespace = 'public'::regnamespace"
-                " AND relkind = 'r' ORDER BY relname"
+                " AND relkind IN ('r', 'p') AND NOT relispartition ORDER BY relname"
             ).fetchall()
         ]
         for table in tables:

@@ -37,6 +37,9 @@ def document(stdout: str) -> dict[str, Any]:
         (["migrate", "up", "--dry-run"], "dry_run"),
         (["migrate", "down", "--dry-run"], "rolled_back"),
         (["wait", "--timeout", "5"], "waited_seconds"),
+        (["maintain", "report"], "routine"),
+        (["maintain", "daily", "--dry-run"], "dry_run"),
+        (["maintain", "weekly", "--dry-run"], "dropped"),
     ],
 )
 def test_the_shape_on_success(db: Target, args: list[str], summary_key: str) -> None:

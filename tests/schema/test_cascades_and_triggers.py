@@ -42,6 +42,7 @@ def foreign_keys(conn: Conn) -> dict[tuple[str, str], tuple[str, str]]:
           FROM pg_constraint con
           JOIN pg_attribute a ON a.attrelid = con.conrelid AND a.attnum = con.conkey[1]
          WHERE con.contype = 'f' AND con.connamespace = 'public'::regnamespace
+           AND con.conparentid = 0  -- a partition's copy of its table's key is not another key
         """
     ).fetchall():
         assert width == 1, f"{child} -> {parent}: composite foreign key"
@@ -189,8 +190,8 @@ def updated_at_tables(conn: Conn) -> set[str]:
             SELECT c.relname
               FROM pg_class c
               JOIN pg_attribute a ON a.attrelid = c.oid AND NOT a.attisdropped
-             WHERE c.relnamespace = 'public'::regnamespace AND c.relkind = 'r'
-               AND a.attname = 'updated_at'
+             WHERE c.relnamespace = 'public'::regnamespace AND c.relkind IN ('r', 'p')
+               AND NOT c.relispartition AND a.attname = 'updated_at'
             """
         ).fetchall()
     }

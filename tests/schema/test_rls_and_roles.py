@@ -210,7 +210,8 @@ def test_the_user_owned_tables_and_only_those_force_row_level_security(tx: Conn)
         tx,
         """
         SELECT relname, relrowsecurity, relforcerowsecurity FROM pg_class
-         WHERE relnamespace = 'public'::regnamespace AND relkind = 'r'
+         WHERE relnamespace = 'public'::regnamespace AND relkind IN ('r', 'p')
+           AND NOT relispartition
         """,
     )
     owned = set(RLS_TABLES) | {"users", "audit_log"}  # users since 0010, audit_log 0014
@@ -539,7 +540,8 @@ def test_the_relations_tested_are_all_of_them(tx: Conn) -> None:
         name
         for (name,) in tx.execute(
             "SELECT relname FROM pg_class"
-            " WHERE relnamespace = 'public'::regnamespace AND relkind IN ('r', 'v', 'm')"
+            " WHERE relnamespace = 'public'::regnamespace AND relkind IN ('r', 'p', 'v', 'm')"
+            " AND NOT relispartition"
         ).fetchall()
     }
     assert found == set(RELATIONS)

@@ -58,7 +58,7 @@ def live_columns(conn: psycopg.Connection[Any]) -> dict[str, dict[str, str]]:
           FROM pg_class c
           JOIN pg_namespace n ON n.oid = c.relnamespace AND n.nspname = 'public'
           JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
-         WHERE c.relkind = 'r'
+         WHERE c.relkind IN ('r', 'p') AND NOT c.relispartition
         """
     ).fetchall()
     found: dict[str, dict[str, str]] = {}

@@ -266,11 +266,12 @@ BUILDERS: dict[str, Builder] = {
 
 
 def public_tables(conn: Conn) -> set[str]:
-    """The ordinary tables of the public schema, from the catalog."""
+    """The ordinary and partitioned tables of the public schema (not the partitions)."""
     return {
         name
         for (name,) in conn.execute(
             "SELECT c.relname FROM pg_class c"
-            " WHERE c.relnamespace = 'public'::regnamespace AND c.relkind = 'r'"
+            " WHERE c.relnamespace = 'public'::regnamespace AND c.relkind IN ('r', 'p')"
+            " AND NOT c.relispartition"
         ).fetchall()
     }
