@@ -24,6 +24,7 @@ from psycopg.types.json import Jsonb
 
 from netplus_db.data_files import data_dir
 from netplus_db.errors import Conflict, Forbidden, NotFound, QueryArgumentError, ValidationError
+from netplus_db.validation import parameter
 
 
 def default_queries_dir() -> Path:
@@ -119,9 +120,18 @@ def jsonb(value: Any) -> Any:
     return None if value is None else Jsonb(value)
 
 
+# The parameter types that `validation.parameter` looks into (others pass untouched).
+_SCANNED = frozenset({str, list, tuple, dict, Jsonb})
+
+
 def bind(q: SqlQuery, args: Mapping[str, Any]) -> Mapping[str, Any]:
-    """Check keyword arguments against the query's parameters, before anything is sent."""
+    """Check keyword arguments against the query's parameters, and their values as the
+    library's edge does for every parameter (validation.parameter: no NUL in text, JSON and
+    arrays within depth), before anything is sent."""
     if args.keys() == q.parameter_set:
+        for name, value in args.items():
+            if type(value) in _SCANNED:
+                parameter(name, value)
         return args
     given = set(args)
     expected = q.parameter_set
