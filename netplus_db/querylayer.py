@@ -4,16 +4,17 @@ aiosql parses the files (names, operations, `:name` parameters); this module fix
 leaves to the caller under psycopg 3 (see shared notes): every call returns the same shape
 sync and async, many-row results are lists (not lazy generators), keyword arguments are
 checked against the query's parameters before anything is sent, a literal `%` works, and rows
-are named tuples. Database errors become domain errors (`netplus_db.errors`).
+are typed rows (`netplus_db.rows`). Database errors become domain errors
+(`netplus_db.errors`).
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
-from functools import cache, partial
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -164,10 +165,12 @@ def row_factory(q: SqlQuery, row: type | None) -> BaseRowFactory[Any]:
 
 @cache
 def _positional(cls: type) -> BaseRowFactory[Any]:
-    """Rows built from values by position: the generated named tuples list their fields in the
-    statement's column order (checked by `queries check`), so a row is `tuple.__new__(cls,
-    values)`, made in C with no Python frame (a frozen dataclass cost several times more)."""
-    make = partial(tuple.__new__, cls)
+    """Rows built from values by position: the generated rows (slots dataclasses,
+    `netplus_db.rows`) list their fields in the statement's column order (checked by `queries
+    check`), so a row is `cls(*values)` (a frozen dataclass cost several times more)."""
+
+    def make(values: Sequence[Any]) -> Any:
+        return cls(*values)
 
     def factory(cursor: Any) -> Any:
         return make

@@ -15,6 +15,7 @@ from netplus_db.errors import ValidationError
 from netplus_db.flows import ActAs, Flow, Offload, call
 from netplus_db.generated.activity import ActivityQueries
 from netplus_db.generated.users import FindLoginRow, User, UsersQueries
+from netplus_db.rows import Row
 from netplus_db.validation import MAX_LOGIN
 
 BCRYPT_ROUNDS = 12  # the spec asks for at least 10
@@ -25,8 +26,8 @@ LOGIN_STATUSES = {"active"}
 ROLES = ("student", "instructor", "admin")
 
 
-@dataclass(frozen=True)
-class Account:
+@dataclass(slots=True)
+class Account(Row):
     """The account that logged in: no password hash ever leaves the login flow."""
 
     id: uuid.UUID
@@ -34,8 +35,8 @@ class Account:
     account_status: str
 
 
-@dataclass(frozen=True)
-class LoginResult:
+@dataclass(slots=True)
+class LoginResult(Row):
     """Who logged in, or why nobody did (`user` is None then)."""
 
     user: Account | None

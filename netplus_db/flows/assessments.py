@@ -29,21 +29,22 @@ from netplus_db.generated.assessments import (
     SubmitAttemptRow,
 )
 from netplus_db.generated.progress import ProgressUpdate
+from netplus_db.rows import Row
 from netplus_db.types import Json
 
 MAX_SECONDS_PER_ANSWER = 86_400  # one day on one answer at most
 
 
-@dataclass(frozen=True)
-class StartedAttempt:
+@dataclass(slots=True)
+class StartedAttempt(Row):
     """A new attempt and its questions as the learner may see them (no keys)."""
 
     attempt: StartAttemptRow
     questions: list[AttemptQuestionsRow]
 
 
-@dataclass(frozen=True)
-class SubmittedAttempt:
+@dataclass(slots=True)
+class SubmittedAttempt(Row):
     """A graded attempt and the progress it recorded."""
 
     attempt: Attempt
@@ -124,7 +125,7 @@ def submit_attempt(*, user_id: uuid.UUID, attempt_id: uuid.UUID) -> Flow[Submitt
         row: SubmitAttemptRow = yield call(AssessmentsQueries.submit_attempt, attempt_id=attempt_id)
     except psycopg.errors.ObjectNotInPrerequisiteState as exc:
         raise AttemptClosed(exc.diag.message_primary or str(exc)) from None
-    attempt = Attempt._make(row[: len(Attempt._fields)])
+    attempt = Attempt(**{name: getattr(row, name) for name in Attempt.field_names()})
     progress = None
     if row.progress_id is not None:
         assert row.progress_component_id is not None and row.progress_status is not None

@@ -8,13 +8,14 @@ the page holds, so the page says whether another follows without counting the ca
 from __future__ import annotations
 
 import uuid
-from typing import NamedTuple
+from dataclasses import dataclass
 
 from netplus_db import validation as check
 from netplus_db.errors import ValidationError
 from netplus_db.flows import Flow, call
 from netplus_db.generated.content import BrowseComponentsRow, ContentQueries
 from netplus_db.generated.enums import ComponentType, DifficultyLevel
+from netplus_db.rows import Row
 
 # The N10-009 exam domains (seed/blueprint.json); the catalog's `domain` holds one of them.
 EXAM_DOMAINS = ("1.0", "2.0", "3.0", "4.0", "5.0")
@@ -22,7 +23,8 @@ DEFAULT_PAGE_SIZE = 20
 MAX_PAGE_SIZE = 100
 
 
-class ComponentPage(NamedTuple):
+@dataclass(slots=True)
+class ComponentPage(Row):
     """One page of components; pass `next_after_title` and `next_after_id` for the next one
     (both None when `has_more` is false)."""
 

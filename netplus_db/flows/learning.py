@@ -17,14 +17,15 @@ from netplus_db.generated.achievements import AchievementsQueries, AwardedAchiev
 from netplus_db.generated.enums import UserProgressStatus
 from netplus_db.generated.goals import Goal, GoalsQueries
 from netplus_db.generated.progress import ProgressQueries, ProgressUpdate
+from netplus_db.rows import Row
 from netplus_db.types import Json
 
 STATUSES: tuple[UserProgressStatus, ...] = tuple(UserProgressStatus)  # user_progress CHECK list
 MAX_MINUTES_PER_CALL = 1440  # the database refuses more (one day per call)
 
 
-@dataclass(frozen=True)
-class ProgressResult:
+@dataclass(slots=True)
+class ProgressResult(Row):
     """The progress row after the call, and what completing the component set off."""
 
     progress: ProgressUpdate
