@@ -14,7 +14,7 @@ for the suite (on the scale database, after the query classes):
   connection inside the same kind of transaction: with a new cursor per call (psycopg used
   plainly), and with one cursor kept (the layer alone);
 - typed rows: the rows of a query returning several (the subject's `rows` step) fetched on one
-  kept cursor as the generated named tuples against plain tuples.
+  kept cursor as the generated rows (slots dataclasses) against plain tuples.
 
 Each pair takes turns call by call; a figure is the median time per call
 (`stats.interleaved_medians_us`).
@@ -192,7 +192,7 @@ def breakdown(subject: Subject, calls: int = 300, rounds: int = 7) -> list[Part]
             "cursor.execute + fetchone on a kept cursor",
         ),
         Part(
-            f"{rows} rows as named tuples ({subject.rows.name}, one kept cursor)",
+            f"{rows} rows as typed rows ({subject.rows.name}, one kept cursor)",
             typed["typed"],
             typed["tuples"],
             "plain tuples",

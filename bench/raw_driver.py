@@ -11,9 +11,9 @@ What a generated method does besides sending its SQL is read once per query from
 own declaration, which `netplus-db queries gen` writes from the same description as the
 `run(...)` call inside the method:
 
-- its rows are the `typing.NamedTuple` class its return annotation names (`list[Row]`,
-  `Row | None`), built by psycopg's row factory exactly as the query layer builds them
-  (`querylayer.row_factory`: `tuple.__new__(Row, values)`, in C); a `$` query gives its value,
+- its rows are the row class its return annotation names (`list[Row]`, `Row | None`),
+  built by psycopg's row factory exactly as the query layer builds them
+  (`querylayer.row_factory`: `Row(*values)`); a `$` query gives its value,
   a `!` query its row count (`querylayer.result_of`);
 - its parameters annotated `Json` are wrapped for json/jsonb (`querylayer.jsonb`).
 
@@ -48,6 +48,7 @@ from netplus_db.querylayer import (
     statement,
     translate,
 )
+from netplus_db.rows import Row
 from netplus_db.sql import sql_files
 
 R = TypeVar("R")
@@ -62,7 +63,7 @@ class RawStatement:
 
     query: SqlQuery
     json_parameters: frozenset[str]
-    row: type | None  # the generated NamedTuple of its rows (None: a value, a count, nothing)
+    row: type | None  # the generated row class of its rows (None: a value, a count, nothing)
     rows: BaseRowFactory[Any]
 
     def run(self, cur: Cursor, kwargs: Mapping[str, Any]) -> Any:
@@ -94,8 +95,8 @@ def raw_statement(area: str, name: str) -> RawStatement:
 
 
 def _named_tuple_in(hint: Any) -> type | None:
-    """The NamedTuple class inside a return annotation (`Row | None`, `list[Row]`), if any."""
-    if isinstance(hint, type) and issubclass(hint, tuple) and hasattr(hint, "_fields"):
+    """The row class inside a return annotation (`Row | None`, `list[Row]`), if any."""
+    if isinstance(hint, type) and issubclass(hint, Row):
         return hint
     for arg in typing.get_args(hint):
         found = _named_tuple_in(arg)

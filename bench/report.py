@@ -110,7 +110,7 @@ def render(result: SuiteResult, notes: str = DEFAULT_NOTES) -> str:
         " The raw baseline is psycopg used plainly: `with conn.transaction(), conn.cursor()"
         " as cur:`, the `act_as` statement, then the class's statements on that cursor; where"
         " the library's call is a flow (progress update, submit), that same flow runs on the"
-        " cursor (`bench/raw_driver.py`), its rows built as the generated named tuples it reads"
+        " cursor (`bench/raw_driver.py`), its rows built as the generated row classes it reads"
         " by name, as the library builds them."
         " pgbench latencies include the transaction's draw of its sampled ids (one indexed"
         " lookup in `netplus_bench`, the `lookup` column below), which the Python runners draw"

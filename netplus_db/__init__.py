@@ -7,7 +7,9 @@
         q.progress.list_progress(user_id=user.id)
 
 This module is the public surface: the pooled databases, where the database is, the flows'
-results and the errors (each derives from `NetplusError`; the flows raise `DomainError`s).
+results (every result, typed rows included, is a `Row`: a slots dataclass that JSON layers write
+with its field names; `json.dumps(x, default=json_default)` for the standard library) and the
+errors (each derives from `NetplusError`; the flows raise `DomainError`s).
 The typed rows are in `netplus_db.generated`; the migration runner is `netplus_db.migrate`;
 operations and the `netplus-db` command come with the `cli` extra (`netplus_db.ops`,
 `netplus_db.cli`).
@@ -29,11 +31,14 @@ from netplus_db.errors import (
 )
 from netplus_db.flows.accounts import LoginResult
 from netplus_db.flows.assessments import StartedAttempt, SubmittedAttempt
+from netplus_db.flows.catalog import ComponentPage
 from netplus_db.flows.learning import ProgressResult
+from netplus_db.rows import Row, json_default
 
 __all__ = [
     "AsyncDatabase",
     "AttemptClosed",
+    "ComponentPage",
     "ConfigError",
     "Conflict",
     "ConnectError",
@@ -45,9 +50,11 @@ __all__ = [
     "NotFound",
     "ProgressResult",
     "QueryArgumentError",
+    "Row",
     "StartedAttempt",
     "SubmittedAttempt",
     "Target",
     "ValidationError",
+    "json_default",
     "resolve_target",
 ]

@@ -20,13 +20,23 @@ from __future__ import annotations
 
 import uuid
 from contextlib import AbstractAsyncContextManager, AbstractContextManager
+from functools import partial
 from typing import Any, TypeVar
 
 from psycopg_pool import AsyncConnectionPool, ConnectionPool
 
+from netplus_db import validation as check
 from netplus_db.config import Target, load_env_file, resolve_target
 from netplus_db.connection import ensure_server_started
-from netplus_db.flows import Flow, accounts, adrive, assessments, drive, learning
+from netplus_db.flows import (
+    Flow,
+    accounts,
+    adrive_pooled,
+    assessments,
+    catalog,
+    drive_pooled,
+    learning,
+)
 from netplus_db.generated import AsyncQueries, Queries
 from netplus_db.generated.assessments import Attempt, SaveAnswerRow
 from netplus_db.generated.users import User
@@ -38,6 +48,7 @@ from netplus_db.session import (
     GuardedConnection,
     Session,
 )
+from netplus_db.types import Json
 
 R = TypeVar("R")
 APP_ROLE = "app_user"
@@ -100,48 +111,145 @@ class Database:
         return Session(self.pool, self.app_role, user_id)
 
     def run(self, flow: Flow[R], user_id: uuid.UUID | None = None) -> R:
-        """Run a flow in its own transaction, acting as `user_id` (or nobody yet)."""
-        with self.as_user(user_id) as q:
-            return drive(flow, q, self.app_role)
+        """Run a flow acting as `user_id` (or nobody yet): its query steps in one transaction,
+        begun at the first of them; an `Offload` step (bcrypt) ends the transaction so far and
+        runs with no connection borrowed (flows.drive_pooled)."""
+        return drive_pooled(flow, partial(self.as_user, user_id), self.app_role)
 
     # --- flows ---------------------------------------------------------------------------------
 
-    def register(self, *, email: str, username: str, password: str, **kwargs: Any) -> User:
-        """Create an account (flows.accounts.register); Conflict when email/username is taken."""
+    def register(
+        self,
+        *,
+        email: str,
+        username: str,
+        password: str,
+        role: str = "student",
+        first_name: str | None = None,
+        last_name: str | None = None,
+        display_name: str | None = None,
+        rounds: int = accounts.BCRYPT_ROUNDS,
+    ) -> User:
+        """Create an account (Conflict when the email or username is taken; ValidationError
+        naming the field for bad input). The password is hashed before any connection is
+        borrowed; a role other than student needs the admin role (Forbidden)."""
         return self.run(
-            accounts.register(email=email, username=username, password=password, **kwargs)
+            accounts.register(
+                email=email,
+                username=username,
+                password=password,
+                role=role,
+                first_name=first_name,
+                last_name=last_name,
+                display_name=display_name,
+                rounds=rounds,
+            )
         )
 
     def login(self, *, login: str, password: str) -> accounts.LoginResult:
-        """Check credentials in constant time (see flows.accounts.login)."""
+        """Check credentials in constant time, holding no connection while bcrypt runs
+        (flows.accounts.login)."""
         return self.run(accounts.login(login=login, password=password))
 
-    def record_progress(self, *, user_id: uuid.UUID, **kwargs: Any) -> learning.ProgressResult:
-        """Record progress; completing sets off streak, goals, achievements and the log."""
-        return self.run(learning.record_progress(user_id=user_id, **kwargs), user_id)
+    def record_progress(
+        self,
+        *,
+        user_id: uuid.UUID,
+        component_id: uuid.UUID,
+        status: str,
+        progress_percentage: int = 0,
+        time_spent_minutes: int = 0,
+        last_position: Json = None,
+    ) -> learning.ProgressResult:
+        """Record progress; completing sets off streak, goals, achievements and the log.
+        `status`: not_started, in_progress, completed, mastered; `progress_percentage` 0-100;
+        `time_spent_minutes` 0-1440 per call; `last_position` JSON within validation's limits."""
+        return self.run(
+            learning.record_progress(
+                user_id=user_id,
+                component_id=component_id,
+                status=status,
+                progress_percentage=progress_percentage,
+                time_spent_minutes=time_spent_minutes,
+                last_position=last_position,
+            ),
+            _acting(user_id),
+        )
 
     def start_attempt(
         self, *, user_id: uuid.UUID, assessment_id: uuid.UUID
     ) -> assessments.StartedAttempt:
         """Open the next attempt (MaxAttemptsReached when none is left)."""
         return self.run(
-            assessments.start_attempt(user_id=user_id, assessment_id=assessment_id), user_id
+            assessments.start_attempt(user_id=user_id, assessment_id=assessment_id),
+            _acting(user_id),
         )
 
-    def save_answer(self, *, user_id: uuid.UUID, **kwargs: Any) -> SaveAnswerRow:
-        """Save one answer (ValidationError for a wrong shape, AttemptClosed when closed)."""
-        return self.run(assessments.save_answer(user_id=user_id, **kwargs), user_id)
+    def save_answer(
+        self,
+        *,
+        user_id: uuid.UUID,
+        attempt_id: uuid.UUID,
+        question_id: uuid.UUID,
+        user_answer: Json,
+        time_spent_seconds: int | None = None,
+        flagged_for_review: bool = False,
+    ) -> SaveAnswerRow:
+        """Save one answer (ValidationError naming the field for a wrong shape, AttemptClosed
+        when the attempt is closed or out of time)."""
+        return self.run(
+            assessments.save_answer(
+                user_id=user_id,
+                attempt_id=attempt_id,
+                question_id=question_id,
+                user_answer=user_answer,
+                time_spent_seconds=time_spent_seconds,
+                flagged_for_review=flagged_for_review,
+            ),
+            _acting(user_id),
+        )
 
     def submit_attempt(
         self, *, user_id: uuid.UUID, attempt_id: uuid.UUID
     ) -> assessments.SubmittedAttempt:
         """Grade and close an attempt (AttemptClosed when already closed)."""
-        return self.run(assessments.submit_attempt(user_id=user_id, attempt_id=attempt_id), user_id)
+        return self.run(
+            assessments.submit_attempt(user_id=user_id, attempt_id=attempt_id), _acting(user_id)
+        )
 
     def abandon_attempt(self, *, user_id: uuid.UUID, attempt_id: uuid.UUID) -> Attempt:
         """Give up an attempt in progress."""
         return self.run(
-            assessments.abandon_attempt(user_id=user_id, attempt_id=attempt_id), user_id
+            assessments.abandon_attempt(user_id=user_id, attempt_id=attempt_id), _acting(user_id)
+        )
+
+    def browse_components(
+        self,
+        *,
+        user_id: uuid.UUID | None = None,
+        domain: str | None = None,
+        subdomain: str | None = None,
+        component_type: str | None = None,
+        difficulty_level: str | None = None,
+        after_title: str | None = None,
+        after_id: uuid.UUID | None = None,
+        page_size: int = catalog.DEFAULT_PAGE_SIZE,
+    ) -> catalog.ComponentPage:
+        """One page of the published catalog by title, filtered by any of the arguments
+        (None: any); ValidationError for an unknown domain, type or difficulty. Pass the
+        page's `next_after_title` / `next_after_id` for the next page; `has_more` says
+        whether there is one."""
+        return self.run(
+            catalog.browse_components(
+                domain=domain,
+                subdomain=subdomain,
+                component_type=component_type,
+                difficulty_level=difficulty_level,
+                after_title=after_title,
+                after_id=after_id,
+                page_size=page_size,
+            ),
+            None if user_id is None else _acting(user_id),
         )
 
 
@@ -192,48 +300,148 @@ class AsyncDatabase:
         return AsyncSession(self.pool, self.app_role, user_id)
 
     async def run(self, flow: Flow[R], user_id: uuid.UUID | None = None) -> R:
-        """Run a flow in its own transaction, acting as `user_id` (or nobody yet)."""
-        async with self.as_user(user_id) as q:
-            return await adrive(flow, q, self.app_role)
+        """Run a flow acting as `user_id` (or nobody yet): its query steps in one transaction,
+        begun at the first of them; an `Offload` step (bcrypt) ends the transaction so far and
+        runs with no connection borrowed (flows.adrive_pooled)."""
+        return await adrive_pooled(flow, partial(self.as_user, user_id), self.app_role)
 
-    async def register(self, *, email: str, username: str, password: str, **kwargs: Any) -> User:
-        """Create an account (flows.accounts.register); Conflict when email/username is taken."""
+    # --- flows ---------------------------------------------------------------------------------
+
+    async def register(
+        self,
+        *,
+        email: str,
+        username: str,
+        password: str,
+        role: str = "student",
+        first_name: str | None = None,
+        last_name: str | None = None,
+        display_name: str | None = None,
+        rounds: int = accounts.BCRYPT_ROUNDS,
+    ) -> User:
+        """Create an account (Conflict when the email or username is taken; ValidationError
+        naming the field for bad input). The password is hashed before any connection is
+        borrowed; a role other than student needs the admin role (Forbidden)."""
         return await self.run(
-            accounts.register(email=email, username=username, password=password, **kwargs)
+            accounts.register(
+                email=email,
+                username=username,
+                password=password,
+                role=role,
+                first_name=first_name,
+                last_name=last_name,
+                display_name=display_name,
+                rounds=rounds,
+            )
         )
 
     async def login(self, *, login: str, password: str) -> accounts.LoginResult:
-        """Check credentials in constant time."""
+        """Check credentials in constant time, holding no connection while bcrypt runs
+        (flows.accounts.login)."""
         return await self.run(accounts.login(login=login, password=password))
 
     async def record_progress(
-        self, *, user_id: uuid.UUID, **kwargs: Any
+        self,
+        *,
+        user_id: uuid.UUID,
+        component_id: uuid.UUID,
+        status: str,
+        progress_percentage: int = 0,
+        time_spent_minutes: int = 0,
+        last_position: Json = None,
     ) -> learning.ProgressResult:
-        """Record progress; completing sets off streak, goals, achievements and the log."""
-        return await self.run(learning.record_progress(user_id=user_id, **kwargs), user_id)
+        """Record progress; completing sets off streak, goals, achievements and the log.
+        `status`: not_started, in_progress, completed, mastered; `progress_percentage` 0-100;
+        `time_spent_minutes` 0-1440 per call; `last_position` JSON within validation's limits."""
+        return await self.run(
+            learning.record_progress(
+                user_id=user_id,
+                component_id=component_id,
+                status=status,
+                progress_percentage=progress_percentage,
+                time_spent_minutes=time_spent_minutes,
+                last_position=last_position,
+            ),
+            _acting(user_id),
+        )
 
     async def start_attempt(
         self, *, user_id: uuid.UUID, assessment_id: uuid.UUID
     ) -> assessments.StartedAttempt:
         """Open the next attempt (MaxAttemptsReached when none is left)."""
         return await self.run(
-            assessments.start_attempt(user_id=user_id, assessment_id=assessment_id), user_id
+            assessments.start_attempt(user_id=user_id, assessment_id=assessment_id),
+            _acting(user_id),
         )
 
-    async def save_answer(self, *, user_id: uuid.UUID, **kwargs: Any) -> SaveAnswerRow:
-        """Save one answer."""
-        return await self.run(assessments.save_answer(user_id=user_id, **kwargs), user_id)
+    async def save_answer(
+        self,
+        *,
+        user_id: uuid.UUID,
+        attempt_id: uuid.UUID,
+        question_id: uuid.UUID,
+        user_answer: Json,
+        time_spent_seconds: int | None = None,
+        flagged_for_review: bool = False,
+    ) -> SaveAnswerRow:
+        """Save one answer (ValidationError naming the field for a wrong shape, AttemptClosed
+        when the attempt is closed or out of time)."""
+        return await self.run(
+            assessments.save_answer(
+                user_id=user_id,
+                attempt_id=attempt_id,
+                question_id=question_id,
+                user_answer=user_answer,
+                time_spent_seconds=time_spent_seconds,
+                flagged_for_review=flagged_for_review,
+            ),
+            _acting(user_id),
+        )
 
     async def submit_attempt(
         self, *, user_id: uuid.UUID, attempt_id: uuid.UUID
     ) -> assessments.SubmittedAttempt:
-        """Grade and close an attempt."""
+        """Grade and close an attempt (AttemptClosed when already closed)."""
         return await self.run(
-            assessments.submit_attempt(user_id=user_id, attempt_id=attempt_id), user_id
+            assessments.submit_attempt(user_id=user_id, attempt_id=attempt_id), _acting(user_id)
         )
 
     async def abandon_attempt(self, *, user_id: uuid.UUID, attempt_id: uuid.UUID) -> Attempt:
         """Give up an attempt in progress."""
         return await self.run(
-            assessments.abandon_attempt(user_id=user_id, attempt_id=attempt_id), user_id
+            assessments.abandon_attempt(user_id=user_id, attempt_id=attempt_id), _acting(user_id)
         )
+
+    async def browse_components(
+        self,
+        *,
+        user_id: uuid.UUID | None = None,
+        domain: str | None = None,
+        subdomain: str | None = None,
+        component_type: str | None = None,
+        difficulty_level: str | None = None,
+        after_title: str | None = None,
+        after_id: uuid.UUID | None = None,
+        page_size: int = catalog.DEFAULT_PAGE_SIZE,
+    ) -> catalog.ComponentPage:
+        """One page of the published catalog by title, filtered by any of the arguments
+        (None: any); ValidationError for an unknown domain, type or difficulty. Pass the
+        page's `next_after_title` / `next_after_id` for the next page; `has_more` says
+        whether there is one."""
+        return await self.run(
+            catalog.browse_components(
+                domain=domain,
+                subdomain=subdomain,
+                component_type=component_type,
+                difficulty_level=difficulty_level,
+                after_title=after_title,
+                after_id=after_id,
+                page_size=page_size,
+            ),
+            None if user_id is None else _acting(user_id),
+        )
+
+
+def _acting(user_id: object) -> uuid.UUID:
+    """The user a flow acts as, checked before a transaction begins."""
+    return check.uuid_("user_id", user_id)

@@ -4,16 +4,17 @@ aiosql parses the files (names, operations, `:name` parameters); this module fix
 leaves to the caller under psycopg 3 (see shared notes): every call returns the same shape
 sync and async, many-row results are lists (not lazy generators), keyword arguments are
 checked against the query's parameters before anything is sent, a literal `%` works, and rows
-are named tuples. Database errors become domain errors (`netplus_db.errors`).
+are typed rows (`netplus_db.rows`). Database errors become domain errors
+(`netplus_db.errors`).
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
-from functools import cache, partial
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +25,7 @@ from psycopg.types.json import Jsonb
 
 from netplus_db.data_files import data_dir
 from netplus_db.errors import Conflict, Forbidden, NotFound, QueryArgumentError, ValidationError
+from netplus_db.validation import parameter
 
 
 def default_queries_dir() -> Path:
@@ -119,9 +121,18 @@ def jsonb(value: Any) -> Any:
     return None if value is None else Jsonb(value)
 
 
+# The parameter types that `validation.parameter` looks into (others pass untouched).
+_SCANNED = frozenset({str, list, tuple, dict, Jsonb})
+
+
 def bind(q: SqlQuery, args: Mapping[str, Any]) -> Mapping[str, Any]:
-    """Check keyword arguments against the query's parameters, before anything is sent."""
+    """Check keyword arguments against the query's parameters, and their values as the
+    library's edge does for every parameter (validation.parameter: no NUL in text, JSON and
+    arrays within depth), before anything is sent."""
     if args.keys() == q.parameter_set:
+        for name, value in args.items():
+            if type(value) in _SCANNED:
+                parameter(name, value)
         return args
     given = set(args)
     expected = q.parameter_set
@@ -154,10 +165,12 @@ def row_factory(q: SqlQuery, row: type | None) -> BaseRowFactory[Any]:
 
 @cache
 def _positional(cls: type) -> BaseRowFactory[Any]:
-    """Rows built from values by position: the generated named tuples list their fields in the
-    statement's column order (checked by `queries check`), so a row is `tuple.__new__(cls,
-    values)`, made in C with no Python frame (a frozen dataclass cost several times more)."""
-    make = partial(tuple.__new__, cls)
+    """Rows built from values by position: the generated rows (slots dataclasses,
+    `netplus_db.rows`) list their fields in the statement's column order (checked by `queries
+    check`), so a row is `cls(*values)` (a frozen dataclass cost several times more)."""
+
+    def make(values: Sequence[Any]) -> Any:
+        return cls(*values)
 
     def factory(cursor: Any) -> Any:
         return make

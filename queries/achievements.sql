@@ -34,3 +34,11 @@ SELECT user_id, current_streak, longest_streak, last_activity_date, streak_start
        total_active_days, streak_frozen_days
   FROM learning_streaks
  WHERE user_id = :user_id;
+
+-- name: leaderboard(period, page_size)
+-- The top learners by achievement points, period 'all_time' or 'week' (leaderboard():
+-- usernames and points only, learners who opted out left out: user_settings.privacy_settings
+-- {"show_on_leaderboard": false}). Points are as of the last refresh_analytics_views()
+-- (`as_of`). Works in a learner's transaction (as_user).
+-- not-null: rank, username, points, as_of
+SELECT rank, username, points, as_of FROM leaderboard(:period, :page_size);

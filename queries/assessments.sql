@@ -4,12 +4,63 @@
 
 -- name: get_assessment(slug)^
 -- A published, live assessment by slug.
+-- row: Assessment
 -- not-null: question_count
 SELECT id, slug, title, description, assessment_type, domain, difficulty_level,
        time_limit_minutes, passing_score, cardinality(question_ids) AS question_count,
        randomize_questions, randomize_answers, show_answers_after, allow_review, max_attempts
   FROM assessments
  WHERE slug = :slug AND is_published AND deleted_at IS NULL;
+
+-- name: get_assessment_by_id(assessment_id)^
+-- A published, live assessment by id.
+-- row: Assessment
+-- not-null: question_count
+SELECT id, slug, title, description, assessment_type, domain, difficulty_level,
+       time_limit_minutes, passing_score, cardinality(question_ids) AS question_count,
+       randomize_questions, randomize_answers, show_answers_after, allow_review, max_attempts
+  FROM assessments
+ WHERE id = :assessment_id AND is_published AND deleted_at IS NULL;
+
+-- name: list_assessments(assessment_type, domain, component_id, after_title, after_id, page_size)
+-- Published, live assessments, filtered by any of type, domain and the component presenting
+-- them (NULL: any), ordered by title; keyset pagination: pass the last row's title and id
+-- to get the next page (ask for one row more than you show to learn whether more follow).
+-- row: Assessment
+-- optional: assessment_type, domain, component_id, after_title, after_id
+-- not-null: question_count
+SELECT a.id, a.slug, a.title, a.description, a.assessment_type, a.domain, a.difficulty_level,
+       a.time_limit_minutes, a.passing_score, cardinality(a.question_ids) AS question_count,
+       a.randomize_questions, a.randomize_answers, a.show_answers_after, a.allow_review,
+       a.max_attempts
+  FROM assessments a
+ WHERE a.is_published AND a.deleted_at IS NULL
+   AND (:assessment_type::text IS NULL OR a.assessment_type = :assessment_type::text)
+   AND (:domain::text IS NULL OR a.domain = :domain::text)
+   AND (:component_id::uuid IS NULL
+        OR a.slug = (SELECT c.content ->> 'assessment_slug'
+                       FROM learning_components c
+                      WHERE c.id = :component_id::uuid AND c.is_published
+                        AND c.deleted_at IS NULL))
+   AND (:after_title::text IS NULL OR (a.title, a.id) > (:after_title::text, :after_id::uuid))
+ ORDER BY a.title, a.id
+ LIMIT :page_size::int;
+
+-- name: component_assessment(component_id)^
+-- The assessment a component presents (a quiz, practice exam or assessment component names
+-- it by slug in its content: `content ->> 'assessment_slug'`, indexed); no row when the
+-- component presents none or either is unpublished. Passing it is what completes the
+-- component (submit_attempt).
+-- row: Assessment
+-- not-null: question_count
+SELECT a.id, a.slug, a.title, a.description, a.assessment_type, a.domain, a.difficulty_level,
+       a.time_limit_minutes, a.passing_score, cardinality(a.question_ids) AS question_count,
+       a.randomize_questions, a.randomize_answers, a.show_answers_after, a.allow_review,
+       a.max_attempts
+  FROM learning_components c
+  JOIN assessments a ON a.slug = c.content ->> 'assessment_slug'
+ WHERE c.id = :component_id AND c.is_published AND c.deleted_at IS NULL
+   AND a.is_published AND a.deleted_at IS NULL;
 
 -- name: start_attempt(assessment_id)^
 -- Open the acting user's next attempt (number = previous + 1) unless max_attempts is used up

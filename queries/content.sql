@@ -19,11 +19,21 @@ SELECT id, slug, title, description, component_type, domain, subdomain, difficul
 
 -- name: get_component(slug)^
 -- One published, live component with its content, by slug.
+-- row: Component
 SELECT id, slug, title, description, component_type, domain, subdomain, difficulty_level,
        estimated_duration_minutes, objectives, comptia_objectives, prerequisites, content,
        view_count, completion_count, average_rating, rating_count
   FROM learning_components
  WHERE slug = :slug AND is_published AND deleted_at IS NULL;
+
+-- name: get_component_by_id(component_id)^
+-- One published, live component with its content, by id (the id record_progress takes).
+-- row: Component
+SELECT id, slug, title, description, component_type, domain, subdomain, difficulty_level,
+       estimated_duration_minutes, objectives, comptia_objectives, prerequisites, content,
+       view_count, completion_count, average_rating, rating_count
+  FROM learning_components
+ WHERE id = :component_id AND is_published AND deleted_at IS NULL;
 
 -- name: prerequisites(user_id, component_id)
 -- The prerequisites of a component and whether the user has met each one

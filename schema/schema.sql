@@ -141,6 +141,7 @@ DECLARE
     v_goals  uuid[] := '{}';
     v_more   uuid[];
     v_codes  text[] := '{}';
+    v_today  date := learner_day(p_user_id, now());  -- the learner's calendar day
 BEGIN
     SELECT up.completion_date INTO v_prior
       FROM user_progress up
@@ -180,7 +181,7 @@ BEGIN
                    status = CASE WHEN g.current_value + p_time_spent_minutes >= g.target_value
                                  THEN 'completed' ELSE g.status END,
                    completed_date = CASE WHEN g.current_value + p_time_spent_minutes >= g.target_value
-                                         THEN greatest(current_date, g.start_date) END
+                                         THEN greatest(v_today, g.start_date) END
              WHERE g.user_id = p_user_id AND g.metric = 'minutes' AND g.status = 'active'
             RETURNING g.id)
         SELECT coalesce(array_agg(changed.id), '{}') INTO v_more FROM changed;
@@ -190,14 +191,14 @@ BEGIN
     IF v_new THEN
         UPDATE learning_components c SET completion_count = c.completion_count + 1
          WHERE c.id = p_component_id;
-        PERFORM update_learning_streak(p_user_id, current_date);
+        PERFORM update_learning_streak(p_user_id, v_today);
         WITH changed AS (
             UPDATE study_goals g
                SET current_value = g.current_value + 1,
                    status = CASE WHEN g.current_value + 1 >= g.target_value
                                  THEN 'completed' ELSE g.status END,
                    completed_date = CASE WHEN g.current_value + 1 >= g.target_value
-                                         THEN greatest(current_date, g.start_date) END
+                                         THEN greatest(v_today, g.start_date) END
              WHERE g.user_id = p_user_id AND g.metric = 'components' AND g.status = 'active'
             RETURNING g.id)
         SELECT coalesce(array_agg(changed.id), '{}') INTO v_more FROM changed;
@@ -208,7 +209,7 @@ BEGIN
                    status = CASE WHEN s.current_streak >= g.target_value
                                  THEN 'completed' ELSE g.status END,
                    completed_date = CASE WHEN s.current_streak >= g.target_value
-                                         THEN greatest(current_date, g.start_date) END
+                                         THEN greatest(v_today, g.start_date) END
               FROM learning_streaks s
              WHERE s.user_id = g.user_id AND g.user_id = p_user_id AND g.metric = 'streak'
                AND g.status = 'active'
@@ -243,7 +244,7 @@ $$;
 -- Name: FUNCTION apply_progress(p_user_id uuid, p_component_id uuid, p_status text, p_progress_percentage integer, p_time_spent_minutes integer, p_last_position jsonb, p_score numeric); Type: COMMENT; Schema: public; Owner: -
 --
 
-COMMENT ON FUNCTION public.apply_progress(p_user_id uuid, p_component_id uuid, p_status text, p_progress_percentage integer, p_time_spent_minutes integer, p_last_position jsonb, p_score numeric) IS 'The reward logic: record progress of a user on a component and, when it completes the component, count the completion, update the streak, advance goals, award achievements and log it. Returns the progress row, whether it was newly completed, the goals changed and the achievements awarded. Internal: executable by its owner only, through record_progress and submit_attempt.';
+COMMENT ON FUNCTION public.apply_progress(p_user_id uuid, p_component_id uuid, p_status text, p_progress_percentage integer, p_time_spent_minutes integer, p_last_position jsonb, p_score numeric) IS 'The reward logic: record progress of a user on a component and, when it completes the component, count the completion, update the streak (days in the learner''s time zone: learner_day), advance goals, award achievements and log it. Returns the progress row, whether it was newly completed, the goals changed and the achievements awarded. Internal: executable by its owner only, through record_progress and submit_attempt.';
 
 --
 -- Name: audit_acting_as_owner(regclass); Type: FUNCTION; Schema: public; Owner: -
@@ -2479,6 +2480,84 @@ END;
 $$;
 
 --
+-- Name: leaderboard(text, integer); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.leaderboard(p_period text, p_limit integer) RETURNS TABLE(rank bigint, username character varying, points bigint, as_of timestamp with time zone)
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'public', 'pg_temp'
+    AS $$
+#variable_conflict use_column
+BEGIN
+    IF p_period IS NULL OR p_period NOT IN ('all_time', 'week') THEN
+        RAISE EXCEPTION 'period: must be all_time or week'
+            USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    IF p_limit IS NULL OR p_limit NOT BETWEEN 1 AND 100 THEN
+        RAISE EXCEPTION 'page_size: must be between 1 and 100'
+            USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    IF p_period = 'all_time' THEN
+        RETURN QUERY
+            SELECT rank() OVER (ORDER BY l.points_all_time DESC), u.username,
+                   l.points_all_time, l.refreshed_at
+              FROM mv_leaderboard l
+              JOIN users u ON u.id = l.user_id
+              JOIN user_settings s ON s.user_id = l.user_id
+             WHERE l.points_all_time > 0
+               AND u.deleted_at IS NULL AND u.account_status = 'active'
+               AND (s.privacy_settings -> 'show_on_leaderboard') IS DISTINCT FROM 'false'::jsonb
+             ORDER BY l.points_all_time DESC, l.user_id
+             LIMIT p_limit;
+    ELSE
+        RETURN QUERY
+            SELECT rank() OVER (ORDER BY l.points_week DESC), u.username,
+                   l.points_week, l.refreshed_at
+              FROM mv_leaderboard l
+              JOIN users u ON u.id = l.user_id
+              JOIN user_settings s ON s.user_id = l.user_id
+             WHERE l.points_week > 0
+               AND u.deleted_at IS NULL AND u.account_status = 'active'
+               AND (s.privacy_settings -> 'show_on_leaderboard') IS DISTINCT FROM 'false'::jsonb
+             ORDER BY l.points_week DESC, l.user_id
+             LIMIT p_limit;
+    END IF;
+END;
+$$;
+
+--
+-- Name: FUNCTION leaderboard(p_period text, p_limit integer); Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON FUNCTION public.leaderboard(p_period text, p_limit integer) IS 'The top p_limit (1-100) active learners by achievement points, all_time or week (the 7 days before the last refresh of mv_leaderboard, as_of): rank, username and points only. Learners who set user_settings.privacy_settings.show_on_leaderboard to false are left out, from the moment they do. Usable in a learner''s transaction.';
+
+--
+-- Name: learner_day(uuid, timestamp with time zone); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.learner_day(p_user_id uuid, p_at timestamp with time zone) RETURNS date
+    LANGUAGE plpgsql STABLE
+    SET search_path TO 'pg_catalog', 'public', 'pg_temp'
+    AS $$
+DECLARE
+    v_zone text;
+BEGIN
+    SELECT p.timezone INTO v_zone FROM user_profiles p WHERE p.user_id = p_user_id;
+    BEGIN
+        RETURN (p_at AT TIME ZONE coalesce(v_zone, 'UTC'))::date;
+    EXCEPTION WHEN invalid_parameter_value THEN  -- a zone PostgreSQL does not know
+        RETURN (p_at AT TIME ZONE 'UTC')::date;
+    END;
+END;
+$$;
+
+--
+-- Name: FUNCTION learner_day(p_user_id uuid, p_at timestamp with time zone); Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON FUNCTION public.learner_day(p_user_id uuid, p_at timestamp with time zone) IS 'The calendar day of an instant in the learner''s time zone (user_profiles.timezone; UTC when missing or unknown): the day a streak counts. Internal: executable by its owner only.';
+
+--
 -- Name: login_candidate(text); Type: FUNCTION; Schema: public; Owner: -
 --
 
@@ -2573,6 +2652,7 @@ CREATE FUNCTION public.refresh_analytics_views() RETURNS void
 BEGIN
     REFRESH MATERIALIZED VIEW CONCURRENTLY mv_daily_user_activity;
     REFRESH MATERIALIZED VIEW CONCURRENTLY mv_weekly_domain_progress;
+    REFRESH MATERIALIZED VIEW CONCURRENTLY mv_leaderboard;
 END;
 $$;
 
@@ -2580,7 +2660,7 @@ $$;
 -- Name: FUNCTION refresh_analytics_views(); Type: COMMENT; Schema: public; Owner: -
 --
 
-COMMENT ON FUNCTION public.refresh_analytics_views() IS 'Refresh mv_daily_user_activity and mv_weekly_domain_progress CONCURRENTLY. SECURITY DEFINER because REFRESH requires view ownership before PostgreSQL 17.';
+COMMENT ON FUNCTION public.refresh_analytics_views() IS 'Refresh mv_daily_user_activity, mv_weekly_domain_progress and mv_leaderboard CONCURRENTLY. SECURITY DEFINER because REFRESH requires view ownership before PostgreSQL 17.';
 
 --
 -- Name: register_account(text, text, text, text, text, text); Type: FUNCTION; Schema: public; Owner: -
@@ -3434,6 +3514,46 @@ CREATE MATERIALIZED VIEW public.mv_daily_user_activity AS
 COMMENT ON MATERIALIZED VIEW public.mv_daily_user_activity IS 'Daily (UTC) learning activity from learning_sessions: active users, sessions, total/average minutes, completions. Refresh nightly with refresh_analytics_views().';
 
 --
+-- Name: user_achievements; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.user_achievements (
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    user_id uuid NOT NULL,
+    achievement_id uuid NOT NULL,
+    earned_at timestamp with time zone DEFAULT now() NOT NULL,
+    progress_data jsonb DEFAULT '{}'::jsonb NOT NULL
+);
+
+ALTER TABLE ONLY public.user_achievements FORCE ROW LEVEL SECURITY;
+
+--
+-- Name: TABLE user_achievements; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON TABLE public.user_achievements IS 'Achievements earned by users, each at most once.';
+
+--
+-- Name: mv_leaderboard; Type: MATERIALIZED VIEW; Schema: public; Owner: -
+--
+
+CREATE MATERIALIZED VIEW public.mv_leaderboard AS
+ SELECT ua.user_id,
+    sum(a.points) AS points_all_time,
+    COALESCE(sum(a.points) FILTER (WHERE (ua.earned_at >= (now() - '7 days'::interval))), (0)::bigint) AS points_week,
+    now() AS refreshed_at
+   FROM (public.user_achievements ua
+     JOIN public.achievements a ON ((a.id = ua.achievement_id)))
+  GROUP BY ua.user_id
+  WITH NO DATA;
+
+--
+-- Name: MATERIALIZED VIEW mv_leaderboard; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON MATERIALIZED VIEW public.mv_leaderboard IS 'Achievement points per user, all time and in the 7 days before the refresh (refreshed_at), for leaderboard(). Refresh with refresh_analytics_views(). Learners read it only through leaderboard().';
+
+--
 -- Name: user_progress; Type: TABLE; Schema: public; Owner: -
 --
 
@@ -3597,26 +3717,6 @@ ALTER TABLE ONLY public.study_goals FORCE ROW LEVEL SECURITY;
 --
 
 COMMENT ON TABLE public.study_goals IS 'User-defined learning goals with target and current values.';
-
---
--- Name: user_achievements; Type: TABLE; Schema: public; Owner: -
---
-
-CREATE TABLE public.user_achievements (
-    id uuid DEFAULT gen_random_uuid() NOT NULL,
-    user_id uuid NOT NULL,
-    achievement_id uuid NOT NULL,
-    earned_at timestamp with time zone DEFAULT now() NOT NULL,
-    progress_data jsonb DEFAULT '{}'::jsonb NOT NULL
-);
-
-ALTER TABLE ONLY public.user_achievements FORCE ROW LEVEL SECURITY;
-
---
--- Name: TABLE user_achievements; Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON TABLE public.user_achievements IS 'Achievements earned by users, each at most once.';
 
 --
 -- Name: user_activity_logs; Type: TABLE; Schema: public; Owner: -
@@ -4248,6 +4348,24 @@ CREATE INDEX idx_learning_sessions_user_id_session_start ON ONLY public.learning
 --
 
 CREATE UNIQUE INDEX idx_mv_daily_user_activity_activity_date ON public.mv_daily_user_activity USING btree (activity_date);
+
+--
+-- Name: idx_mv_leaderboard_all_time; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX idx_mv_leaderboard_all_time ON public.mv_leaderboard USING btree (points_all_time DESC, user_id);
+
+--
+-- Name: idx_mv_leaderboard_user_id; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE UNIQUE INDEX idx_mv_leaderboard_user_id ON public.mv_leaderboard USING btree (user_id);
+
+--
+-- Name: idx_mv_leaderboard_week; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX idx_mv_leaderboard_week ON public.mv_leaderboard USING btree (points_week DESC, user_id) WHERE (points_week > 0);
 
 --
 -- Name: idx_mv_weekly_domain_progress_week_start_domain; Type: INDEX; Schema: public; Owner: -
@@ -5314,6 +5432,21 @@ REVOKE ALL ON FUNCTION public.grading_true_false(p_key jsonb, p_answer jsonb, p_
 REVOKE ALL ON FUNCTION public.grading_truthy(p_value jsonb) FROM PUBLIC;
 
 --
+-- Name: FUNCTION leaderboard(p_period text, p_limit integer); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.leaderboard(p_period text, p_limit integer) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.leaderboard(p_period text, p_limit integer) TO app_user;
+GRANT ALL ON FUNCTION public.leaderboard(p_period text, p_limit integer) TO admin;
+GRANT ALL ON FUNCTION public.leaderboard(p_period text, p_limit integer) TO readonly;
+
+--
+-- Name: FUNCTION learner_day(p_user_id uuid, p_at timestamp with time zone); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.learner_day(p_user_id uuid, p_at timestamp with time zone) FROM PUBLIC;
+
+--
 -- Name: FUNCTION login_candidate(p_login text); Type: ACL; Schema: public; Owner: -
 --
 
@@ -5857,6 +5990,21 @@ GRANT SELECT ON TABLE public.mv_daily_user_activity TO readonly;
 GRANT ALL ON TABLE public.mv_daily_user_activity TO admin;
 
 --
+-- Name: TABLE user_achievements; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT SELECT ON TABLE public.user_achievements TO readonly;
+GRANT ALL ON TABLE public.user_achievements TO admin;
+GRANT SELECT ON TABLE public.user_achievements TO app_user;
+
+--
+-- Name: TABLE mv_leaderboard; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT SELECT ON TABLE public.mv_leaderboard TO readonly;
+GRANT ALL ON TABLE public.mv_leaderboard TO admin;
+
+--
 -- Name: TABLE user_progress; Type: ACL; Schema: public; Owner: -
 --
 
@@ -6075,14 +6223,6 @@ GRANT INSERT(start_date) ON TABLE public.study_goals TO app_user;
 --
 
 GRANT INSERT(target_date) ON TABLE public.study_goals TO app_user;
-
---
--- Name: TABLE user_achievements; Type: ACL; Schema: public; Owner: -
---
-
-GRANT SELECT ON TABLE public.user_achievements TO readonly;
-GRANT ALL ON TABLE public.user_achievements TO admin;
-GRANT SELECT ON TABLE public.user_achievements TO app_user;
 
 --
 -- Name: TABLE user_activity_logs; Type: ACL; Schema: public; Owner: -

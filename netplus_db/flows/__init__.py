@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable, Generator
+from contextlib import AbstractAsyncContextManager, AbstractContextManager
 from dataclasses import dataclass, field
 from functools import cache
 from typing import Any, Concatenate, ParamSpec, TypeVar
@@ -35,7 +36,11 @@ class Call:
 
 @dataclass(frozen=True)
 class Offload:
-    """Run a CPU-bound function (bcrypt): inline when sync, in a worker thread when async."""
+    """Run a CPU-bound function (bcrypt) outside any transaction: `Database.run` commits the
+    transaction so far and gives its connection back to the pool first (so a flow yields one
+    only before it writes: login after its read-only look-up, register before anything), and
+    the next query step begins a new transaction. Inline when sync, in a worker thread when
+    async. (`drive` and `adrive`, given one transaction, run it inside that one.)"""
 
     fn: Callable[..., Any]
     args: tuple[Any, ...] = field(default_factory=tuple)
@@ -110,6 +115,115 @@ async def adrive(flow: Flow[R], q: AsyncQueries, role: str | None) -> R:
                 step = flow.send(result)
     except StopIteration as stop:
         return stop.value  # type: ignore[no-any-return]
+
+
+class _Transactions:
+    """The transactions of one `drive_pooled` run: begun on demand, ended at an Offload."""
+
+    def __init__(self, begin: Callable[[], AbstractContextManager[Queries]]) -> None:
+        self._begin = begin
+        self._open: AbstractContextManager[Queries] | None = None
+        self._q: Queries | None = None
+
+    def queries(self) -> Queries:
+        if self._q is None:
+            session = self._begin()
+            self._q = session.__enter__()
+            self._open = session
+        return self._q
+
+    def end(self, exc: BaseException | None = None) -> None:
+        session, self._open, self._q = self._open, None, None
+        if session is not None:
+            session.__exit__(type(exc) if exc else None, exc, exc.__traceback__ if exc else None)
+
+
+def drive_pooled(
+    flow: Flow[R], begin: Callable[[], AbstractContextManager[Queries]], role: str | None
+) -> R:
+    """Run a flow in transactions of its own (`begin()` opens one on a pooled connection):
+    a transaction starts at the first query step and ends (commit) at an `Offload` step or
+    the flow's end, so no connection is held while a password is hashed; an error rolls the
+    open transaction back."""
+    tx = _Transactions(begin)
+    try:
+        step = next(flow)
+        while True:
+            try:
+                if isinstance(step, Offload):
+                    tx.end()
+                    result = step.fn(*step.args)
+                elif isinstance(step, Call):
+                    q = tx.queries()
+                    result = getattr(getattr(q, step.area), step.name)(**step.kwargs)
+                else:
+                    act_as(tx.queries().conn, role, step.user_id)
+                    result = None
+            except Exception as exc:
+                step = flow.throw(exc)
+            else:
+                step = flow.send(result)
+    except StopIteration as stop:
+        tx.end()
+        return stop.value  # type: ignore[no-any-return]
+    except BaseException as exc:
+        tx.end(exc)
+        raise
+
+
+class _AsyncTransactions:
+    """The async twin of _Transactions."""
+
+    def __init__(self, begin: Callable[[], AbstractAsyncContextManager[AsyncQueries]]) -> None:
+        self._begin = begin
+        self._open: AbstractAsyncContextManager[AsyncQueries] | None = None
+        self._q: AsyncQueries | None = None
+
+    async def queries(self) -> AsyncQueries:
+        if self._q is None:
+            session = self._begin()
+            self._q = await session.__aenter__()
+            self._open = session
+        return self._q
+
+    async def end(self, exc: BaseException | None = None) -> None:
+        session, self._open, self._q = self._open, None, None
+        if session is not None:
+            await session.__aexit__(
+                type(exc) if exc else None, exc, exc.__traceback__ if exc else None
+            )
+
+
+async def adrive_pooled(
+    flow: Flow[R],
+    begin: Callable[[], AbstractAsyncContextManager[AsyncQueries]],
+    role: str | None,
+) -> R:
+    """The async twin of `drive_pooled`: the same transactions, steps, results and errors."""
+    tx = _AsyncTransactions(begin)
+    try:
+        step = next(flow)
+        while True:
+            try:
+                if isinstance(step, Offload):
+                    await tx.end()
+                    result = await asyncio.to_thread(step.fn, *step.args)
+                elif isinstance(step, Call):
+                    q = await tx.queries()
+                    result = await getattr(getattr(q, step.area), step.name)(**step.kwargs)
+                else:
+                    await aact_as((await tx.queries()).conn, role, step.user_id)
+                    result = None
+            except Exception as exc:
+                step = flow.throw(exc)
+            else:
+                step = flow.send(result)
+    except StopIteration as stop:
+        await tx.end()
+        return stop.value  # type: ignore[no-any-return]
+    except BaseException as exc:
+        await tx.end(exc)
+        raise
 
 
 @cache

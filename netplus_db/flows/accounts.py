@@ -10,10 +10,13 @@ from typing import Any
 
 import bcrypt
 
+from netplus_db import validation as check
 from netplus_db.errors import ValidationError
 from netplus_db.flows import ActAs, Flow, Offload, call
 from netplus_db.generated.activity import ActivityQueries
 from netplus_db.generated.users import FindLoginRow, User, UsersQueries
+from netplus_db.rows import Row
+from netplus_db.validation import MAX_LOGIN
 
 BCRYPT_ROUNDS = 12  # the spec asks for at least 10
 MIN_PASSWORD = 8
@@ -23,8 +26,8 @@ LOGIN_STATUSES = {"active"}
 ROLES = ("student", "instructor", "admin")
 
 
-@dataclass(frozen=True)
-class Account:
+@dataclass(slots=True)
+class Account(Row):
     """The account that logged in: no password hash ever leaves the login flow."""
 
     id: uuid.UUID
@@ -32,8 +35,8 @@ class Account:
     account_status: str
 
 
-@dataclass(frozen=True)
-class LoginResult:
+@dataclass(slots=True)
+class LoginResult(Row):
     """Who logged in, or why nobody did (`user` is None then)."""
 
     user: Account | None
@@ -67,13 +70,23 @@ def register(
 ) -> Flow[User]:
     """Create an account with its profile, settings and streak rows, and log it (one database
     call: register_account, which makes every account a student). Another role goes through
-    register_privileged_account, which only the admin role may run (Forbidden otherwise)."""
-    if role not in ROLES:
-        raise ValidationError("role", f"must be one of {', '.join(ROLES)}")
+    register_privileged_account, which only the admin role may run (Forbidden otherwise).
+    The password is hashed first, outside any transaction (no pooled connection waits for
+    bcrypt); then one transaction writes the account."""
+    check.choice("role", role, ROLES)
+    check.text("email", email, max_length=255)
     if not EMAIL.match(email.strip()):
         raise ValidationError("email", "is not an email address")
+    check.text("username", username, max_length=50)
     if not USERNAME.match(username.strip()):
         raise ValidationError("username", "3-50 letters, digits, '.', '_' or '-'")
+    for field, value in (
+        ("first_name", first_name),
+        ("last_name", last_name),
+        ("display_name", display_name),
+    ):
+        check.optional_text(field, value, max_length=100)
+    check.integer("rounds", rounds, minimum=4, maximum=31)
     _check_password(password)
     password_hash: str = yield Offload(_hash, (password, rounds))
     user_id = uuid.uuid4()
@@ -105,9 +118,14 @@ def register(
 
 def login(*, login: str, password: str) -> Flow[LoginResult]:
     """Check a password in constant time; refuse suspended, deactivated and deleted accounts.
-    Runs anonymously until the password matched: the hash is readable only then."""
+    Three steps, so that no pooled connection waits for bcrypt: the look-up in an anonymous
+    transaction (the hash is readable only there), the comparison outside any transaction
+    (against a dummy hash when nobody matched, so a miss costs as much as a hit), then the
+    outcome logged in a second short transaction."""
+    check.text("login", login, max_length=MAX_LOGIN)
+    check.text("password", password, max_length=MAX_LOGIN)
     found: FindLoginRow | None = yield call(UsersQueries.find_login, login=login)
-    stored = found.password_hash.encode("ascii") if found else _dummy_hash()
+    stored = found.password_hash if found else None
     matches: bool = yield Offload(_check, (password, stored))
     if found is None or not matches:
         # Nothing typed is kept: a password typed into the login field must not reach the log.
@@ -136,6 +154,7 @@ def _log(user_id: Any, kind: str, text: str, metadata: dict[str, Any] | None = N
 
 
 def _check_password(password: str) -> None:
+    check.text("password", password, max_length=MAX_LOGIN)
     if len(password) < MIN_PASSWORD:
         raise ValidationError("password", f"must be at least {MIN_PASSWORD} characters")
     if len(password.encode("utf-8")) > 72:
@@ -146,8 +165,12 @@ def _hash(password: str, rounds: int) -> str:
     return bcrypt.hashpw(password.encode("utf-8"), bcrypt.gensalt(rounds)).decode("ascii")
 
 
-def _check(password: str, stored: bytes) -> bool:
+def _check(password: str, stored: str | None) -> bool:
+    """Whether the password matches the stored hash; with no account (None), the dummy hash
+    is compared against (and made, the first time, here: outside any transaction) and the
+    answer is False."""
+    against = _dummy_hash() if stored is None else stored.encode("ascii")
     try:
-        return bcrypt.checkpw(password.encode("utf-8"), stored)
+        return bcrypt.checkpw(password.encode("utf-8"), against) and stored is not None
     except ValueError:  # a malformed stored hash never matches
         return False

@@ -11,11 +11,11 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from typing import Any
 
 import psycopg
 
-from netplus_db.errors import AttemptClosed, MaxAttemptsReached, NotFound, ValidationError
+from netplus_db import validation as check
+from netplus_db.errors import AttemptClosed, MaxAttemptsReached, NotFound
 from netplus_db.flows import Flow, call
 from netplus_db.flows.learning import ProgressResult, rewards_of
 from netplus_db.generated.assessments import (
@@ -29,18 +29,22 @@ from netplus_db.generated.assessments import (
     SubmitAttemptRow,
 )
 from netplus_db.generated.progress import ProgressUpdate
+from netplus_db.rows import Row
+from netplus_db.types import Json
+
+MAX_SECONDS_PER_ANSWER = 86_400  # one day on one answer at most
 
 
-@dataclass(frozen=True)
-class StartedAttempt:
+@dataclass(slots=True)
+class StartedAttempt(Row):
     """A new attempt and its questions as the learner may see them (no keys)."""
 
     attempt: StartAttemptRow
     questions: list[AttemptQuestionsRow]
 
 
-@dataclass(frozen=True)
-class SubmittedAttempt:
+@dataclass(slots=True)
+class SubmittedAttempt(Row):
     """A graded attempt and the progress it recorded."""
 
     attempt: Attempt
@@ -50,6 +54,8 @@ class SubmittedAttempt:
 def start_attempt(*, user_id: uuid.UUID, assessment_id: uuid.UUID) -> Flow[StartedAttempt]:
     """Open the acting user's next attempt; racing starts are serialised in the database, so
     max_attempts always holds."""
+    check.uuid_("user_id", user_id)
+    check.uuid_("assessment_id", assessment_id)
     started: StartAttemptRow | None = yield call(
         AssessmentsQueries.start_attempt, assessment_id=assessment_id
     )
@@ -73,15 +79,21 @@ def save_answer(
     user_id: uuid.UUID,
     attempt_id: uuid.UUID,
     question_id: uuid.UUID,
-    user_answer: Any,
+    user_answer: Json,
     time_spent_seconds: int | None = None,
     flagged_for_review: bool = False,
 ) -> Flow[SaveAnswerRow]:
     """Save an answer; the database checks its shape against the question (ValidationError
     names the field) and refuses it with AttemptClosed once the attempt is closed or out of
     time."""
-    if time_spent_seconds is not None and time_spent_seconds < 0:
-        raise ValidationError("time_spent_seconds", "must not be negative")
+    check.uuid_("user_id", user_id)
+    check.uuid_("attempt_id", attempt_id)
+    check.uuid_("question_id", question_id)
+    check.json_value("user_answer", user_answer)
+    check.optional_integer(
+        "time_spent_seconds", time_spent_seconds, minimum=0, maximum=MAX_SECONDS_PER_ANSWER
+    )
+    check.boolean("flagged_for_review", flagged_for_review)
     saved: SaveAnswerRow | None = yield call(
         AssessmentsQueries.save_answer,
         attempt_id=attempt_id,
@@ -107,11 +119,13 @@ def submit_attempt(*, user_id: uuid.UUID, attempt_id: uuid.UUID) -> Flow[Submitt
     """Grade and close the attempt in the database (grades, totals, question statistics,
     progress and rewards). A second submit, even a concurrent one, finds it closed: graded
     once (AttemptClosed)."""
+    check.uuid_("user_id", user_id)
+    check.uuid_("attempt_id", attempt_id)
     try:
         row: SubmitAttemptRow = yield call(AssessmentsQueries.submit_attempt, attempt_id=attempt_id)
     except psycopg.errors.ObjectNotInPrerequisiteState as exc:
         raise AttemptClosed(exc.diag.message_primary or str(exc)) from None
-    attempt = Attempt._make(row[: len(Attempt._fields)])
+    attempt = Attempt(**{name: getattr(row, name) for name in Attempt.field_names()})
     progress = None
     if row.progress_id is not None:
         assert row.progress_component_id is not None and row.progress_status is not None
@@ -138,6 +152,8 @@ def submit_attempt(*, user_id: uuid.UUID, attempt_id: uuid.UUID) -> Flow[Submitt
 
 def abandon_attempt(*, user_id: uuid.UUID, attempt_id: uuid.UUID) -> Flow[Attempt]:
     """Give up an attempt in progress; AttemptClosed when it is not in progress."""
+    check.uuid_("user_id", user_id)
+    check.uuid_("attempt_id", attempt_id)
     attempt: Attempt | None = yield call(AssessmentsQueries.abandon_attempt, attempt_id=attempt_id)
     if attempt is None:
         state: AttemptStateRow | None = yield call(

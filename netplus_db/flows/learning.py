@@ -10,21 +10,22 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from typing import Any
 
-from netplus_db.errors import ValidationError
+from netplus_db import validation as check
 from netplus_db.flows import Flow, call
 from netplus_db.generated.achievements import AchievementsQueries, AwardedAchievement, GetStreakRow
 from netplus_db.generated.enums import UserProgressStatus
 from netplus_db.generated.goals import Goal, GoalsQueries
 from netplus_db.generated.progress import ProgressQueries, ProgressUpdate
+from netplus_db.rows import Row
+from netplus_db.types import Json
 
 STATUSES: tuple[UserProgressStatus, ...] = tuple(UserProgressStatus)  # user_progress CHECK list
 MAX_MINUTES_PER_CALL = 1440  # the database refuses more (one day per call)
 
 
-@dataclass(frozen=True)
-class ProgressResult:
+@dataclass(slots=True)
+class ProgressResult(Row):
     """The progress row after the call, and what completing the component set off."""
 
     progress: ProgressUpdate
@@ -41,17 +42,17 @@ def record_progress(
     status: str,
     progress_percentage: int = 0,
     time_spent_minutes: int = 0,
-    last_position: Any = None,
+    last_position: Json = None,
 ) -> Flow[ProgressResult]:
     """Record the acting user's progress; when it completes the component, the database counts
     the completion, updates the streak, advances goals, awards achievements and logs it, in the
     same transaction. Scores are not the learner's to give: they come from submitted attempts."""
-    if status not in STATUSES:
-        raise ValidationError("status", f"must be one of {', '.join(STATUSES)}")
-    if not 0 <= progress_percentage <= 100:
-        raise ValidationError("progress_percentage", "must be between 0 and 100")
-    if not 0 <= time_spent_minutes <= MAX_MINUTES_PER_CALL:
-        raise ValidationError("time_spent_minutes", f"must be between 0 and {MAX_MINUTES_PER_CALL}")
+    check.uuid_("user_id", user_id)
+    check.uuid_("component_id", component_id)
+    check.choice("status", status, STATUSES)
+    check.integer("progress_percentage", progress_percentage, minimum=0, maximum=100)
+    check.integer("time_spent_minutes", time_spent_minutes, minimum=0, maximum=MAX_MINUTES_PER_CALL)
+    check.json_value("last_position", last_position)
     row: ProgressUpdate = yield call(
         ProgressQueries.record_progress,
         component_id=component_id,

@@ -8,15 +8,18 @@ from __future__ import annotations
 import datetime
 import uuid
 from collections.abc import Sequence
-from typing import Any, NamedTuple, cast
+from dataclasses import dataclass
+from typing import Any, cast
 
 from psycopg import AsyncConnection, Connection
 
 from netplus_db.querylayer import arun, query, run
+from netplus_db.rows import Row
 from netplus_db.types import Json
 
 
-class ListAchievementsRow(NamedTuple):
+@dataclass(slots=True)
+class ListAchievementsRow(Row):
     """A row of achievements.list_achievements."""
 
     id: uuid.UUID
@@ -29,7 +32,8 @@ class ListAchievementsRow(NamedTuple):
     rarity: str
 
 
-class UserAchievementsRow(NamedTuple):
+@dataclass(slots=True)
+class UserAchievementsRow(Row):
     """A row of achievements.user_achievements."""
 
     code: str
@@ -41,7 +45,8 @@ class UserAchievementsRow(NamedTuple):
     progress_data: Json
 
 
-class AwardedAchievement(NamedTuple):
+@dataclass(slots=True)
+class AwardedAchievement(Row):
     """A row of achievements.achievement_summaries."""
 
     code: str
@@ -49,7 +54,8 @@ class AwardedAchievement(NamedTuple):
     points: int
 
 
-class GetStreakRow(NamedTuple):
+@dataclass(slots=True)
+class GetStreakRow(Row):
     """A row of achievements.get_streak."""
 
     user_id: uuid.UUID
@@ -61,11 +67,22 @@ class GetStreakRow(NamedTuple):
     streak_frozen_days: int
 
 
+@dataclass(slots=True)
+class LeaderboardRow(Row):
+    """A row of achievements.leaderboard."""
+
+    rank: int
+    username: str
+    points: int
+    as_of: datetime.datetime
+
+
 _LIST_ACHIEVEMENTS = query("achievements", "list_achievements")
 _USER_ACHIEVEMENTS = query("achievements", "user_achievements")
 _AWARD_ACHIEVEMENT = query("achievements", "award_achievement")
 _ACHIEVEMENT_SUMMARIES = query("achievements", "achievement_summaries")
 _GET_STREAK = query("achievements", "get_streak")
+_LEADERBOARD = query("achievements", "leaderboard")
 
 
 class AchievementsQueries:
@@ -147,6 +164,25 @@ class AchievementsQueries:
                     "user_id": user_id,
                 },
                 GetStreakRow,
+            ),
+        )
+
+    def leaderboard(self, *, period: str, page_size: int) -> list[LeaderboardRow]:
+        """The top learners by achievement points, period 'all_time' or 'week' (leaderboard():
+        usernames and points only, learners who opted out left out:
+        user_settings.privacy_settings {"show_on_leaderboard": false}). Points are as of the
+        last refresh_analytics_views() (`as_of`). Works in a learner's transaction (as_user).
+        """
+        return cast(
+            "list[LeaderboardRow]",
+            run(
+                self.conn,
+                _LEADERBOARD,
+                {
+                    "period": period,
+                    "page_size": page_size,
+                },
+                LeaderboardRow,
             ),
         )
 
@@ -234,5 +270,24 @@ class AsyncAchievementsQueries:
                     "user_id": user_id,
                 },
                 GetStreakRow,
+            ),
+        )
+
+    async def leaderboard(self, *, period: str, page_size: int) -> list[LeaderboardRow]:
+        """The top learners by achievement points, period 'all_time' or 'week' (leaderboard():
+        usernames and points only, learners who opted out left out:
+        user_settings.privacy_settings {"show_on_leaderboard": false}). Points are as of the
+        last refresh_analytics_views() (`as_of`). Works in a learner's transaction (as_user).
+        """
+        return cast(
+            "list[LeaderboardRow]",
+            await arun(
+                self.conn,
+                _LEADERBOARD,
+                {
+                    "period": period,
+                    "page_size": page_size,
+                },
+                LeaderboardRow,
             ),
         )

@@ -7,16 +7,19 @@ from __future__ import annotations
 
 import datetime
 import uuid
+from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any, NamedTuple, cast
+from typing import Any, cast
 
 from psycopg import AsyncConnection, Connection
 
 from netplus_db.querylayer import arun, jsonb, query, run
+from netplus_db.rows import Row
 from netplus_db.types import Json
 
 
-class DashboardSummaryRow(NamedTuple):
+@dataclass(slots=True)
+class DashboardSummaryRow(Row):
     """A row of analytics.dashboard_summary."""
 
     components_started: int
@@ -30,7 +33,8 @@ class DashboardSummaryRow(NamedTuple):
     overall_progress: Decimal
 
 
-class UserLearningStatsRow(NamedTuple):
+@dataclass(slots=True)
+class UserLearningStatsRow(Row):
     """A row of analytics.user_learning_stats."""
 
     user_id: uuid.UUID | None
@@ -45,7 +49,8 @@ class UserLearningStatsRow(NamedTuple):
     achievements_earned: int | None
 
 
-class ComponentPerformanceRow(NamedTuple):
+@dataclass(slots=True)
+class ComponentPerformanceRow(Row):
     """A row of analytics.component_performance."""
 
     component_id: uuid.UUID | None
@@ -63,7 +68,8 @@ class ComponentPerformanceRow(NamedTuple):
     rating_count: int | None
 
 
-class AssessmentPerformanceRow(NamedTuple):
+@dataclass(slots=True)
+class AssessmentPerformanceRow(Row):
     """A row of analytics.assessment_performance."""
 
     assessment_id: uuid.UUID | None
@@ -77,7 +83,8 @@ class AssessmentPerformanceRow(NamedTuple):
     average_time_minutes: Decimal | None
 
 
-class QuestionPerformanceRow(NamedTuple):
+@dataclass(slots=True)
+class QuestionPerformanceRow(Row):
     """A row of analytics.question_performance."""
 
     question_id: uuid.UUID | None
@@ -92,7 +99,8 @@ class QuestionPerformanceRow(NamedTuple):
     times_answered: int | None
 
 
-class AssessmentHistoryRow(NamedTuple):
+@dataclass(slots=True)
+class AssessmentHistoryRow(Row):
     """A row of analytics.assessment_history."""
 
     attempt_id: uuid.UUID | None
@@ -115,7 +123,8 @@ class AssessmentHistoryRow(NamedTuple):
     answered_count: int | None
 
 
-class ComponentAnalyticsRow(NamedTuple):
+@dataclass(slots=True)
+class ComponentAnalyticsRow(Row):
     """A row of analytics.component_analytics."""
 
     date: datetime.date
@@ -128,7 +137,8 @@ class ComponentAnalyticsRow(NamedTuple):
     bounce_rate: Decimal | None
 
 
-class DailyActivityRow(NamedTuple):
+@dataclass(slots=True)
+class DailyActivityRow(Row):
     """A row of analytics.daily_activity."""
 
     activity_date: datetime.date | None
@@ -139,7 +149,8 @@ class DailyActivityRow(NamedTuple):
     completions: int | None
 
 
-class WeeklyDomainProgressRow(NamedTuple):
+@dataclass(slots=True)
+class WeeklyDomainProgressRow(Row):
     """A row of analytics.weekly_domain_progress."""
 
     week_start: datetime.date | None

@@ -7,16 +7,19 @@ from __future__ import annotations
 
 import datetime
 import uuid
+from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any, NamedTuple, cast
+from typing import Any, cast
 
 from psycopg import AsyncConnection, Connection
 
 from netplus_db.querylayer import arun, jsonb, query, run
+from netplus_db.rows import Row
 from netplus_db.types import Json
 
 
-class GetAssessmentRow(NamedTuple):
+@dataclass(slots=True)
+class Assessment(Row):
     """A row of assessments.get_assessment."""
 
     id: uuid.UUID
@@ -36,7 +39,8 @@ class GetAssessmentRow(NamedTuple):
     max_attempts: int | None
 
 
-class StartAttemptRow(NamedTuple):
+@dataclass(slots=True)
+class StartAttemptRow(Row):
     """A row of assessments.start_attempt."""
 
     id: uuid.UUID
@@ -48,14 +52,16 @@ class StartAttemptRow(NamedTuple):
     question_order: list[uuid.UUID | None] | None
 
 
-class AttemptsUsedRow(NamedTuple):
+@dataclass(slots=True)
+class AttemptsUsedRow(Row):
     """A row of assessments.attempts_used."""
 
     used: int
     max_attempts: int | None
 
 
-class AttemptQuestionsRow(NamedTuple):
+@dataclass(slots=True)
+class AttemptQuestionsRow(Row):
     """A row of assessments.attempt_questions."""
 
     id: uuid.UUID
@@ -67,7 +73,8 @@ class AttemptQuestionsRow(NamedTuple):
     points: int
 
 
-class AttemptStateRow(NamedTuple):
+@dataclass(slots=True)
+class AttemptStateRow(Row):
     """A row of assessments.attempt_state."""
 
     id: uuid.UUID
@@ -84,7 +91,8 @@ class AttemptStateRow(NamedTuple):
     expired: bool
 
 
-class SaveAnswerRow(NamedTuple):
+@dataclass(slots=True)
+class SaveAnswerRow(Row):
     """A row of assessments.save_answer."""
 
     id: uuid.UUID
@@ -93,7 +101,8 @@ class SaveAnswerRow(NamedTuple):
     updated_at: datetime.datetime
 
 
-class SubmitAttemptRow(NamedTuple):
+@dataclass(slots=True)
+class SubmitAttemptRow(Row):
     """A row of assessments.submit_attempt."""
 
     id: uuid.UUID
@@ -124,7 +133,8 @@ class SubmitAttemptRow(NamedTuple):
     achievement_codes: list[str | None]
 
 
-class Attempt(NamedTuple):
+@dataclass(slots=True)
+class Attempt(Row):
     """A row of assessments.abandon_attempt."""
 
     id: uuid.UUID
@@ -143,7 +153,8 @@ class Attempt(NamedTuple):
     skipped_questions: int
 
 
-class ReviewAttemptRow(NamedTuple):
+@dataclass(slots=True)
+class ReviewAttemptRow(Row):
     """A row of assessments.review_attempt."""
 
     question_id: uuid.UUID
@@ -160,6 +171,9 @@ class ReviewAttemptRow(NamedTuple):
 
 
 _GET_ASSESSMENT = query("assessments", "get_assessment")
+_GET_ASSESSMENT_BY_ID = query("assessments", "get_assessment_by_id")
+_LIST_ASSESSMENTS = query("assessments", "list_assessments")
+_COMPONENT_ASSESSMENT = query("assessments", "component_assessment")
 _START_ATTEMPT = query("assessments", "start_attempt")
 _ATTEMPTS_USED = query("assessments", "attempts_used")
 _ATTEMPT_QUESTIONS = query("assessments", "attempt_questions")
@@ -179,17 +193,81 @@ class AssessmentsQueries:
     def __init__(self, conn: Connection[Any]) -> None:
         self.conn = conn
 
-    def get_assessment(self, *, slug: str) -> GetAssessmentRow | None:
+    def get_assessment(self, *, slug: str) -> Assessment | None:
         """A published, live assessment by slug."""
         return cast(
-            "GetAssessmentRow | None",
+            "Assessment | None",
             run(
                 self.conn,
                 _GET_ASSESSMENT,
                 {
                     "slug": slug,
                 },
-                GetAssessmentRow,
+                Assessment,
+            ),
+        )
+
+    def get_assessment_by_id(self, *, assessment_id: uuid.UUID) -> Assessment | None:
+        """A published, live assessment by id."""
+        return cast(
+            "Assessment | None",
+            run(
+                self.conn,
+                _GET_ASSESSMENT_BY_ID,
+                {
+                    "assessment_id": assessment_id,
+                },
+                Assessment,
+            ),
+        )
+
+    def list_assessments(
+        self,
+        *,
+        assessment_type: str | None,
+        domain: str | None,
+        component_id: uuid.UUID | None,
+        after_title: str | None,
+        after_id: uuid.UUID | None,
+        page_size: int,
+    ) -> list[Assessment]:
+        """Published, live assessments, filtered by any of type, domain and the component
+        presenting them (NULL: any), ordered by title; keyset pagination: pass the last row's
+        title and id to get the next page (ask for one row more than you show to learn whether
+        more follow).
+        """
+        return cast(
+            "list[Assessment]",
+            run(
+                self.conn,
+                _LIST_ASSESSMENTS,
+                {
+                    "assessment_type": assessment_type,
+                    "domain": domain,
+                    "component_id": component_id,
+                    "after_title": after_title,
+                    "after_id": after_id,
+                    "page_size": page_size,
+                },
+                Assessment,
+            ),
+        )
+
+    def component_assessment(self, *, component_id: uuid.UUID) -> Assessment | None:
+        """The assessment a component presents (a quiz, practice exam or assessment component names
+        it by slug in its content: `content ->> 'assessment_slug'`, indexed); no row when the
+        component presents none or either is unpublished. Passing it is what completes the
+        component (submit_attempt).
+        """
+        return cast(
+            "Assessment | None",
+            run(
+                self.conn,
+                _COMPONENT_ASSESSMENT,
+                {
+                    "component_id": component_id,
+                },
+                Assessment,
             ),
         )
 
@@ -375,17 +453,81 @@ class AsyncAssessmentsQueries:
     def __init__(self, conn: AsyncConnection[Any]) -> None:
         self.conn = conn
 
-    async def get_assessment(self, *, slug: str) -> GetAssessmentRow | None:
+    async def get_assessment(self, *, slug: str) -> Assessment | None:
         """A published, live assessment by slug."""
         return cast(
-            "GetAssessmentRow | None",
+            "Assessment | None",
             await arun(
                 self.conn,
                 _GET_ASSESSMENT,
                 {
                     "slug": slug,
                 },
-                GetAssessmentRow,
+                Assessment,
+            ),
+        )
+
+    async def get_assessment_by_id(self, *, assessment_id: uuid.UUID) -> Assessment | None:
+        """A published, live assessment by id."""
+        return cast(
+            "Assessment | None",
+            await arun(
+                self.conn,
+                _GET_ASSESSMENT_BY_ID,
+                {
+                    "assessment_id": assessment_id,
+                },
+                Assessment,
+            ),
+        )
+
+    async def list_assessments(
+        self,
+        *,
+        assessment_type: str | None,
+        domain: str | None,
+        component_id: uuid.UUID | None,
+        after_title: str | None,
+        after_id: uuid.UUID | None,
+        page_size: int,
+    ) -> list[Assessment]:
+        """Published, live assessments, filtered by any of type, domain and the component
+        presenting them (NULL: any), ordered by title; keyset pagination: pass the last row's
+        title and id to get the next page (ask for one row more than you show to learn whether
+        more follow).
+        """
+        return cast(
+            "list[Assessment]",
+            await arun(
+                self.conn,
+                _LIST_ASSESSMENTS,
+                {
+                    "assessment_type": assessment_type,
+                    "domain": domain,
+                    "component_id": component_id,
+                    "after_title": after_title,
+                    "after_id": after_id,
+                    "page_size": page_size,
+                },
+                Assessment,
+            ),
+        )
+
+    async def component_assessment(self, *, component_id: uuid.UUID) -> Assessment | None:
+        """The assessment a component presents (a quiz, practice exam or assessment component names
+        it by slug in its content: `content ->> 'assessment_slug'`, indexed); no row when the
+        component presents none or either is unpublished. Passing it is what completes the
+        component (submit_attempt).
+        """
+        return cast(
+            "Assessment | None",
+            await arun(
+                self.conn,
+                _COMPONENT_ASSESSMENT,
+                {
+                    "component_id": component_id,
+                },
+                Assessment,
             ),
         )
 

@@ -7,15 +7,18 @@ from __future__ import annotations
 
 import datetime
 import uuid
-from typing import Any, NamedTuple, cast
+from dataclasses import dataclass
+from typing import Any, cast
 
 from psycopg import AsyncConnection, Connection
 
 from netplus_db.querylayer import arun, query, run
+from netplus_db.rows import Row
 from netplus_db.types import Json
 
 
-class UserHistoryRow(NamedTuple):
+@dataclass(slots=True)
+class UserHistoryRow(Row):
     """A row of audit.user_history."""
 
     id: uuid.UUID

@@ -7,15 +7,18 @@ from __future__ import annotations
 
 import datetime
 import uuid
-from typing import Any, NamedTuple, cast
+from dataclasses import dataclass
+from typing import Any, cast
 
 from psycopg import AsyncConnection, Connection
 
 from netplus_db.querylayer import arun, jsonb, query, run
+from netplus_db.rows import Row
 from netplus_db.types import Json
 
 
-class SaveBookmarkRow(NamedTuple):
+@dataclass(slots=True)
+class SaveBookmarkRow(Row):
     """A row of bookmarks.save_bookmark."""
 
     id: uuid.UUID
@@ -26,7 +29,8 @@ class SaveBookmarkRow(NamedTuple):
     updated_at: datetime.datetime
 
 
-class ListBookmarksRow(NamedTuple):
+@dataclass(slots=True)
+class ListBookmarksRow(Row):
     """A row of bookmarks.list_bookmarks."""
 
     component_id: uuid.UUID

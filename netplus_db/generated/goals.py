@@ -8,14 +8,17 @@ from __future__ import annotations
 import datetime
 import uuid
 from collections.abc import Sequence
-from typing import Any, NamedTuple, cast
+from dataclasses import dataclass
+from typing import Any, cast
 
 from psycopg import AsyncConnection, Connection
 
 from netplus_db.querylayer import arun, query, run
+from netplus_db.rows import Row
 
 
-class Goal(NamedTuple):
+@dataclass(slots=True)
+class Goal(Row):
     """A row of goals.create_goal."""
 
     id: uuid.UUID

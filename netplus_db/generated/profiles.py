@@ -8,15 +8,18 @@ from __future__ import annotations
 import datetime
 import uuid
 from collections.abc import Sequence
-from typing import Any, NamedTuple, cast
+from dataclasses import dataclass
+from typing import Any, cast
 
 from psycopg import AsyncConnection, Connection
 
 from netplus_db.querylayer import arun, jsonb, query, run
+from netplus_db.rows import Row
 from netplus_db.types import Json
 
 
-class Profile(NamedTuple):
+@dataclass(slots=True)
+class Profile(Row):
     """A row of profiles.get_profile."""
 
     user_id: uuid.UUID
@@ -31,7 +34,8 @@ class Profile(NamedTuple):
     updated_at: datetime.datetime
 
 
-class Settings(NamedTuple):
+@dataclass(slots=True)
+class Settings(Row):
     """A row of profiles.get_settings."""
 
     user_id: uuid.UUID

@@ -7,16 +7,19 @@ from __future__ import annotations
 
 import datetime
 import uuid
+from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any, NamedTuple, cast
+from typing import Any, cast
 
 from psycopg import AsyncConnection, Connection
 
 from netplus_db.querylayer import arun, jsonb, query, run
+from netplus_db.rows import Row
 from netplus_db.types import Json
 
 
-class StartSessionRow(NamedTuple):
+@dataclass(slots=True)
+class StartSessionRow(Row):
     """A row of progress.start_session."""
 
     id: uuid.UUID
@@ -25,7 +28,8 @@ class StartSessionRow(NamedTuple):
     session_start: datetime.datetime
 
 
-class EndSessionRow(NamedTuple):
+@dataclass(slots=True)
+class EndSessionRow(Row):
     """A row of progress.end_session."""
 
     id: uuid.UUID
@@ -36,7 +40,8 @@ class EndSessionRow(NamedTuple):
     duration_minutes: int
 
 
-class ProgressUpdate(NamedTuple):
+@dataclass(slots=True)
+class ProgressUpdate(Row):
     """A row of progress.record_progress."""
 
     id: uuid.UUID
@@ -54,7 +59,8 @@ class ProgressUpdate(NamedTuple):
     achievement_codes: list[str | None]
 
 
-class GetProgressRow(NamedTuple):
+@dataclass(slots=True)
+class GetProgressRow(Row):
     """A row of progress.get_progress."""
 
     id: uuid.UUID
@@ -71,7 +77,8 @@ class GetProgressRow(NamedTuple):
     updated_at: datetime.datetime
 
 
-class ListProgressRow(NamedTuple):
+@dataclass(slots=True)
+class ListProgressRow(Row):
     """A row of progress.list_progress."""
 
     component_id: uuid.UUID

@@ -7,14 +7,17 @@ from __future__ import annotations
 
 import datetime
 import uuid
-from typing import Any, NamedTuple, cast
+from dataclasses import dataclass
+from typing import Any, cast
 
 from psycopg import AsyncConnection, Connection
 
 from netplus_db.querylayer import arun, query, run
+from netplus_db.rows import Row
 
 
-class User(NamedTuple):
+@dataclass(slots=True)
+class User(Row):
     """A row of users.register."""
 
     id: uuid.UUID
@@ -26,7 +29,8 @@ class User(NamedTuple):
     created_at: datetime.datetime
 
 
-class FindLoginRow(NamedTuple):
+@dataclass(slots=True)
+class FindLoginRow(Row):
     """A row of users.find_login."""
 
     id: uuid.UUID
@@ -35,7 +39,8 @@ class FindLoginRow(NamedTuple):
     role: str
 
 
-class SoftDeleteUserRow(NamedTuple):
+@dataclass(slots=True)
+class SoftDeleteUserRow(Row):
     """A row of users.soft_delete_user."""
 
     id: uuid.UUID

@@ -3,10 +3,11 @@
 Each named query is prepared against a freshly migrated database; PostgreSQL describes its
 parameter types and result columns, `pg_attribute` and a generic plan tell which columns can
 be NULL (outer joins included), and one module per area is written under
-`netplus_db/generated/`: a named tuple per result shape and keyword-only typed methods,
-sync and async. The same database's CHECK value lists become `generated/enums.py` (see
-`netplus_db.ops.check_enums`). `check()` fails, naming file and line, on a query that does not
-prepare, a result marker that does not fit its statement, or generated code that is stale.
+`netplus_db/generated/`: a row class (a slots dataclass, `netplus_db.rows.Row`) per result
+shape and keyword-only typed methods, sync and async. The same database's CHECK value lists
+become `generated/enums.py` (see `netplus_db.ops.check_enums`). `check()` fails, naming file
+and line, on a query that does not prepare, a result marker that does not fit its statement,
+or generated code that is stale.
 
 Hints a query's comment may carry (one per line, after the description):
   -- row: Name             the result class's name (queries sharing it share the shape)
@@ -349,9 +350,9 @@ def _render_area(area: str, items: list[Described]) -> str:
             ("import datetime", "datetime." in used),
             ("import uuid", "uuid." in used),
             ("from collections.abc import Sequence", "Sequence[" in used),
+            ("from dataclasses import dataclass", any(_row_class(d) for d in items)),
             ("from decimal import Decimal", "Decimal" in used),
-            ("from typing import Any, NamedTuple, cast", any(_row_class(d) for d in items)),
-            ("from typing import Any, cast", not any(_row_class(d) for d in items)),
+            ("from typing import Any, cast", True),
         )
         if needed
     ]
@@ -374,6 +375,8 @@ def _render_area(area: str, items: list[Described]) -> str:
         "",
         f"from netplus_db.querylayer import {', '.join(ours)}",
     ]
+    if any(_row_class(d) for d in items):
+        out.append("from netplus_db.rows import Row")
     if aliases:
         out.append(f"from netplus_db.types import {', '.join(aliases)}")
     out.append("")
@@ -383,7 +386,7 @@ def _render_area(area: str, items: list[Described]) -> str:
         if row is None or row in seen:
             continue
         seen.add(row)
-        out += ["", f"class {row}(NamedTuple):"]
+        out += ["", "@dataclass(slots=True)", f"class {row}(Row):"]
         out.append(f'    """A row of {area}.{d.query.name}."""')
         out.append("")
         out += [f"    {c.name}: {c.annotation}" for c in d.columns]

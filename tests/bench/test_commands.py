@@ -34,7 +34,7 @@ def test_the_benchmark_commands_report_numbers_beside_a_baseline(db: Target) -> 
     parts = queries.stdout.splitlines()[1:]
     assert len(parts) == 6
     assert parts[3].startswith("one statement through the query layer (dashboard_summary)")
-    assert parts[5].startswith("50 rows as named tuples (list_activity")
+    assert parts[5].startswith("50 rows as typed rows (list_activity")
     assert all("(" in line.split("  ")[-1] for line in parts[1:])  # beside a named baseline
     backup = bench("--dsn", db.conninfo, "backup", "--runs", "1")
     assert backup.returncode == 0, backup.stderr

@@ -19,6 +19,7 @@ from netplus_db.flows import accounts, learning
 from netplus_db.generated.achievements import GetStreakRow
 from netplus_db.generated.progress import ProgressUpdate
 from netplus_db.querylayer import Shape, load_all
+from netplus_db.rows import Row
 from tests.support import factories
 
 
@@ -102,7 +103,7 @@ def test_every_named_query_resolves_to_its_generated_row_class_and_json_paramete
             statement = raw_statement(area, name)
             if q.shape in returning_rows:
                 assert statement.row is not None, q.where
-                assert issubclass(statement.row, tuple), q.where
+                assert issubclass(statement.row, Row), q.where
                 assert statement.row.__module__ == f"netplus_db.generated.{area}", q.where
             else:
                 assert statement.row is None, q.where

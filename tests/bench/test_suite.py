@@ -72,7 +72,7 @@ def test_the_suite_runs_end_to_end_and_writes_a_report(server: Server, tmp_path:
         assert r.overhead.pairs == (2 if r.query_class.heavy else 50), r.query_class.key
     # submits through the library, raw psycopg and pgbench, each after its warm-up
     assert attempts is not None and attempts[0] >= 3 * (2 + 2)
-    assert len(result.overhead_parts) == 6 and "named tuples" in result.overhead_parts[-1].label
+    assert len(result.overhead_parts) == 6 and "typed rows" in result.overhead_parts[-1].label
     assert result.bcrypt[0][0].startswith("bcrypt.checkpw, cost 12")
     assert result.plans and all(p.statements for p in result.plans)
     mixed = result.mixed

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import uuid
 from datetime import timedelta
 from decimal import Decimal
@@ -484,13 +485,15 @@ def test_review_follows_allow_review_and_show_answers_after(
 # --- the layer itself -------------------------------------------------------------------------
 
 
-def test_rows_are_frozen_lists_and_arguments_are_checked_before_sending(api: Api) -> None:
+def test_rows_are_slotted_lists_and_arguments_are_checked_before_sending(api: Api) -> None:
     user = new_user(api)
     rows = api.q(user.id, "activity", "list_activity", user_id=user.id, page_size=5)
     assert isinstance(rows, list) and rows
     with pytest.raises(AttributeError):
-        setattr(rows[0], "activity_type", "changed")  # noqa: B010 - rows are immutable
-    assert rows[0]._fields[0] == "id" and rows[0].id == rows[0][0]  # named tuples
+        setattr(rows[0], "activity_typo", "changed")  # noqa: B010 - slots: no new attributes
+    first: Any = rows[0]
+    assert dataclasses.is_dataclass(type(first)) and not isinstance(first, tuple)
+    assert first._fields[0] == "id" and first._asdict()["id"] == first.id
     with pytest.raises(TypeError):
         api.q(user.id, "activity", "list_activity", user_id=user.id)
     from netplus_db.querylayer import bind, query

@@ -21,8 +21,9 @@ from netplus_db.ops.seed import seed_database
 from tests.migrate.test_least_privilege_upgrade import checksums
 from tests.support.server import MIGRATIONS
 
-BEFORE = 14  # the newest migration before 0017 that this branch knows
 VERSION = 17
+# The newest migration before 0017.
+BEFORE = max(int(p.name[:4]) for p in MIGRATIONS.glob("*.sql") if int(p.name[:4]) < VERSION)
 
 
 class Writer(threading.Thread):

@@ -92,7 +92,7 @@ SECRET_COLUMNS = {
     ("assessment_answers", "is_correct"),
     ("assessment_answers", "points_earned"),
 }
-SECRET_RELATIONS = {"audit_log", "performance_metrics"}
+SECRET_RELATIONS = {"audit_log", "performance_metrics", "mv_leaderboard"}
 # The functions app_user may execute, each attacked below (a new one fails
 # test_every_function_a_learner_can_run_is_attacked_here until it is).
 LEARNER_FUNCTIONS = {
@@ -101,6 +101,7 @@ LEARNER_FUNCTIONS = {
     "calculate_overall_progress",
     "end_learning_session",
     "get_user_dashboard_summary",
+    "leaderboard",
     "login_candidate",
     "record_progress",
     "register_account",
@@ -395,7 +396,9 @@ def test_a_learner_holds_no_other_privilege(tx: Conn) -> None:
     assert found == []
 
 
-@pytest.mark.parametrize("view", ["mv_daily_user_activity", "mv_weekly_domain_progress"])
+@pytest.mark.parametrize(
+    "view", ["mv_daily_user_activity", "mv_weekly_domain_progress", "mv_leaderboard"]
+)
 def test_a_learner_cannot_refresh_a_materialized_view(tx: Conn, world: World, view: str) -> None:
     as_app_user(tx, world.alice)
     assert refused(tx, sql.SQL("REFRESH MATERIALIZED VIEW {}").format(sql.Identifier(view)))
@@ -666,6 +669,14 @@ FUNCTION_ATTACKS: dict[str, tuple[LiteralString, type[psycopg.Error] | None]] = 
     "abandon_bobs_attempt": ("SELECT * FROM abandon_attempt(%(bob_open)s)", None),
     "review_bobs_attempt": ("SELECT * FROM review_attempt(%(bob_done)s)", None),
     "review_before_submit": ("SELECT * FROM review_attempt(%(alice_open)s)", None),
+    "leaderboard_everyone": (
+        "SELECT * FROM leaderboard('all_time', 1000000)",
+        psycopg.errors.InvalidParameterValue,
+    ),
+    "leaderboard_other_period": (
+        "SELECT * FROM leaderboard('forever', 10)",
+        psycopg.errors.InvalidParameterValue,
+    ),
 }
 
 

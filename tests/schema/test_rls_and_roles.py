@@ -51,7 +51,7 @@ VIEWS = (
     "v_user_assessment_history",
     "v_question_performance",
 )
-MATERIALIZED_VIEWS = ("mv_daily_user_activity", "mv_weekly_domain_progress")
+MATERIALIZED_VIEWS = ("mv_daily_user_activity", "mv_weekly_domain_progress", "mv_leaderboard")
 RELATIONS = TABLES + VIEWS + MATERIALIZED_VIEWS
 WRITE_FUNCTIONS = {
     "update_learning_streak": "SELECT update_learning_streak(%s, current_date)",
