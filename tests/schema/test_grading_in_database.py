@@ -949,7 +949,7 @@ def test_every_seed_question_scores_full_marks_with_its_key_and_as_python_otherw
         items.append(item(question, partly_right(question.type, question.data, question.key), 3))
     outcomes = assert_same(grader, items)
     keyed = outcomes[0::3]
-    assert len(keyed) == len(questions) == 253
+    assert len(keyed) == len(questions) == 251
     for q, outcome in zip(questions, keyed, strict=True):
         assert outcome == Outcome(
             skipped=False, correct=True, fraction=Fraction(1), points=Decimal(q["points"])
@@ -1319,3 +1319,62 @@ def test_the_grader_functions_pin_search_path_and_are_not_executable_by_public(
         assert (volatility, parallel, definer) == ("i", "s", False), name
         assert config == ["search_path=pg_catalog, public"], name
         assert not public, name
+
+
+# --- the bank's own questions as a learner answered them (issue: right answers scored 0,
+# wrong ones accepted, partial credit for the classic mistake) -------------------------------
+
+# (question key, simulation part or None, answer typed, expected fraction)
+LEARNER_ANSWERS: list[tuple[str, str | None, str, Fraction]] = [
+    ("3.4-sim-dns-records", "p1", "AAAA record", Fraction(1)),
+    ("3.5-clientless-vpn", None, "clientless SSL VPN", Fraction(1)),
+    ("4.2-mac-flooding-table", None, "MAC address-table", Fraction(1)),
+    ("4.2-mac-flooding-table", None, "CAM tables", Fraction(1)),
+    ("4.2-mac-flooding-table", None, "MAC address", Fraction(0)),
+    ("1.2-ttl-field", None, "TTL field", Fraction(1)),
+    ("3.1-ipam", None, "IP Address Management (IPAM)", Fraction(1)),
+    ("1.4-rdp-port", None, "TCP 3389", Fraction(1)),
+    ("1.4-rdp-port", None, "3389/tcp", Fraction(1)),
+    ("1.4-rdp-port", None, "port 3389", Fraction(1)),
+    ("1.4-ftp-ports", None, "TCP 20 and 21", Fraction(1)),
+    ("1.4-sip-ports", None, "5060/udp, 5061/tcp", Fraction(1)),
+    ("3.4-dot-port", None, "TCP 853", Fraction(1)),
+    ("4.1-radius-port", None, "UDP 1812", Fraction(1)),
+    ("3.2-sim-branch-monitoring", "p3", "UDP 514", Fraction(1)),
+    ("2.2-dot1q-tag-size", None, "4 bytes", Fraction(1)),
+    ("2.3-wifi6e-band", None, "6 GHz", Fraction(1)),
+    ("2.3-wifi6e-band", None, "6 MHz", Fraction(0)),
+    ("1.5-copper-distance", None, "100 m", Fraction(1)),
+    ("1.1-switch-layer-number", None, "Layer 2", Fraction(1)),
+    ("3.4-dhcp-option-router", None, "option 3", Fraction(1)),
+    ("5.3-default-route-cidr", None, "8.8.8.8/0", Fraction(0)),
+    ("5.3-default-route-cidr", None, "0.0.0.0/0", Fraction(1)),
+    ("1.7-summarize", None, "10.1.2.77/22", Fraction(0)),
+    ("1.7-summarize", None, "10.1.0.0/255.255.252.0", Fraction(1)),
+    ("1.7-subnet-count", "p3", "172.16.47.255/20", Fraction(0)),
+    ("1.7-vlsm-design", "p2", "192.168.50.130/26", Fraction(0)),
+    ("1.7-vlsm-design", "p2", "192.168.50.128/26", Fraction(1)),
+    ("1.7-usable-hosts-28", None, "16", Fraction(0)),
+    ("1.7-usable-hosts-28", None, "14 hosts", Fraction(1)),
+    ("5.5-ipv6-loopback", None, "0:0:0:0:0:0:0:1", Fraction(1)),
+    ("5.3-sim-ipv6-slaac", "p2", "2001:DB8:40:1:0:0:0:0/64", Fraction(1)),
+    ("5.3-sim-ipv6-slaac", "p2", "2001:db8:40:1::1/64", Fraction(0)),
+]
+
+
+def test_the_banks_questions_grade_what_learners_type(grader: Conn) -> None:
+    bank = {q["key"]: q for q in load_seed_data().questions}
+    items = []
+    for key, part, typed, _ in LEARNER_ANSWERS:
+        q = bank[key]
+        if part is None:
+            question = Question(q["question_type"], q["question_data"], q["correct_answer"])
+        else:
+            spec = next(p for p in q["question_data"]["parts"] if p["id"] == part)
+            question = Question(
+                spec["type"], spec.get("data", {}), q["correct_answer"]["parts"][part]
+            )
+        items.append(item(question, {"text": typed}, 1))
+    outcomes = assert_same(grader, items)  # SQL and Python agree...
+    got = [o.fraction for o in outcomes]
+    assert got == [expected for *_, expected in LEARNER_ANSWERS]  # ...and are right
