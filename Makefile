@@ -28,10 +28,11 @@ test: $(STAMP)   ## run the whole suite against a real PostgreSQL (embedded when
 test-fast: $(STAMP) ## the inner loop: the suite without the tests marked slow (subprocesses, end to end)
 	$(BIN)/pytest $(PYTEST_ARGS) -m "not slow"
 
-lint: $(STAMP)   ## ruff and mypy --strict
+lint: $(STAMP)   ## ruff, mypy --strict and the question bank's linter
 	$(BIN)/ruff check netplus_db bench tests examples
 	$(BIN)/ruff format --check netplus_db bench tests examples
 	$(BIN)/mypy
+	$(BIN)/netplus-db seed lint
 
 demo: $(STAMP)   ## migrate + seed the configured (or embedded) database, play a learner, show it
 	$(BIN)/netplus-db demo

@@ -23,7 +23,7 @@ from netplus_db.generated.enums import QuestionType
 
 # question_bank.question_type's CHECK list, in its order (the generated enum is its one source).
 QUESTION_TYPES: tuple[QuestionType, ...] = tuple(QuestionType)
-NORMALIZERS = ("text", "number", "ipv4", "ipv6", "cidr", "ports")
+NORMALIZERS = ("text", "number", "ipv4", "ipv6", "cidr", "ports", "mac", "term")
 
 
 @dataclass(frozen=True)
@@ -232,18 +232,51 @@ def _fill_blank(data: Mapping[str, Any], key: Mapping[str, Any], answer: Any, at
     if normalizer not in NORMALIZERS:
         raise QuestionFormatError(f"unknown normalizer {normalizer!r}")
     case_sensitive = bool(data.get("case_sensitive", False))
-    given = _normalize(text, normalizer, case_sensitive)
+    units = _units(data) if normalizer == "number" else ()
+    given = _normalize(text, normalizer, case_sensitive, units)
     if given is None:
         return Grade(Fraction(0))
-    for accepted, credit in _accepted(key):
-        if "*" in accepted:
-            pattern = _normalize(accepted, "text", case_sensitive) or ""
+    accepted = _accepted(key)
+    credit = _first_match(given, accepted, normalizer, case_sensitive, units)
+    if credit is None and normalizer == "term":
+        # "expansion (abbreviation)" or the other way round: both halves must be right
+        both = re.fullmatch(r"([^()]+)\(([^()]+)\)", given)
+        if both:
+            first = _normalize(both[1], "term", case_sensitive)
+            second = _normalize(both[2], "term", case_sensitive)
+            if first and second:
+                one = _first_match(first, accepted, normalizer, case_sensitive, units)
+                other = _first_match(second, accepted, normalizer, case_sensitive, units)
+                if one is not None and other is not None:
+                    credit = min(one, other)
+    return Grade(credit if credit is not None else Fraction(0))
+
+
+def _first_match(
+    given: str,
+    accepted: list[tuple[str, Fraction]],
+    normalizer: str,
+    case_sensitive: bool,
+    units: tuple[str, ...],
+) -> Fraction | None:
+    """The credit of the first accepted answer the canonical answer matches, or None."""
+    for candidate, credit in accepted:
+        if "*" in candidate:
+            kind = "term" if normalizer == "term" else "text"
+            pattern = _normalize(candidate, kind, case_sensitive) or ""
             regex = ".*".join(re.escape(piece) for piece in pattern.split("*"))
             if re.fullmatch(regex, given, flags=re.DOTALL):
-                return Grade(credit)
-        elif _normalize(accepted, normalizer, case_sensitive) == given:
-            return Grade(credit)
-    return Grade(Fraction(0))
+                return credit
+        elif _normalize(candidate, normalizer, case_sensitive, units) == given:
+            return credit
+    return None
+
+
+def _units(data: Mapping[str, Any]) -> tuple[str, ...]:
+    units = data.get("units", [])
+    if not isinstance(units, list) or not all(isinstance(u, str) for u in units):
+        raise QuestionFormatError("question_data.units must be a list of strings")
+    return tuple(units)
 
 
 def _matching(data: Mapping[str, Any], key: Mapping[str, Any], answer: Any, at: str) -> Grade:
@@ -305,7 +338,9 @@ _GRADERS: dict[str, Grader] = {
 # --- normalisers for fill_blank ----------------------------------------------------------------
 
 
-def _normalize(text: str, normalizer: str, case_sensitive: bool) -> str | None:
+def _normalize(
+    text: str, normalizer: str, case_sensitive: bool, units: tuple[str, ...] = ()
+) -> str | None:
     """The canonical form of an answer, or None when it cannot be read as that kind of value."""
     text = unicodedata.normalize("NFC", text).strip()
     text = re.sub(r"\s+", " ", text)
@@ -313,23 +348,53 @@ def _normalize(text: str, normalizer: str, case_sensitive: bool) -> str | None:
         text = unicodedata.normalize("NFC", text.casefold())
     try:
         if normalizer == "number":
-            return str(Decimal(text.replace(",", "")).normalize())
+            return _number(text, units, case_sensitive)
         if normalizer == "ipv4":
             return str(ipaddress.IPv4Address(text))
         if normalizer == "ipv6":
             return ipaddress.IPv6Address(text).compressed
-        if normalizer == "cidr":
-            return ipaddress.ip_network(text.replace(" ", ""), strict=False).with_prefixlen
+        if normalizer == "cidr":  # a network: host bits set make it unreadable
+            return ipaddress.ip_network(text.replace(" ", ""), strict=True).with_prefixlen
         if normalizer == "ports":
             return ",".join(str(p) for p in sorted(_ports(text)))
+        if normalizer == "mac":
+            return _mac(text)
+        if normalizer == "term":
+            return _term(text)
     except (ValueError, ArithmeticError):  # decimal's InvalidOperation and Overflow included
         return None
     return text
 
 
+def _number(text: str, units: tuple[str, ...], case_sensitive: bool) -> str:
+    """A decimal number, bare or with one of the question's units before or after it."""
+    try:
+        return str(Decimal(text.replace(",", "")).normalize())
+    except ArithmeticError:
+        pass
+    for unit in units:
+        word = _normalize(unit, "text", case_sensitive)
+        if not word or len(word) >= len(text):
+            continue
+        for rest in (
+            text[: -len(word)] if text.endswith(word) else None,
+            text[len(word) :] if text.startswith(word) else None,
+        ):
+            if rest is None:
+                continue
+            try:
+                return str(Decimal(rest.replace(",", "")).normalize())
+            except ArithmeticError:
+                pass
+    raise ValueError(text)
+
+
+_PORT_SEPARATORS = re.compile(r"[,\s/]+|\b(?:and|tcp|udp|ports?)\b")
+
+
 def _ports(text: str) -> set[int]:
     ports: set[int] = set()
-    for piece in re.split(r"[,\s/]+|\band\b", text):
+    for piece in _PORT_SEPARATORS.split(text):
         if not piece:
             continue
         low, _, high = piece.partition("-")
@@ -340,6 +405,33 @@ def _ports(text: str) -> set[int]:
     if not ports:
         raise ValueError(text)
     return ports
+
+
+_MAC_FORMS = (
+    re.compile(r"[0-9A-Fa-f]{2}(?::[0-9A-Fa-f]{2}){5}"),
+    re.compile(r"[0-9A-Fa-f]{2}(?:-[0-9A-Fa-f]{2}){5}"),
+    re.compile(r"[0-9A-Fa-f]{4}\.[0-9A-Fa-f]{4}\.[0-9A-Fa-f]{4}"),
+    re.compile(r"[0-9A-Fa-f]{12}"),
+)
+
+
+def _mac(text: str) -> str:
+    """aa:bb:cc:dd:ee:ff from colon, hyphen, Cisco dotted or bare hexadecimal spellings."""
+    if not any(form.fullmatch(text) for form in _MAC_FORMS):
+        raise ValueError(text)
+    hexdigits = re.sub(r"[:.-]", "", text).translate(_ASCII_LOWER)
+    return ":".join(hexdigits[i : i + 2] for i in range(0, 12, 2))
+
+
+_ASCII_LOWER = str.maketrans("ABCDEF", "abcdef")
+_HYPHENS = re.compile("[-_\u2010\u2011\u2012\u2013\u2014]+")
+
+
+def _term(text: str) -> str:
+    """Hyphens and underscores read as spaces, a leading article dropped."""
+    text = _HYPHENS.sub(" ", text)
+    text = re.sub(" +", " ", text).strip(" ")
+    return re.sub(r"^(?:the|an?) ", "", text)
 
 
 # --- shape checks ------------------------------------------------------------------------------

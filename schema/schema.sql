@@ -1353,8 +1353,10 @@ BEGIN
             END IF;
         END IF;
         IF v_prefix IS NOT NULL THEN
-            RETURN grading_ipv4_text(v_ipv4 & (4294967296 - (1::bigint << (32 - v_prefix))))
-                   || '/' || v_prefix;
+            IF v_ipv4 & (4294967296 - (1::bigint << (32 - v_prefix))) <> v_ipv4 THEN
+                RETURN NULL;  -- host bits set
+            END IF;
+            RETURN grading_ipv4_text(v_ipv4) || '/' || v_prefix;
         END IF;
     END IF;
     v_address := grading_ipv6_scoped(v_parts[1]);
@@ -1377,10 +1379,10 @@ BEGIN
             ELSE v_address.hextets[i] & (65536 - (1 << (16 - (v_prefix - (i - 1) * 16))))
         END;
     END LOOP;
-    IF v_masked = v_address.hextets THEN
-        RETURN grading_ipv6_text(v_masked) || coalesce('%' || v_address.scope, '') || '/' || v_prefix;
+    IF v_masked <> v_address.hextets THEN
+        RETURN NULL;  -- host bits set
     END IF;
-    RETURN grading_ipv6_text(v_masked) || '/' || v_prefix;
+    RETURN grading_ipv6_text(v_masked) || coalesce('%' || v_address.scope, '') || '/' || v_prefix;
 END;
 $_$;
 
@@ -1549,15 +1551,20 @@ DECLARE
     v_normalizer jsonb;
     v_kind text;
     v_case_sensitive boolean;
+    v_units_json jsonb;
+    v_units text[] := '{}';
     v_given text;
-    v_given_list text;
     v_accepted jsonb;
     v_item jsonb;
     v_answers text[] := '{}';
     v_nums numeric[] := '{}';
     v_dens numeric[] := '{}';
     v_credit numeric[];
-    v_pattern text;
+    v_both text[];
+    v_first text;
+    v_second text;
+    v_one integer;
+    v_other integer;
     i integer;
 BEGIN
     IF length(v_text) > 1000 THEN
@@ -1570,14 +1577,23 @@ BEGIN
     IF v_normalizer IS NULL THEN
         v_kind := 'text';
     ELSIF jsonb_typeof(v_normalizer) = 'string'
-          AND v_normalizer #>> '{}' IN ('text', 'number', 'ipv4', 'ipv6', 'cidr', 'ports') THEN
+          AND v_normalizer #>> '{}' IN ('text', 'number', 'ipv4', 'ipv6', 'cidr', 'ports', 'mac', 'term') THEN
         v_kind := v_normalizer #>> '{}';
     ELSE
         PERFORM grading_malformed('unknown normalizer ' || CASE jsonb_typeof(v_normalizer)
             WHEN 'string' THEN grading_repr(v_normalizer #>> '{}') ELSE v_normalizer::text END);
     END IF;
     v_case_sensitive := grading_truthy(p_data -> 'case_sensitive');
-    v_given := grading_normalize(v_text, v_kind, v_case_sensitive);
+    IF v_kind = 'number' AND p_data ? 'units' THEN
+        v_units_json := p_data -> 'units';
+        IF jsonb_typeof(v_units_json) <> 'array'
+           OR jsonb_path_exists(v_units_json, 'strict $[*] ? (@.type() != "string")') THEN
+            PERFORM grading_malformed('question_data.units must be a list of strings');
+        END IF;
+        v_units := ARRAY(SELECT e FROM jsonb_array_elements_text(v_units_json) WITH ORDINALITY AS u(e, n)
+                          ORDER BY n);
+    END IF;
+    v_given := grading_normalize_answer(v_text, v_kind, v_case_sensitive, v_units);
     IF v_given IS NULL THEN
         RETURN ARRAY[0, 1]::numeric[];
     END IF;
@@ -1597,26 +1613,65 @@ BEGIN
         v_nums := v_nums || v_credit[1];
         v_dens := v_dens || v_credit[2];
     END LOOP;
-    FOR i IN 1 .. cardinality(v_answers) LOOP
-        IF strpos(v_answers[i], '*') > 0 THEN
-            -- a wildcard: LIKE on the whole canonical answer, its other characters literal
-            v_pattern := replace(replace(replace(replace(
-                grading_normalize(v_answers[i], 'text', v_case_sensitive),
-                '\', '\\'), '%', '\%'), '_', '\_'), '*', '%');
-            IF v_kind = 'ports' AND v_given_list IS NULL THEN
-                v_given_list := grading_ports_list(v_given);
+    i := grading_fill_match(v_given, v_answers, v_kind, v_case_sensitive, v_units);
+    IF i IS NOT NULL THEN
+        RETURN ARRAY[v_nums[i], v_dens[i]];
+    END IF;
+    IF v_kind = 'term' THEN
+        -- "expansion (abbreviation)" or the other way round: both halves must be right
+        v_both := regexp_match(v_given, '^([^()]+)\(([^()]+)\)$');
+        IF v_both IS NOT NULL THEN
+            v_first := grading_normalize(v_both[1], 'term', v_case_sensitive);
+            v_second := grading_normalize(v_both[2], 'term', v_case_sensitive);
+            IF v_first <> '' AND v_second <> '' THEN
+                v_one := grading_fill_match(v_first, v_answers, v_kind, v_case_sensitive, v_units);
+                v_other := grading_fill_match(v_second, v_answers, v_kind, v_case_sensitive, v_units);
+                IF v_one IS NOT NULL AND v_other IS NOT NULL THEN
+                    IF v_nums[v_one] * v_dens[v_other] <= v_nums[v_other] * v_dens[v_one] THEN
+                        RETURN ARRAY[v_nums[v_one], v_dens[v_one]];
+                    END IF;
+                    RETURN ARRAY[v_nums[v_other], v_dens[v_other]];
+                END IF;
             END IF;
-            IF (CASE WHEN v_kind = 'ports' THEN v_given_list ELSE v_given END) COLLATE "C"
-               LIKE v_pattern COLLATE "C" THEN
-                RETURN ARRAY[v_nums[i], v_dens[i]];
-            END IF;
-        ELSIF grading_normalize(v_answers[i], v_kind, v_case_sensitive) = v_given THEN
-            RETURN ARRAY[v_nums[i], v_dens[i]];
         END IF;
-    END LOOP;
+    END IF;
     RETURN ARRAY[0, 1]::numeric[];
 END;
 $_$;
+
+--
+-- Name: grading_fill_match(text, text[], text, boolean, text[]); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.grading_fill_match(p_given text, p_answers text[], p_normalizer text, p_case_sensitive boolean, p_units text[]) RETURNS integer
+    LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
+    SET search_path TO 'pg_catalog', 'public'
+    AS $$
+DECLARE
+    v_given_list text;
+    v_pattern text;
+    i integer;
+BEGIN
+    FOR i IN 1 .. cardinality(p_answers) LOOP
+        IF strpos(p_answers[i], '*') > 0 THEN
+            v_pattern := replace(replace(replace(replace(
+                grading_normalize(p_answers[i], CASE WHEN p_normalizer = 'term' THEN 'term' ELSE 'text' END,
+                                  p_case_sensitive),
+                '\', '\\'), '%', '\%'), '_', '\_'), '*', '%');
+            IF p_normalizer = 'ports' AND v_given_list IS NULL THEN
+                v_given_list := grading_ports_list(p_given);
+            END IF;
+            IF (CASE WHEN p_normalizer = 'ports' THEN v_given_list ELSE p_given END) COLLATE "C"
+               LIKE v_pattern COLLATE "C" THEN
+                RETURN i;
+            END IF;
+        ELSIF grading_normalize_answer(p_answers[i], p_normalizer, p_case_sensitive, p_units) = p_given THEN
+            RETURN i;
+        END IF;
+    END LOOP;
+    RETURN NULL;
+END;
+$$;
 
 --
 -- Name: grading_invalid(text, text); Type: FUNCTION; Schema: public; Owner: -
@@ -1868,6 +1923,36 @@ END;
 $$;
 
 --
+-- Name: grading_mac(text); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.grading_mac(p_text text) RETURNS text
+    LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
+    SET search_path TO 'pg_catalog', 'public'
+    AS $_$
+DECLARE
+    v_hex text;
+BEGIN
+    IF p_text ~ '^[0-9A-Fa-f]{2}(:[0-9A-Fa-f]{2}){5}$'
+       OR p_text ~ '^[0-9A-Fa-f]{2}(-[0-9A-Fa-f]{2}){5}$'
+       OR p_text ~ '^[0-9A-Fa-f]{4}\.[0-9A-Fa-f]{4}\.[0-9A-Fa-f]{4}$'
+       OR p_text ~ '^[0-9A-Fa-f]{12}$' THEN
+        v_hex := translate(p_text, 'ABCDEF:.-', 'abcdef');
+        RETURN substr(v_hex, 1, 2) || ':' || substr(v_hex, 3, 2) || ':' || substr(v_hex, 5, 2)
+               || ':' || substr(v_hex, 7, 2) || ':' || substr(v_hex, 9, 2) || ':'
+               || substr(v_hex, 11, 2);
+    END IF;
+    RETURN NULL;
+END;
+$_$;
+
+--
+-- Name: FUNCTION grading_mac(p_text text); Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON FUNCTION public.grading_mac(p_text text) IS 'A MAC address as aa:bb:cc:dd:ee:ff (from colon, hyphen, dotted or bare hexadecimal spellings), or NULL (the mac answer kind).';
+
+--
 -- Name: grading_malformed(text); Type: FUNCTION; Schema: public; Owner: -
 --
 
@@ -2070,6 +2155,12 @@ BEGIN
             RETURN grading_cidr(v_text);
         WHEN 'ports' THEN
             RETURN grading_ports(v_text);
+        WHEN 'mac' THEN
+            RETURN grading_mac(v_text);
+        WHEN 'term' THEN
+            v_text := regexp_replace(v_text, '[-_\u2010\u2011\u2012\u2013\u2014]+', ' ', 'g');
+            v_text := btrim(regexp_replace(v_text, ' +', ' ', 'g'), ' ');
+            RETURN regexp_replace(v_text, '^(the|an?) ', '');
     END CASE;
 END;
 $$;
@@ -2078,7 +2169,55 @@ $$;
 -- Name: FUNCTION grading_normalize(p_text text, p_normalizer text, p_case_sensitive boolean); Type: COMMENT; Schema: public; Owner: -
 --
 
-COMMENT ON FUNCTION public.grading_normalize(p_text text, p_normalizer text, p_case_sensitive boolean) IS 'A fill_blank answer in canonical form for a normaliser (text, number, ipv4, ipv6, cidr, ports), or NULL when it cannot be read as one.';
+COMMENT ON FUNCTION public.grading_normalize(p_text text, p_normalizer text, p_case_sensitive boolean) IS 'A fill_blank answer in canonical form for an answer kind (text, number, ipv4, ipv6, cidr, ports, mac, term), or NULL when it cannot be read as one; a number''s units are read by grading_normalize_answer.';
+
+--
+-- Name: grading_normalize_answer(text, text, boolean, text[]); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.grading_normalize_answer(p_text text, p_normalizer text, p_case_sensitive boolean, p_units text[]) RETURNS text
+    LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
+    SET search_path TO 'pg_catalog', 'public'
+    AS $$
+DECLARE
+    v_text text;
+    v_word text;
+    v_number text;
+    v_unit text;
+BEGIN
+    IF p_normalizer <> 'number' OR cardinality(p_units) = 0 THEN
+        RETURN grading_normalize(p_text, p_normalizer, p_case_sensitive);
+    END IF;
+    v_text := grading_normalize(p_text, 'text', p_case_sensitive);
+    v_number := grading_decimal(replace(v_text, ',', ''));
+    IF v_number IS NOT NULL THEN
+        RETURN v_number;
+    END IF;
+    FOREACH v_unit IN ARRAY p_units LOOP
+        v_word := grading_normalize(v_unit, 'text', p_case_sensitive);
+        CONTINUE WHEN v_word = '' OR length(v_word) >= length(v_text);
+        IF right(v_text, length(v_word)) = v_word THEN
+            v_number := grading_decimal(replace(left(v_text, length(v_text) - length(v_word)), ',', ''));
+            IF v_number IS NOT NULL THEN
+                RETURN v_number;
+            END IF;
+        END IF;
+        IF left(v_text, length(v_word)) = v_word THEN
+            v_number := grading_decimal(replace(substr(v_text, length(v_word) + 1), ',', ''));
+            IF v_number IS NOT NULL THEN
+                RETURN v_number;
+            END IF;
+        END IF;
+    END LOOP;
+    RETURN NULL;
+END;
+$$;
+
+--
+-- Name: FUNCTION grading_normalize_answer(p_text text, p_normalizer text, p_case_sensitive boolean, p_units text[]); Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON FUNCTION public.grading_normalize_answer(p_text text, p_normalizer text, p_case_sensitive boolean, p_units text[]) IS 'grading_normalize, with a number''s units (question_data.units) read before or after it.';
 
 --
 -- Name: grading_number(jsonb, text); Type: FUNCTION; Schema: public; Owner: -
@@ -2202,7 +2341,7 @@ DECLARE
     v_ranges int4range[] := '{}';
 BEGIN
     FOREACH v_piece IN ARRAY regexp_split_to_array(grading_ascii_digits(p_text),
-        '[,/\u0009\u000a\u000b\u000c\u000d\u001c\u001d\u001e\u001f\u0020\u0085\u00a0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000]+|(?<![A-Za-z0-9_])and(?![A-Za-z0-9_])')
+        '[,/\u0009\u000a\u000b\u000c\u000d\u001c\u001d\u001e\u001f\u0020\u0085\u00a0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000]+|(?<![A-Za-z0-9_])(?:and|tcp|udp|ports?)(?![A-Za-z0-9_])')
     LOOP
         CONTINUE WHEN v_piece = '';
         v_at := strpos(v_piece, '-');
@@ -5282,6 +5421,12 @@ REVOKE ALL ON FUNCTION public.grading_field(p_object jsonb, p_field text, p_labe
 REVOKE ALL ON FUNCTION public.grading_fill_blank(p_data jsonb, p_key jsonb, p_answer jsonb, p_at text) FROM PUBLIC;
 
 --
+-- Name: FUNCTION grading_fill_match(p_given text, p_answers text[], p_normalizer text, p_case_sensitive boolean, p_units text[]); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.grading_fill_match(p_given text, p_answers text[], p_normalizer text, p_case_sensitive boolean, p_units text[]) FROM PUBLIC;
+
+--
 -- Name: FUNCTION grading_invalid(p_field text, p_message text); Type: ACL; Schema: public; Owner: -
 --
 
@@ -5324,6 +5469,12 @@ REVOKE ALL ON FUNCTION public.grading_ipv6_text(p_hextets integer[]) FROM PUBLIC
 REVOKE ALL ON FUNCTION public.grading_items(p_data jsonb, p_field text) FROM PUBLIC;
 
 --
+-- Name: FUNCTION grading_mac(p_text text); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.grading_mac(p_text text) FROM PUBLIC;
+
+--
 -- Name: FUNCTION grading_malformed(p_message text); Type: ACL; Schema: public; Owner: -
 --
 
@@ -5352,6 +5503,12 @@ REVOKE ALL ON FUNCTION public.grading_multiple_select(p_data jsonb, p_key jsonb,
 --
 
 REVOKE ALL ON FUNCTION public.grading_normalize(p_text text, p_normalizer text, p_case_sensitive boolean) FROM PUBLIC;
+
+--
+-- Name: FUNCTION grading_normalize_answer(p_text text, p_normalizer text, p_case_sensitive boolean, p_units text[]); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.grading_normalize_answer(p_text text, p_normalizer text, p_case_sensitive boolean, p_units text[]) FROM PUBLIC;
 
 --
 -- Name: FUNCTION grading_number(p_value jsonb, p_at text); Type: ACL; Schema: public; Owner: -

@@ -13,15 +13,17 @@ from typing import Any
 
 import click
 
+from netplus_db.cli import output
 from netplus_db.cli.context import CONTEXT, CliContext, pass_cli_context
 from netplus_db.cli.output import Document, document, finish, json_option, say
+from netplus_db.ops.bank_lint import lint_bank
 from netplus_db.ops.scale import ScaleReport, check_can_load, load_scale
-from netplus_db.ops.seed import SeedReport, seed_database
+from netplus_db.ops.seed import SeedReport, load_seed_data, seed_database
 
 # --- seed -------------------------------------------------------------------------------------
 
 
-@click.command(context_settings=CONTEXT)
+@click.group(context_settings=CONTEXT, invoke_without_command=True)
 @click.option(
     "--allow-demo-accounts",
     is_flag=True,
@@ -93,7 +95,10 @@ def seed(
       netplus-db seed --scale 10 --random-seed 7 other synthetic learners, same size
       netplus-db seed --json                     one JSON document on stdout (counts per table)
       netplus-db seed --scale 1 --json 2>/dev/null | jq .summary
+      netplus-db seed lint --json                lint the question bank; no database needed
     """
+    if click.get_current_context().invoked_subcommand is not None:
+        return
     started = time.perf_counter()
     doc = document()
     target = env.target()
@@ -151,3 +156,52 @@ def _fill(doc: Document, seeded: SeedReport, loaded: ScaleReport | None, seconds
         "scale": scale,
         "seconds": round(seconds, 3),
     }
+
+
+@seed.command("lint", context_settings=CONTEXT)
+@click.option(
+    "--seed-dir",
+    type=click.Path(file_okay=False, exists=True, path_type=Path),
+    help="Where the seed files are (default: the project's seed/).",
+)
+@output.json_option
+def lint(seed_dir: Path | None, as_json: bool) -> None:
+    """Lint the question bank as a learner would meet it; exit 1 on any finding.
+
+    Checks duplicates and near-duplicates (stems and keys), how often the keyed option is the
+    longest (at most 30 %), the true/false key balance (40-60 % True), answers given away by the
+    stem or a hint, coverage of every objective (an advanced item, two question types), each
+    domain's share of the bank against its blueprint weight (within 3 points), simulations per
+    domain, and every fill-blank key against its own accepted spellings. Reads the files only:
+    no database is needed. --json prints the figures in "summary" and one item per finding.
+
+    \b
+    Examples:
+      netplus-db seed lint
+      netplus-db seed lint --json | jq '.summary.domain_shares'
+      netplus-db seed lint --seed-dir ./my-bank
+    """
+    doc = output.document()
+    report = lint_bank(load_seed_data(seed_dir))
+    doc.summary = {"findings": len(report.findings), **report.figures}
+    doc.items = [f.as_dict() for f in report.findings]
+    for finding in report.findings:
+        where = f"{finding.key}: " if finding.key else ""
+        output.say(f"{finding.check}: {where}{finding.message}")
+    figures = report.figures
+    output.say(
+        f"{figures['questions']} questions; keyed option longest in "
+        f"{figures['longest_key']['rate']:.0%} of multiple-choice items; "
+        f"{figures['true_false']['true_share']:.0%} of true/false keyed True; "
+        f"{figures['duplicates']} duplicates, {figures['near_duplicates']} near-duplicates; "
+        + ", ".join(
+            f"{code} {share['share']:g} % (weight {share['weight']:g})"
+            for code, share in figures["domain_shares"].items()
+        )
+    )
+    if report.clean:
+        output.say("ok: the question bank is clean")
+        output.finish(doc, "ok")
+    else:
+        output.say(f"{len(report.findings)} finding(s)")
+        output.finish(doc, "findings")

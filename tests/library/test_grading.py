@@ -311,6 +311,8 @@ def ipv4_cases(draw: st.DrawFn) -> Case:
 
 @st.composite
 def cidr_cases(draw: st.DrawFn) -> Case:
+    """A network answer: right only as the network address with the key's prefix; a host
+    address of the network (host bits set) is wrong, however it is spelled."""
     bits = draw(st.sampled_from([32, 128]))
     prefix = draw(st.integers(0, bits))
     address = draw(st.integers(0, 2**bits - 1))
@@ -319,7 +321,8 @@ def cidr_cases(draw: st.DrawFn) -> Case:
         network = ipaddress.IPv4Network((address, prefix), strict=False)
     else:
         network = ipaddress.IPv6Network((address, prefix), strict=False)
-    host = network.network_address + draw(st.integers(0, network.num_addresses - 1))
+    offset = draw(st.one_of(st.just(0), st.integers(0, network.num_addresses - 1)))
+    host = network.network_address + offset
     same = draw(st.booleans())
     given_prefix = prefix if same else draw(st.integers(0, bits).filter(lambda p: p != prefix))
     host_text = str(host)
@@ -328,7 +331,8 @@ def cidr_cases(draw: st.DrawFn) -> Case:
     slash = draw(st.sampled_from(["/", " / ", "/ "]))
     given = f"{host_text}{slash}{given_prefix}"
     accepted = f"{network.network_address}/{prefix}"
-    return Case(fill_blank("cidr", accepted), {"text": padded(draw, given)}, Fraction(int(same)))
+    expected = Fraction(int(same and offset == 0))
+    return Case(fill_blank("cidr", accepted), {"text": padded(draw, given)}, expected)
 
 
 def port_spellings(ports: Collection[int]) -> list[str]:
@@ -362,12 +366,21 @@ PORT_SETS = st.builds(
 ).filter(bool)
 
 
+PROTOCOL_WORDS = ["tcp ", "udp ", "TCP ", "port ", "ports ", "TCP port ", "UDP/"]
+
+
 @st.composite
 def ports_cases(draw: st.DrawFn) -> Case:
+    """A set of ports, in any order and separators, with or without protocol words."""
     ports = draw(PORT_SETS)
     accepted = draw(st.sampled_from(port_spellings(ports)))
     given_set = draw(st.sampled_from([ports, draw(PORT_SETS)]))
     given = draw(st.sampled_from(port_spellings(given_set)))
+    decoration = draw(st.sampled_from(["none", "before", "after"]))
+    if decoration == "before":
+        given = draw(st.sampled_from(PROTOCOL_WORDS)) + given
+    elif decoration == "after":
+        given += draw(st.sampled_from(["/tcp", "/udp", " TCP", "/UDP"]))
     expected = Fraction(int(given_set == ports))
     return Case(fill_blank("ports", accepted), {"text": padded(draw, given)}, expected)
 
@@ -396,8 +409,99 @@ def number_cases(draw: st.DrawFn) -> Case:
     )
 
 
+UNITS = [["bytes", "byte", "B"], ["GHz"], ["m", "meters", "metres"], ["layer"], ["option"]]
+
+
+@st.composite
+def number_with_unit_cases(draw: st.DrawFn) -> Case:
+    """A number with one of the question's units before or after it (or none) is the number;
+    another unit, or another number, is wrong."""
+    units = draw(st.sampled_from(UNITS))
+    value = Decimal(draw(st.integers(0, 10**6)))
+    other = Decimal(draw(st.integers(0, 10**6)))
+    given = draw(st.sampled_from([value, other]))
+    number = draw(st.sampled_from([str(given), f"{given:,}"]))
+    unit = draw(st.sampled_from([*units, "", "MHz", "ms"]))
+    where = draw(st.sampled_from(["after", "after ", "before "]))
+    if unit == "":
+        text = number
+    elif where == "before ":
+        text = f"{unit} {number}"
+    else:
+        text = f"{number}{where[5:]}{unit}"
+    right_unit = unit == "" or unit.casefold() in {u.casefold() for u in units}
+    accepted = draw(st.sampled_from([str(value), f"{value} {units[0]}"]))
+    question = Question(
+        "fill_blank", {"normalize": "number", "units": units}, {"accepted": [{"answer": accepted}]}
+    )
+    expected = Fraction(int(given == value and right_unit))
+    return Case(question, {"text": padded(draw, text)}, expected)
+
+
+def mac_spellings(mac: int) -> list[str]:
+    raw = f"{mac:012x}"
+    pairs = [raw[i : i + 2] for i in range(0, 12, 2)]
+    quads = [raw[i : i + 4] for i in range(0, 12, 4)]
+    return [":".join(pairs), "-".join(pairs).upper(), ".".join(quads), raw.upper(), raw]
+
+
+@st.composite
+def mac_cases(draw: st.DrawFn) -> Case:
+    mac = draw(st.integers(0, 2**48 - 1))
+    other = draw(st.integers(0, 2**48 - 1))
+    given = draw(st.sampled_from([mac, other]))
+    accepted = draw(st.sampled_from(mac_spellings(mac)))
+    text = draw(st.sampled_from(mac_spellings(given)))
+    return Case(
+        fill_blank("mac", accepted), {"text": padded(draw, text)}, Fraction(int(given == mac))
+    )
+
+
+TERMS = [
+    ("IP address management", "IPAM"),
+    ("time to live", "TTL"),
+    ("content addressable memory table", "CAM table"),
+    ("Dynamic Host Configuration Protocol", "DHCP"),
+]
+
+
+@st.composite
+def term_cases(draw: st.DrawFn) -> Case:
+    """A term: hyphens for spaces, a leading article, "expansion (abbreviation)" either way
+    round; a wrong half in parentheses is wrong."""
+    expansion, abbreviation = draw(st.sampled_from(TERMS))
+    other_expansion, other_abbreviation = draw(st.sampled_from(TERMS))
+    question = Question(
+        "fill_blank",
+        {"normalize": "term"},
+        {"accepted": [{"answer": expansion}, {"answer": abbreviation}]},
+    )
+    first = draw(st.sampled_from([expansion, other_expansion]))
+    second = draw(st.sampled_from([abbreviation, other_abbreviation]))
+    form = draw(st.sampled_from(["one", "both", "swapped", "hyphens", "article"]))
+    if form == "one":
+        text, right = first, first == expansion
+    elif form == "both":
+        text, right = f"{first} ({second})", (first, second) == (expansion, abbreviation)
+    elif form == "swapped":
+        text, right = f"{second}({first})", (first, second) == (expansion, abbreviation)
+    elif form == "hyphens":
+        text, right = first.replace(" ", "-"), first == expansion
+    else:
+        text, right = "the " + second, second == abbreviation
+    return Case(question, {"text": padded(draw, text)}, Fraction(int(right)))
+
+
 FILL_BLANK_CASES = st.one_of(
-    fill_blank_text_cases(), ipv4_cases(), ipv6_cases(), cidr_cases(), ports_cases(), number_cases()
+    fill_blank_text_cases(),
+    ipv4_cases(),
+    ipv6_cases(),
+    cidr_cases(),
+    ports_cases(),
+    number_cases(),
+    number_with_unit_cases(),
+    mac_cases(),
+    term_cases(),
 )
 
 
@@ -773,9 +877,10 @@ def test_fill_blank_ipv4(case: Case) -> None:
 
 @FAST
 @given(case=cidr_cases())
-@example(case=Case(fill_blank("cidr", "192.168.1.0/24"), {"text": "192.168.1.77/24"}, Fraction(1)))
-@example(case=Case(fill_blank("cidr", "192.168.1.0/24"), {"text": "192.168.1.77/25"}, Fraction(0)))
-def test_fill_blank_cidr_host_or_network_address_with_same_prefix(case: Case) -> None:
+@example(case=Case(fill_blank("cidr", "192.168.1.0/24"), {"text": "192.168.1.0 / 24"}, Fraction(1)))
+@example(case=Case(fill_blank("cidr", "192.168.1.0/24"), {"text": "192.168.1.77/24"}, Fraction(0)))
+@example(case=Case(fill_blank("cidr", "192.168.1.0/24"), {"text": "192.168.1.0/25"}, Fraction(0)))
+def test_fill_blank_cidr_only_the_network_address_with_its_prefix(case: Case) -> None:
     assert run(case.question, case.answer).fraction == case.expected
 
 
@@ -798,7 +903,44 @@ def test_fill_blank_number_spellings_are_equal(case: Case) -> None:
     assert run(case.question, case.answer).fraction == case.expected
 
 
+@FAST
+@given(case=number_with_unit_cases())
+@example(
+    case=Case(
+        Question(
+            "fill_blank", {"normalize": "number", "units": ["GHz"]}, {"accepted": [{"answer": "6"}]}
+        ),
+        {"text": "6 GHz"},
+        Fraction(1),
+    )
+)
+def test_fill_blank_number_accepts_its_units_and_refuses_others(case: Case) -> None:
+    assert run(case.question, case.answer).fraction == case.expected
+
+
+@FAST
+@given(case=mac_cases())
+def test_fill_blank_mac_spellings_are_equal(case: Case) -> None:
+    assert run(case.question, case.answer).fraction == case.expected
+
+
+@FAST
+@given(case=term_cases())
+def test_fill_blank_term_variants(case: Case) -> None:
+    assert run(case.question, case.answer).fraction == case.expected
+
+
+def test_fill_blank_number_units_must_be_a_list_of_strings() -> None:
+    for units in ("GHz", [1], {"GHz": 1}):
+        question = Question(
+            "fill_blank", {"normalize": "number", "units": units}, {"accepted": [{"answer": "6"}]}
+        )
+        with pytest.raises(QuestionFormatError, match="units"):
+            run(question, {"text": "6"})
+
+
 ACCEPTED_FOR = {
+    "mac": "00:1a:2b:3c:4d:5e",
     "ipv4": "192.168.1.1",
     "ipv6": "2001:db8::1",
     "cidr": "10.0.0.0/8",
@@ -806,10 +948,11 @@ ACCEPTED_FOR = {
     "number": "1500",
 }
 UNREADABLE = {
+    "mac": ["00:1a:2b:3c:4d", "00:1a-2b:3c:4d:5e", "001a.2b3c.4d5e.6f", "00:1a:2b:3c:4d:5g", ""],
     "ipv4": ["999.1.1.1", "192.168.1", "192.168.01.1", "1.2.3.4/24", ""],
     "ipv6": ["2001:db8::1::2", "12345::", "2001:db8:::1", "g::1", "::1/128"],
-    "cidr": ["10.0.0.0/33", "10.0.0.0/", "10.0.0.0/8/8", "256.0.0.0/8", "::/129"],
-    "ports": ["70000", "21-20", "-5", "20--21", "and", "20;21", "http"],
+    "cidr": ["10.0.0.0/33", "10.0.0.0/", "10.0.0.0/8/8", "256.0.0.0/8", "::/129", "10.0.0.1/8"],
+    "ports": ["70000", "21-20", "-5", "20--21", "and", "20;21", "http", "tcp", "port udp"],
     "number": ["1.2.3", "twelve", "1500x", "--1", "1e", "0x10"],
 }
 

@@ -123,8 +123,8 @@ def test_first_seed_inserts_every_row_of_the_files(seeded: Seeded, data: SeedDat
     assert {t: c.inserted for t, c in seeded.report.counts.items()} == expected
     assert seeded.report.updated == 0
     assert {t: n for t, (n, _, _) in seeded.after.items()} == expected
-    assert (len(data.components), len(data.questions), len(data.assessments)) == (54, 253, 11)
-    assert "question_bank        inserted 253, updated 0, unchanged 0" in seeded.lines
+    assert (len(data.components), len(data.questions), len(data.assessments)) == (54, 251, 11)
+    assert "question_bank        inserted 251, updated 0, unchanged 0" in seeded.lines
     assert seeded.lines[-1].startswith("seeded in ")
 
 
@@ -158,7 +158,7 @@ def test_a_changed_row_is_updated_in_place(db: Target, data: SeedData) -> None:
     assert counts == {
         "achievements": (0, 1),
         "learning_components": (0, 1),
-        "question_bank": (0, 253),
+        "question_bank": (0, 251),
         "assessments": (0, 0),
         "users": (0, 1),
         "user_profiles": (0, 0),
@@ -191,8 +191,8 @@ def test_two_seeds_at_once_insert_each_row_once(db: Target) -> None:
     for thread in threads:
         thread.join(timeout=60)
     assert errors == []
-    assert sorted(r.inserted for r in reports) == [0, 253 + 54 + 11 + 25 + 4 * 5]
-    assert rows(db, "SELECT count(*) FROM question_bank")[0][0] == 253
+    assert sorted(r.inserted for r in reports) == [0, 251 + 54 + 11 + 25 + 4 * 5]
+    assert rows(db, "SELECT count(*) FROM question_bank")[0][0] == 251
 
 
 # --- the rows as stored -------------------------------------------------------------------------
@@ -460,7 +460,7 @@ def test_an_invalid_question_names_file_and_key_and_writes_nothing(
         (
             "assessments.json",
             lambda a: [*a[:-1], {**a[-1], "select": {"domains": {"4.0": 99}}}],
-            "assessments.json: assessment practice-exam-n10-009: select: domain 4.0 has 31",
+            "assessments.json: assessment practice-exam-n10-009: select: domain 4.0 has 33",
         ),
         (
             "assessments.json",
@@ -536,7 +536,7 @@ def test_the_command_says_target_counts_and_time(db: Target) -> None:
     assert result.exit_code == 0, result.output
     lines = result.output.splitlines()
     assert lines[0].startswith("Target: ") and f"database {db.dbname}" in lines[0]
-    assert "question_bank        inserted 253, updated 0, unchanged 0" in lines
+    assert "question_bank        inserted 251, updated 0, unchanged 0" in lines
     assert "users                inserted 5, updated 0, unchanged 0" in lines
     assert lines[-1].startswith("seeded in ")
 
@@ -556,13 +556,13 @@ def test_json_is_one_document_on_stdout(db: Target) -> None:
     items = {item["table"]: item for item in doc["items"]}
     assert list(items) == list(SEEDED_TABLES)
     assert items["question_bank"] == {
-        "part": "seed", "table": "question_bank", "inserted": 253, "updated": 0, "unchanged": 0
+        "part": "seed", "table": "question_bank", "inserted": 251, "updated": 0, "unchanged": 0
     }  # fmt: skip
     summary = doc["summary"]
-    assert summary["inserted"] == sum(i["inserted"] for i in doc["items"]) > 253
+    assert summary["inserted"] == sum(i["inserted"] for i in doc["items"]) > 251
     assert summary["changed"] is True and summary["scale"] is None
     assert summary["seconds"] >= summary["seed_seconds"] > 0
-    assert "question_bank        inserted 253" in first.stderr  # human lines on stderr
+    assert "question_bank        inserted 251" in first.stderr  # human lines on stderr
     again = json.loads(invoke(db, "--json").stdout)
     assert again["summary"]["changed"] is False and again["summary"]["inserted"] == 0
     assert again["summary"]["unchanged"] == summary["inserted"]
