@@ -818,6 +818,7 @@ DEFINER_CALLS: dict[str, tuple[str, str | None, LiteralString]] = {
         "alice",
         "SELECT * FROM end_learning_session(%(alice_session)s, 3, true, '{}')",
     ),
+    "leaderboard": ("app_user", "alice", "SELECT * FROM leaderboard('all_time', 10)"),
     "login_candidate": ("app_user", None, "SELECT * FROM login_candidate(%(bob_email)s)"),
     "record_progress": (
         "app_user",
@@ -923,10 +924,23 @@ def test_a_definer_function_ignores_tables_its_caller_shadows(
         "tf": world.course.questions["true_false"],
     }
     users = {"alice": world.alice, "newcomer": uuid.uuid4()}  # registration acts as the new id
+
+    def fill() -> None:
+        """The leaderboard reads its materialized view: give alice points and refresh it."""
+        if function == "leaderboard":
+            tx.execute(
+                "INSERT INTO user_settings (user_id) VALUES (%s) ON CONFLICT DO NOTHING",
+                [world.alice],
+            )
+            f.user_achievement(tx, user_id=world.alice, achievement_id=f.achievement(tx, points=10))
+            tx.execute("REFRESH MATERIALIZED VIEW mv_leaderboard")
+
     with tx.transaction(force_rollback=True):
+        fill()
         expected = definer_outcome(tx, function, params, users)
     assert expected[1] or expected[0]  # the call did something to compare
     with tx.transaction(force_rollback=True):
+        fill()
         shadow_every_table(tx)
         try:
             shadowed = definer_outcome(tx, function, params, users)
