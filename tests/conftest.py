@@ -1,4 +1,9 @@
 """The suite's fixtures, loaded as plugins: one real PostgreSQL per session (`support.server`)
-and the library in its sync and async forms (`support.apis`)."""
+the library in its sync and async forms (`support.apis`), and the clean-up of databases a
+backup or restore derives from a test's own (`support.derived_databases`)."""
 
-pytest_plugins = ["tests.support.server", "tests.support.apis"]
+pytest_plugins = [
+    "tests.support.server",
+    "tests.support.apis",
+    "tests.support.derived_databases",
+]

@@ -509,13 +509,16 @@ def restore_file(
     finish(doc, "ok")
 
 
-@restore.command(name="list", context_settings=CONTEXT)
-@click.option(
+_target_db_option = click.option(
     "--target",
     "target_db",
     metavar="DB",
     help="Only those of database DB (default: every database on the server).",
 )
+
+
+@restore.command(name="list", context_settings=CONTEXT)
+@_target_db_option
 @json_option
 @pass_cli_context
 def restore_list(env: CliContext, target_db: str | None, as_json: bool) -> None:
@@ -563,12 +566,7 @@ def restore_list(env: CliContext, target_db: str | None, as_json: bool) -> None:
 )
 @click.option("--dry-run", is_flag=True, help="Say what would be dropped; drop nothing.")
 @click.option("--yes", is_flag=True, help="Do not ask before dropping.")
-@click.option(
-    "--target",
-    "target_db",
-    metavar="DB",
-    help="Only those of database DB (default: every database on the server).",
-)
+@_target_db_option
 @json_option
 @pass_cli_context
 def restore_cleanup(

@@ -160,3 +160,25 @@ def global_options() -> list[click.Option]:
 
 
 pass_cli_context = click.make_pass_decorator(CliContext)
+
+
+def runner_options(f: Any) -> Any:
+    """The migration runner's --lock-wait and --lock-timeout, for every command that runs it."""
+    f = click.option(
+        "--lock-wait",
+        type=click.FloatRange(min=0),
+        default=60.0,
+        show_default=True,
+        metavar="SECONDS",
+        help="How long to wait for another runner to finish.",
+    )(f)
+    f = click.option(
+        "--lock-timeout",
+        type=Duration(),
+        default="10s",
+        show_default=True,
+        metavar="DURATION",
+        help="How long DDL may wait for a table lock held by another transaction "
+        "(a migration's `lock_timeout:` marker option overrides it).",
+    )(f)
+    return f

@@ -4,12 +4,17 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Any
 
 import click
 
 from netplus_db.cli import output
-from netplus_db.cli.context import CONTEXT, CliContext, Duration, pass_cli_context
+from netplus_db.cli.context import (
+    CONTEXT,
+    CliContext,
+    Duration,
+    pass_cli_context,
+    runner_options,
+)
 from netplus_db.cli.reset import reset
 from netplus_db.errors import MigrationFileError, MigrationSetError
 from netplus_db.migrate.files import load_directory, new_file, parse_file
@@ -45,27 +50,6 @@ def migrate() -> None:
     """
 
 
-def _runner_options(f: Any) -> Any:
-    f = click.option(
-        "--lock-wait",
-        type=click.FloatRange(min=0),
-        default=60.0,
-        show_default=True,
-        metavar="SECONDS",
-        help="How long to wait for another runner to finish.",
-    )(f)
-    f = click.option(
-        "--lock-timeout",
-        type=Duration(),
-        default="10s",
-        show_default=True,
-        metavar="DURATION",
-        help="How long DDL may wait for a table lock held by another transaction "
-        "(a migration's `lock_timeout:` marker option overrides it).",
-    )(f)
-    return f
-
-
 @migrate.command(context_settings=CONTEXT)
 @click.option("--to", "to", type=int, metavar="VERSION", help="Stop after this version.")
 @click.option("--dry-run", is_flag=True, help="List what would be applied; change nothing.")
@@ -74,7 +58,7 @@ def _runner_options(f: Any) -> Any:
     is_flag=True,
     help="Apply a pending migration even if a newer one is already applied.",
 )
-@_runner_options
+@runner_options
 @output.json_option
 @pass_cli_context
 def up(
@@ -119,7 +103,7 @@ def up(
 )
 @click.option("--dry-run", is_flag=True, help="List what would be rolled back; change nothing.")
 @click.option("--yes", is_flag=True, help="Do not ask before rolling back more than one migration.")
-@_runner_options
+@runner_options
 @output.json_option
 @pass_cli_context
 def down(

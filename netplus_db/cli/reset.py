@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from netplus_db.cli.context import CONTEXT, CliContext, Duration, pass_cli_context
+from netplus_db.cli.context import CONTEXT, CliContext, pass_cli_context, runner_options
 from netplus_db.connection import (
     Session,
     catalog_connection,
@@ -37,22 +37,7 @@ from netplus_db.sql import sql_files
     type=click.Path(file_okay=False, path_type=Path),
     help="Where --backup writes (default: $BACKUP_DIR, else ./backups).",
 )
-@click.option(
-    "--lock-wait",
-    type=click.FloatRange(min=0),
-    default=60.0,
-    show_default=True,
-    metavar="SECONDS",
-    help="How long to wait for another runner to finish.",
-)
-@click.option(
-    "--lock-timeout",
-    type=Duration(),
-    default="10s",
-    show_default=True,
-    metavar="DURATION",
-    help="How long DDL may wait for a table lock held by another transaction.",
-)
+@runner_options
 @pass_cli_context
 def reset(
     env: CliContext,

@@ -14,7 +14,6 @@ import json
 import os
 import stat
 import subprocess
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -23,7 +22,7 @@ from click.testing import CliRunner
 from netplus_db.cli.backup import backup as backup_cli
 from netplus_db.cli.context import CliContext
 from netplus_db.config import Target
-from netplus_db.connection import connect, drop_database
+from netplus_db.connection import connect
 from netplus_db.ops import archive_crypto
 from netplus_db.ops.archive_crypto import (
     CHUNK_SIZE,
@@ -39,7 +38,8 @@ from netplus_db.ops.backup import DumpOptions, backup, row_counts
 from netplus_db.ops.client_tools import find_tool
 from netplus_db.ops.pg_programs import compression_args
 from netplus_db.ops.restore import restore
-from tests.ops.test_backup_restore import databases, seed, snapshot
+from tests.ops.test_backup_restore import seed, snapshot
+from tests.support.derived_databases import databases
 from tests.support.server import MIGRATIONS, Server
 
 pytestmark = pytest.mark.slow
@@ -49,11 +49,9 @@ OTHER_KEY = base64.b64encode(bytes(range(1, 33))).decode()
 
 
 @pytest.fixture
-def seeded(server: Server, db: Target) -> Iterator[Target]:
+def seeded(db: Target, derived: None) -> Target:
     seed(db)
-    yield db
-    for name in databases(server, db):
-        drop_database(server.database(name))
+    return db
 
 
 def _env(db: Target) -> CliContext:

@@ -15,7 +15,6 @@ import os
 import stat
 import subprocess
 import time
-from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -30,7 +29,7 @@ from netplus_db.cli.backup import backup as backup_cli
 from netplus_db.cli.backup import restore as restore_cli
 from netplus_db.cli.context import CliContext
 from netplus_db.config import Target
-from netplus_db.connection import connect, database_exists, drop_database
+from netplus_db.connection import connect, database_exists
 from netplus_db.errors import ClientToolError
 from netplus_db.ops import backup as backup_module
 from netplus_db.ops import client_tools
@@ -52,6 +51,7 @@ from netplus_db.ops.backup import (
 from netplus_db.ops.client_tools import Tool, find_tool
 from netplus_db.ops.restore import restore
 from netplus_db.sql import sql_files
+from tests.support.derived_databases import databases
 from tests.support.server import MIGRATIONS, PREFIX, Server
 
 pytestmark = pytest.mark.slow  # pg_dump, pg_restore and psql run as subprocesses
@@ -134,24 +134,9 @@ def _one(conn: psycopg.Connection[Any], query: Any, params: list[Any]) -> Any:
     return row[0]
 
 
-def databases(server: Server, db: Target, middle: str = "") -> list[str]:
-    """Databases named `<db>__<middle>...` on the server."""
-    pattern = (db.dbname + "__" + middle).replace("_", "\\_") + "%"
-    with connect(server.admin, autocommit=True) as conn:
-        return [str(name) for (name,) in sql_files().backup.databases_like(conn, pattern=pattern)]
-
-
 def lines() -> tuple[list[str], Any]:
     seen: list[str] = []
     return seen, seen.append
-
-
-@pytest.fixture
-def derived(server: Server, db: Target) -> Iterator[None]:
-    """Drop every `<db>__*` database (scratch, old, new targets) after the test."""
-    yield
-    for name in databases(server, db):
-        drop_database(server.database(name))
 
 
 @pytest.fixture

@@ -15,7 +15,6 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -27,24 +26,18 @@ from click.testing import CliRunner
 from netplus_db.cli.backup import restore as restore_cli
 from netplus_db.cli.context import CliContext
 from netplus_db.config import Target
-from netplus_db.connection import connect, create_database, drop_database
+from netplus_db.connection import connect, create_database
 from netplus_db.ops import restore_leftovers
 from netplus_db.ops.archives import derived_name
 from netplus_db.ops.backup import backup
 from netplus_db.ops.restore import restore
-from tests.ops.test_backup_restore import add_marker, databases, has_marker, seed, snapshot
+from tests.ops.test_backup_restore import add_marker, has_marker, seed, snapshot
+from tests.support.derived_databases import databases
 from tests.support.server import MIGRATIONS, Server
 
 pytestmark = pytest.mark.slow  # subprocesses killed mid-restore
 
 PAUSE_WAIT = 90.0
-
-
-@pytest.fixture
-def derived(server: Server, db: Target) -> Iterator[None]:
-    yield
-    for name in databases(server, db):
-        drop_database(server.database(name))
 
 
 @pytest.fixture
