@@ -103,7 +103,12 @@ class Target:
     def describe(self) -> str:
         """One line naming host, port, database, user and TLS mode, the password redacted."""
         password = " password=***" if self.params.get("password") else ""
-        where = f"socket {self.host}" if self.host.startswith("/") else f"host {self.host}"
+        if self.embedded_home is not None and not self.params.get("host"):
+            where = f"embedded server in {self.embedded_home}"  # not started yet
+        elif self.host == "local socket" or self.host.startswith("/"):
+            where = f"socket {self.host}" if self.host.startswith("/") else "the local socket"
+        else:
+            where = f"host {self.host}"
         tls = f" sslmode={self.sslmode}" if self.sslmode else ""
         return (
             f"{where} port {self.port} database {self.dbname} user {self.user}{password}{tls}"
