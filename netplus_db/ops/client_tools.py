@@ -36,8 +36,8 @@ def find_tool(name: str, server_major: int) -> Tool:
         return exact[0] if exact else max(usable, key=lambda t: t.major)
     if not found:
         raise ClientToolError(
-            f"{name} was not found (looked in {embedded.bin_dir()}, /usr/lib/postgresql/*/bin "
-            "and PATH); install the PostgreSQL client programs"
+            f"{name} was not found (looked in $NETPLUS_PG_BIN, {embedded.bin_dir()},"
+            " /usr/lib/postgresql/*/bin and PATH); install the PostgreSQL client programs"
         )
     seen = ", ".join(f"{t.path} ({t.major})" for t in found)
     raise ClientToolError(
@@ -49,7 +49,10 @@ def find_tool(name: str, server_major: int) -> Tool:
 @cache
 def candidates(name: str) -> tuple[Tool, ...]:
     """Every `name` program on this machine with its major version, newest first."""
-    paths: list[Path] = [embedded.bin_dir() / name]
+    # NETPLUS_PG_BIN: more directories of client programs (os.pathsep between them), first,
+    # for a server whose major no other directory here has (e.g. the pgserver wheel's 16).
+    extra = [Path(d) / name for d in os.environ.get("NETPLUS_PG_BIN", "").split(os.pathsep) if d]
+    paths: list[Path] = [*extra, embedded.bin_dir() / name]
     paths += sorted(Path("/usr/lib/postgresql").glob(f"*/bin/{name}"))
     on_path = shutil.which(name)
     if on_path:
