@@ -25,6 +25,7 @@ from psycopg import sql
 
 from bench.query_classes import CLASSES, Context, QueryClass
 from bench.sql import bench_sql
+from netplus_db.config import Target
 from netplus_db.connection import connect
 from netplus_db.database import Database
 
@@ -192,6 +193,16 @@ def _configure(collector: _Collector, settings: Mapping[str, str]) -> Callable[[
         conn.commit()
 
     return configure
+
+
+def auto_explain_available(target: Target) -> bool:
+    """Whether the server can load auto_explain (some builds, e.g. pgserver's, lack it)."""
+    with connect(target, autocommit=True) as conn:
+        try:
+            conn.execute("LOAD 'auto_explain'")
+        except psycopg.errors.UndefinedFile:
+            return False
+    return True
 
 
 def check_plans(

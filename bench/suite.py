@@ -187,8 +187,11 @@ def run_suite(target: Target, config: SuiteConfig, report: Progress = print) -> 
                 result.top_statements = list(bench_sql().pgss_top(conn, count=15))
         result.bcrypt = _bcrypt_lines(ctx, config.bcrypt_runs)
         if config.runs("plans"):
-            report("plan checks (auto_explain, every statement of every class)")
-            result.plans = plans.check_plans(ctx)
+            if plans.auto_explain_available(bench):
+                report("plan checks (auto_explain, every statement of every class)")
+                result.plans = plans.check_plans(ctx)
+            else:
+                report("plan checks skipped: this server is built without auto_explain")
     if config.runs("mixed"):
         report(f"mixed workload: {config.processes} processes, {config.mixed_seconds:g} s")
         result.mixed = mixed.run_mixed(

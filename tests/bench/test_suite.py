@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from bench import report
+from bench import plans, report
 from bench.query_classes import CLASSES
 from bench.sql import bench_sql
 from bench.suite import SuiteConfig, run_suite
@@ -74,7 +74,10 @@ def test_the_suite_runs_end_to_end_and_writes_a_report(server: Server, tmp_path:
     assert attempts is not None and attempts[0] >= 3 * (2 + 2)
     assert len(result.overhead_parts) == 6 and "typed rows" in result.overhead_parts[-1].label
     assert result.bcrypt[0][0].startswith("bcrypt.checkpw, cost 12")
-    assert result.plans and all(p.statements for p in result.plans)
+    if plans.auto_explain_available(server.admin):
+        assert result.plans and all(p.statements for p in result.plans)
+    else:  # pgserver's PostgreSQL 16 is built without it: said, not failed
+        assert result.plans == [] and any("without auto_explain" in m for m in messages)
     mixed = result.mixed
     assert mixed is not None
     assert mixed.errors == {} and mixed.deadlocks == 0 and mixed.server_deadlocks == 0
@@ -95,7 +98,8 @@ def test_the_suite_runs_end_to_end_and_writes_a_report(server: Server, tmp_path:
     assert "| query class | spec target |" in text
     for r in result.classes:
         assert f"| {r.query_class.title} |" in text
-    assert "## Mixed workload" in text and "## Also reported" in text and "## Plans" in text
+    assert "## Mixed workload" in text and "## Also reported" in text
+    assert ("## Plans" in text) == bool(result.plans)
     assert "overhead ok (" in text or "overhead MISSED (" in text
     assert "kept by hand" in text and "python -m bench suite --users 30" in text
     assert "Machine:" in text and "Scale: 30 synthetic users" in text
