@@ -751,11 +751,19 @@ def test_readonly_reads_no_password_hash(tx: Conn, world: World) -> None:
 # --- the backend's login role -------------------------------------------------------------------
 
 
+LOGIN_PASSWORD = "a long test password"
+
+
 @pytest.fixture
 def login_role(server: Server, conn: Conn) -> Iterator[str]:
     """A login role that is a member of app_user and nothing else, as README advises."""
     name = f"{PREFIX}backend_{uuid.uuid4().hex[:8]}"
-    conn.execute(sql.SQL("CREATE ROLE {} LOGIN IN ROLE app_user").format(sql.Identifier(name)))
+    # A password as well: a server with password authentication (the Docker image) needs one.
+    conn.execute(
+        sql.SQL("CREATE ROLE {} LOGIN PASSWORD {} IN ROLE app_user").format(
+            sql.Identifier(name), sql.Literal(LOGIN_PASSWORD)
+        )
+    )
     try:
         yield name
     finally:
@@ -767,7 +775,7 @@ def test_reset_role_or_another_role_gives_the_login_role_nothing_more(
 ) -> None:
     with conn.transaction():
         world = build_world(conn)
-    target = replace(db, params={**db.params, "user": login_role})
+    target = replace(db, params={**db.params, "user": login_role, "password": LOGIN_PASSWORD})
     with connect(target) as backend:
         as_app_user(backend, world.alice)
         backend.execute("RESET ROLE")  # back to the login role: its own privileges only
