@@ -18,6 +18,8 @@ from netplus_db.ops.scale import load_scale
 from netplus_db.ops.seed import DEMO_PASSWORD, seed_database
 from tests.support.server import MIGRATIONS
 
+pytestmark = pytest.mark.slow  # builds a seeded, scale-loaded database to upgrade
+
 FIRST = 13  # migrations/0013_least_privilege.sql
 
 

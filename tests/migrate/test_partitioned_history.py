@@ -21,6 +21,8 @@ from netplus_db.ops.seed import seed_database
 from tests.migrate.test_least_privilege_upgrade import checksums
 from tests.support.server import MIGRATIONS
 
+pytestmark = pytest.mark.slow  # converts a populated database while a writer runs
+
 VERSION = 17
 # The newest migration before 0017.
 BEFORE = max(int(p.name[:4]) for p in MIGRATIONS.glob("*.sql") if int(p.name[:4]) < VERSION)

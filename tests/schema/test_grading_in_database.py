@@ -41,6 +41,8 @@ from tests.library.test_grading import (
 )
 from tests.support.factories import Conn
 
+pytestmark = pytest.mark.slow  # hypothesis batches of every question type against the SQL grader
+
 PROPERTY = settings(
     max_examples=200,
     deadline=None,
