@@ -12,10 +12,16 @@ from __future__ import annotations
 from collections.abc import Iterator
 from random import Random
 
-import psycopg
 import pytest
 
-from bench.plans import EXPECTED, Node, PlanCheck, StatementPlan, check_plans
+from bench.plans import (
+    EXPECTED,
+    Node,
+    PlanCheck,
+    StatementPlan,
+    auto_explain_available,
+    check_plans,
+)
 from bench.query_classes import ADMIN_ROLE, Context, load_samples
 from bench.scale_database import Build, ensure
 from netplus_db.connection import connect, drop_database
@@ -26,11 +32,8 @@ from tests.support.server import Server, fresh_name
 @pytest.fixture
 def bench_db(server: Server) -> Iterator[Build]:
     """A small benchmark database of this test's own, on a server that has auto_explain."""
-    with connect(server.admin, autocommit=True) as conn:
-        try:
-            conn.execute("LOAD 'auto_explain'")
-        except psycopg.errors.UndefinedFile:
-            pytest.skip(f"this server ({server.version}) is built without auto_explain")
+    if not auto_explain_available(server.admin):
+        pytest.skip(f"this server ({server.version}) is built without auto_explain")
     build = ensure(server.admin, users=200, dbname=fresh_name("plans"), report=lambda _: None)
     yield build
     drop_database(build.target)
