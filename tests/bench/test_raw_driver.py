@@ -22,6 +22,9 @@ from netplus_db.querylayer import Shape, load_all
 from netplus_db.rows import Row
 from tests.support import factories
 
+# Loads scale data and runs every flow twice; `make test` runs it.
+pytestmark = pytest.mark.slow
+
 
 @pytest.fixture
 def library(db: Target) -> Iterator[Database]:

@@ -19,6 +19,7 @@ from functools import partial
 from typing import Any
 
 import psycopg
+import pytest
 
 from netplus_db.config import Target
 from netplus_db.connection import connect
@@ -26,6 +27,9 @@ from netplus_db.database import AsyncDatabase, Database
 from netplus_db.flows.accounts import BCRYPT_ROUNDS, hash_password
 from tests.support.apis import PASSWORD, build_catalog
 from tests.support.factories import insert
+
+# bcrypt at real cost on purpose: seconds each; `make test` runs them.
+pytestmark = pytest.mark.slow
 
 LOGINS = 6
 # Idle in a transaction for longer than this while logins run: a connection held across a

@@ -9,14 +9,18 @@ from __future__ import annotations
 
 import re
 import uuid
+from collections.abc import Iterator
 from typing import Any
 
 import psycopg
 import pytest
 
+from netplus_db.config import Target
+from netplus_db.connection import connect, create_database, drop_database
 from netplus_db.errors import NotFound, ValidationError
+from netplus_db.testing import TestServer, fresh_name
 from netplus_db.validation import MAX_JSON_CHARS, MAX_JSON_DEPTH
-from tests.support.apis import PASSWORD, Api, Catalog, new_user
+from tests.support.apis import PASSWORD, Api, AsyncApi, Catalog, SyncApi, build_catalog, new_user
 
 WRITTEN = (
     "users",
@@ -54,6 +58,40 @@ def refused(api: Api, conn: psycopg.Connection[Any], field: str, name: str, **kw
     assert re.split(r"[.\[]", caught.value.field)[0] == field, caught.value
     assert counts(conn) == before
     return str(caught.value)
+
+
+# Every case here is refused before anything is written (`refused` checks the row counts), so
+# the module shares one clone, one course and one library per form instead of a clone per case.
+
+
+@pytest.fixture(scope="module")
+def db(server: TestServer, template: str) -> Iterator[Target]:
+    """One migrated database for the whole module."""
+    target = server.database(fresh_name("validation"))
+    create_database(target, template=template)
+    yield target
+    drop_database(target)
+
+
+@pytest.fixture(scope="module")
+def conn(db: Target) -> Iterator[psycopg.Connection[Any]]:
+    """A superuser connection to the module's database (autocommit)."""
+    with connect(db, autocommit=True) as connection:
+        yield connection
+
+
+@pytest.fixture(scope="module")
+def course(conn: psycopg.Connection[Any]) -> Catalog:
+    """The module's published course with one question of each type."""
+    return build_catalog(conn)
+
+
+@pytest.fixture(scope="module", params=["sync", "async"])
+def api(request: pytest.FixtureRequest, db: Target) -> Iterator[Api]:
+    """The library in both forms, on the module's database."""
+    made: Api = SyncApi(db) if request.param == "sync" else AsyncApi(db)
+    yield made
+    made.close()
 
 
 REGISTER = {"email": "new@network.test", "username": "new_user", "password": PASSWORD}

@@ -35,6 +35,9 @@ from netplus_db.ops.scale import (
 )
 from tests.support.server import Server, fresh_name
 
+# Scale loads: seconds each; `make test` runs them, `make test-fast` skips them.
+pytestmark = pytest.mark.slow
+
 Conn = psycopg.Connection[Any]
 
 OPTIONS = [{"id": i, "text": f"option {i}"} for i in "abcd"]

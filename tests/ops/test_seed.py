@@ -568,6 +568,7 @@ def test_json_is_one_document_on_stdout(db: Target) -> None:
     assert again["summary"]["unchanged"] == summary["inserted"]
 
 
+@pytest.mark.slow
 def test_scale_runs_after_the_seed_and_once(db: Target) -> None:
     """A plain run: the summary once on stdout, progress on stderr; then --json: one document;
     then a second --scale: refused before the seed runs again, in the one JSON shape."""
@@ -599,6 +600,7 @@ def test_scale_runs_after_the_seed_and_once(db: Target) -> None:
     assert rows(db, "SELECT count(*) FROM users WHERE email LIKE %s", "%@scale.test") == [(1000,)]
 
 
+@pytest.mark.slow
 def test_scale_json_reports_every_table(db: Target) -> None:
     result = invoke(db, "--scale", "1", "--json")
     assert result.exit_code == 0, result.output
