@@ -130,7 +130,7 @@ def bench_backup(env: CliContext, runs: int) -> None:
 @click.option(
     "--skip",
     multiple=True,
-    type=click.Choice(["pgbench", "plans", "mixed", "extras", "backup"]),
+    type=click.Choice(["pgbench", "plans", "reads", "mixed", "extras", "backup"]),
     help="Leave a part out (repeatable).",
 )
 @click.option("--rebuild", is_flag=True, help="Build the benchmark database again.")

@@ -134,6 +134,30 @@ def render(result: SuiteResult, notes: str = DEFAULT_NOTES) -> str:
                     f" ({part.baseline}) | {part.difference_us:+.1f} |"
                 )
         add("")
+    if result.reads:
+        add("## Library reads")
+        add("")
+        add(
+            "The catalog, assessment and leaderboard reads a backend calls, each one named query"
+            " in a learner's transaction (`Database.as_user`), beside the same statement raw on"
+            " the same connection, taking turns (`bench/library_reads.py`)."
+        )
+        add("")
+        add(
+            "| read | what | our p95 target | netplus_db p50 / p95 / p99 ms"
+            " | raw psycopg p50 / p95 / p99 ms | calls/s | verdict |"
+        )
+        add("|---|---|---:|---:|---:|---:|---|")
+        for read in result.reads:
+            verdict = (
+                "p95 ok" if read.meets_target else f"p95 MISSED (> {read.read.target_ms:g} ms)"
+            )
+            add(
+                f"| `{read.read.area}.{read.read.name}` | {read.read.what}"
+                f" | {read.read.target_ms:g} ms | {read.api.cell()} | {read.raw.cell()}"
+                f" | {read.api.throughput:,.0f} | {verdict} |"
+            )
+        add("")
     for line in result.bcrypt:
         add(f"- {line[0]}: p50 {fmt_ms(line[1].p50_ms)} ms, p95 {fmt_ms(line[1].p95_ms)} ms")
     add("")

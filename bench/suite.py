@@ -19,7 +19,7 @@ from typing import Any
 import bcrypt
 import psycopg
 
-from bench import mixed, operations, overhead, pgbench, plans
+from bench import library_reads, mixed, operations, overhead, pgbench, plans
 from bench import query_classes as qc
 from bench import scale_database as database
 from bench.sql import bench_sql
@@ -41,7 +41,7 @@ from netplus_db.generated.analytics import AnalyticsQueries
 from netplus_db.migrate.migrator import default_migrations_dir
 from netplus_db.types import Progress
 
-PARTS = ("pgbench", "plans", "mixed", "extras", "backup")
+PARTS = ("pgbench", "plans", "reads", "mixed", "extras", "backup")
 OVERHEAD_BUDGET_US = 30.0
 
 
@@ -139,6 +139,7 @@ class SuiteResult:
     mixed: mixed.MixedResult | None = None
     operations: list[operations.OperationLine] = field(default_factory=list)
     overhead_parts: list[overhead.Part] = field(default_factory=list)
+    reads: list[library_reads.ReadResult] = field(default_factory=list)
     top_statements: list[tuple[Any, ...]] = field(default_factory=list)
     seconds: float = 0.0
 
@@ -178,6 +179,9 @@ def run_suite(target: Target, config: SuiteConfig, report: Progress = print) -> 
                 result.classes.append(
                     _measure_class(ctx, query_class, config, Path(work), major, report)
                 )
+            if config.runs("reads"):
+                report("library reads: catalog, assessments, leaderboard")
+                result.reads = library_reads.measure_reads(ctx, config.iterations, config.warmup)
             if config.overhead_calls:
                 result.overhead_parts = overhead.breakdown(
                     _overhead_subject(ctx), config.overhead_calls, config.overhead_rounds

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from bench import plans, report
+from bench.library_reads import READS
 from bench.query_classes import CLASSES
 from bench.sql import bench_sql
 from bench.suite import SuiteConfig, run_suite
@@ -72,6 +73,12 @@ def test_the_suite_runs_end_to_end_and_writes_a_report(server: Server, tmp_path:
         assert r.overhead.pairs == (2 if r.query_class.heavy else 50), r.query_class.key
     # submits through the library, raw psycopg and pgbench, each after its warm-up
     assert attempts is not None and attempts[0] >= 3 * (2 + 2)
+    # the library reads: each timed through the library and raw, with real rows behind them
+    assert [f"{r.read.area}.{r.read.name}" for r in result.reads] == [
+        f"{read.area}.{read.name}" for read in READS
+    ]
+    assert all(r.api.n == r.raw.n == 6 for r in result.reads)
+    assert [r.api.n for r in again.reads] == [3] * len(READS)
     assert len(result.overhead_parts) == 6 and "typed rows" in result.overhead_parts[-1].label
     assert result.bcrypt[0][0].startswith("bcrypt.checkpw, cost 12")
     if plans.auto_explain_available(server.admin):
@@ -99,6 +106,7 @@ def test_the_suite_runs_end_to_end_and_writes_a_report(server: Server, tmp_path:
     for r in result.classes:
         assert f"| {r.query_class.title} |" in text
     assert "## Mixed workload" in text and "## Also reported" in text
+    assert "## Library reads" in text and "| `achievements.leaderboard` |" in text
     assert ("## Plans" in text) == bool(result.plans)
     assert "overhead ok (" in text or "overhead MISSED (" in text
     assert "kept by hand" in text and "python -m bench suite --users 30" in text
