@@ -4,6 +4,7 @@ the partitions ahead, retention by partition and its archives."""
 from __future__ import annotations
 
 import os
+import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
@@ -122,13 +123,47 @@ def _options(
     )
 
 
+yes_option = click.option(
+    "--yes",
+    is_flag=True,
+    help="Drop the partitions retention names without asking (needed without a terminal,"
+    " e.g. from cron; they are archived and verified first either way).",
+)
+
+
+def _confirm_drops(target: Target, options: m.Options, tables: tuple[str, ...]) -> None:
+    """Ask before retention drops partitions; refuse without a terminal (pass --yes there)."""
+    doomed = m.partitions_to_drop(target, options.retention, tables, options.now)
+    if not doomed:
+        return
+    names = ", ".join(
+        f"{d.partition.name} ({d.rows if d.rows is not None else '?'} rows)" for d in doomed
+    )
+    what = (
+        f"retention detaches, archives to {options.archive_dir} and then drops"
+        f" {len(doomed)} partition(s): {names}"
+    )
+    if not sys.stdin.isatty():
+        raise click.UsageError(
+            f"{what}; pass --yes when not at a terminal, or --dry-run to see the plan"
+        )
+    click.confirm(f"{what}. Go ahead?", abort=True, err=True)
+
+
 def _run(
-    env: CliContext, name: str, routine: Callable[[Target, m.Options], list[m.Step]], **kw: Any
+    env: CliContext,
+    name: str,
+    routine: Callable[[Target, m.Options], list[m.Step]],
+    confirm_tables: tuple[str, ...] = (),
+    yes: bool = False,
+    **kw: Any,
 ) -> None:
     kw.pop("as_json", None)
     options = _options(**kw)
     doc = document()
     target = env.target()
+    if confirm_tables and not options.dry_run and not yes:
+        _confirm_drops(target, options, confirm_tables)
     steps = routine(target, options)
     doc.items = [s.as_json() for s in steps]
     doc.summary = {"routine": name, "dry_run": options.dry_run, **m.summary(steps)}
@@ -157,30 +192,39 @@ def daily(env: CliContext, /, **kw: Any) -> None:
 
 @maintain.command(context_settings=CONTEXT)
 @_routine_options
+@yes_option
 @pass_cli_context
 def weekly(env: CliContext, /, **kw: Any) -> None:
     """ANALYZE; learning sessions older than --sessions-days leave, a whole month at a time.
+
+    Names the partitions it would drop and asks first; without a terminal (cron) it refuses
+    unless --yes is given.
 
     \b
     Examples:
       netplus-db maintain weekly --dry-run
       netplus-db maintain weekly --archive-dir /srv/netplus/archives
+      netplus-db maintain weekly --yes --json      from cron
     """
-    _run(env, "weekly", m.weekly, **kw)
+    _run(env, "weekly", m.weekly, m.WEEKLY_RETENTION, **kw)
 
 
 @maintain.command(context_settings=CONTEXT)
 @_routine_options
+@yes_option
 @pass_cli_context
 def monthly(env: CliContext, /, **kw: Any) -> None:
     """VACUUM (ANALYZE); activity logs older than --activity-days leave; unused indexes.
 
+    Names the partitions it would drop and asks first; without a terminal (cron) it refuses
+    unless --yes is given.
+
     \b
     Examples:
       netplus-db maintain monthly --dry-run
-      netplus-db maintain monthly --activity-days 180 --json
+      netplus-db maintain monthly --activity-days 180 --yes --json
     """
-    _run(env, "monthly", m.monthly, **kw)
+    _run(env, "monthly", m.monthly, m.MONTHLY_RETENTION, **kw)
 
 
 @maintain.command(context_settings=CONTEXT)

@@ -38,6 +38,9 @@ from netplus_db.errors import NetplusError
 from netplus_db.sql import sql_files
 
 HISTORY_TABLES = ("learning_sessions", "user_activity_logs")
+# The table whose old months each routine's retention drops.
+WEEKLY_RETENTION = ("learning_sessions",)
+MONTHLY_RETENTION = ("user_activity_logs",)
 ARCHIVE_FORMAT = "netplus-db partition archive 1"
 MANIFEST_SUFFIX = ".manifest.json"
 DATA_SUFFIX = ".csv.gz"
@@ -288,6 +291,14 @@ def retention_plan(
                 reason = "its whole range is older than the cutoff"
                 decisions.append(Decision(p, cutoff, True, reason, rows, newest))
     return decisions
+
+
+def partitions_to_drop(
+    target: Target, retention: Retention, tables: Iterable[str], now: datetime | None = None
+) -> list[Decision]:
+    """The partitions retention would drop now: what a confirmation names before it runs."""
+    with connect(target, autocommit=True) as conn:
+        return [d for d in retention_plan(conn, retention, tables, now) if d.drop]
 
 
 def apply_retention(
@@ -592,7 +603,7 @@ def weekly(target: Target, options: Options) -> list[Step]:
     steps += apply_retention(
         target,
         options.retention,
-        ("learning_sessions",),
+        WEEKLY_RETENTION,
         options.archive_dir,
         dry_run=options.dry_run,
         now=options.now,
@@ -610,7 +621,7 @@ def monthly(target: Target, options: Options) -> list[Step]:
     steps += apply_retention(
         target,
         options.retention,
-        ("user_activity_logs",),
+        MONTHLY_RETENTION,
         options.archive_dir,
         dry_run=options.dry_run,
         now=options.now,
@@ -818,14 +829,14 @@ def pg_cron_step(conn: psycopg.Connection[Any]) -> Step:
             "pg_cron is installed: the partitions ahead can be scheduled in the database, e.g. "
             "SELECT cron.schedule('netplus-partitions', '0 3 * * *', "
             "'SELECT create_history_partitions(3)'); retention writes archive files and runs "
-            "from `netplus-db maintain weekly|monthly` (cron, systemd timer)",
+            "from `netplus-db maintain weekly|monthly --yes` (cron, systemd timer)",
             {"installed": True},
         )
     return Step(
         "pg-cron",
         "info",
         "pg_cron is not installed on this server: schedule `netplus-db maintain daily`, "
-        "`weekly` and `monthly` with cron or a systemd timer",
+        "`weekly --yes` and `monthly --yes` with cron or a systemd timer",
         {"installed": False},
     )
 

@@ -19,6 +19,7 @@ from netplus_db.config import Target
 from netplus_db.connection import connect
 from netplus_db.ops import maintenance as m
 from netplus_db.ops.scale import load_scale
+from tests.ops.test_cli import run
 from tests.support import factories as f
 
 Conn = psycopg.Connection[Any]
@@ -179,6 +180,25 @@ def test_retention_detaches_archives_verifies_and_drops(
         "checksum_matches": True,
     }
     assert f.scalar(monthly, f"SELECT count(*) FROM {LOGS} WHERE activity_type = 'old'") == 3
+
+
+@pytest.mark.slow  # runs netplus-db as a subprocess
+def test_the_cli_names_what_retention_drops_and_refuses_without_a_terminal(
+    monthly: Conn, db: Target, tmp_path: Path
+) -> None:
+    log_at(monthly, utc(2026, 1, 5))
+    args = ("maintain", "monthly", "--dsn", db.conninfo, "--archive-dir", str(tmp_path / "a"))
+    refused = run(*args)  # stdin is a pipe, as under cron
+    assert refused.returncode == 2, refused.stderr
+    assert f"{LOGS}_p2026_01 (1 rows)" in refused.stderr and "--yes" in refused.stderr
+    assert f.scalar(monthly, f"SELECT to_regclass('{LOGS}_p2026_01')::text") == f"{LOGS}_p2026_01"
+    assert not (tmp_path / "a").exists()  # nothing archived, nothing detached
+    dry = run(*args, "--dry-run")
+    assert dry.returncode == 0 and f"{LOGS}_p2026_01" in dry.stdout
+    done = run(*args, "--yes")
+    assert done.returncode == 0, done.stderr
+    assert f.scalar(monthly, f"SELECT to_regclass('{LOGS}_p2026_01')") is None
+    assert (tmp_path / "a" / f"{LOGS}_p2026_01{m.MANIFEST_SUFFIX}").exists()
 
 
 def test_without_a_default_partition_the_detach_is_concurrent(
