@@ -104,14 +104,16 @@ class Target:
         """One line naming host, port, database, user and TLS mode, the password redacted."""
         password = " password=***" if self.params.get("password") else ""
         if self.embedded_home is not None and not self.params.get("host"):
-            where = f"embedded server in {self.embedded_home}"  # not started yet
+            # Not started yet: its port is picked when it starts (5432 is often taken).
+            where = f"embedded server in {self.embedded_home} (port chosen when it starts)"
         elif self.host == "local socket" or self.host.startswith("/"):
             where = f"socket {self.host}" if self.host.startswith("/") else "the local socket"
+            where += f" port {self.port}"
         else:
-            where = f"host {self.host}"
+            where = f"host {self.host} port {self.port}"
         tls = f" sslmode={self.sslmode}" if self.sslmode else ""
         return (
-            f"{where} port {self.port} database {self.dbname} user {self.user}{password}{tls}"
+            f"{where} database {self.dbname} user {self.user}{password}{tls}"
             f" (from {self.source})"
         )
 

@@ -64,6 +64,11 @@ def test_nothing_configured_means_the_embedded_server(tmp_path: Path) -> None:
     assert target.source == SOURCE_EMBEDDED
     assert target.embedded_home == tmp_path.resolve()
     assert target.dbname == "network_plus_learning" and target.is_local
+    # Before it starts, its port is not known: the target line does not guess 5432.
+    assert target.describe() == (
+        f"embedded server in {tmp_path.resolve()} (port chosen when it starts)"
+        " database network_plus_learning user postgres (from embedded)"
+    )
 
 
 def test_a_bad_port_is_named() -> None:
