@@ -10,6 +10,9 @@ one transaction: an error leaves nothing written. `as_user` switches to the appl
 (`app_user`, not the owner, no BYPASSRLS) and sets `app.user_id`, both transaction-locally, so
 nothing leaks to the next borrower of a pooled connection.
 
+Behind PgBouncer in transaction pooling, pass `pgbouncer=True` (or set NETPLUS_PGBOUNCER=1)
+unless it is 1.21 or newer with `max_prepared_statements` set: README, "PgBouncer".
+
 Keyword arguments beyond the sizes go to psycopg_pool (`max_lifetime=`, `timeout=`...). The
 pool checks a connection before lending it with `poolcheck.BorrowCheck` (`check=` replaces
 it). How a session begins, switches role and ends, and why pooled connections are
@@ -26,7 +29,7 @@ from typing import Any, TypeVar
 from psycopg_pool import AsyncConnectionPool, ConnectionPool
 
 from netplus_db import validation as check
-from netplus_db.config import Target, load_env_file, resolve_target
+from netplus_db.config import Target, load_env_file, pgbouncer_from_env, resolve_target
 from netplus_db.connection import ensure_server_started
 from netplus_db.flows import (
     Flow,
@@ -54,11 +57,18 @@ R = TypeVar("R")
 APP_ROLE = "app_user"
 
 
-def _pool_options(given: dict[str, Any], check: Any, connection_class: type) -> dict[str, Any]:
+def _pool_options(
+    given: dict[str, Any], check: Any, connection_class: type, pgbouncer: bool | None
+) -> dict[str, Any]:
     """psycopg_pool keywords: ours, then the caller's; connections are always autocommit
-    (session.py says why)."""
+    (session.py says why). Behind PgBouncer in transaction pooling (`pgbouncer`, else
+    NETPLUS_PGBOUNCER) nothing is prepared on the server: psycopg would prepare a statement
+    after 5 runs, and the next transaction may land on a server connection that lacks it."""
     options = {"check": check, "connection_class": connection_class, **given}
-    options["kwargs"] = {**given.get("kwargs", {}), "autocommit": True}
+    kwargs = {**given.get("kwargs", {}), "autocommit": True}
+    if pgbouncer_from_env() if pgbouncer is None else pgbouncer:
+        kwargs["prepare_threshold"] = None
+    options["kwargs"] = kwargs
     return options
 
 
@@ -79,6 +89,7 @@ class Database:
         min_size: int = 1,
         max_size: int = 10,
         app_role: str | None = APP_ROLE,
+        pgbouncer: bool | None = None,
         **pool_kwargs: Any,
     ) -> None:
         self.target = _target(target)
@@ -89,7 +100,7 @@ class Database:
             max_size=max_size,
             open=True,
             name="netplus-db",
-            **_pool_options(pool_kwargs, BorrowCheck(), GuardedConnection),
+            **_pool_options(pool_kwargs, BorrowCheck(), GuardedConnection, pgbouncer),
         )
 
     def close(self) -> None:
@@ -263,6 +274,7 @@ class AsyncDatabase:
         min_size: int = 1,
         max_size: int = 10,
         app_role: str | None = APP_ROLE,
+        pgbouncer: bool | None = None,
         **pool_kwargs: Any,
     ) -> None:
         self.target = _target(target)
@@ -273,7 +285,7 @@ class AsyncDatabase:
             max_size=max_size,
             open=False,
             name="netplus-db-async",
-            **_pool_options(pool_kwargs, AsyncBorrowCheck(), AsyncGuardedConnection),
+            **_pool_options(pool_kwargs, AsyncBorrowCheck(), AsyncGuardedConnection, pgbouncer),
         )
 
     async def open(self) -> AsyncDatabase:

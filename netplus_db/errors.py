@@ -111,6 +111,11 @@ class MigrationLockTimeout(NetplusError):
     """Another runner held the migration lock for longer than the timeout."""
 
 
+class SessionNotKept(MigrationStateError):
+    """The runner's connection does not keep one server session (a pooler in transaction
+    mode in between): its lock would guard nothing, so nothing is applied."""
+
+
 class UnsupportedServer(NetplusError):
     """The server is older than the schema needs (PostgreSQL 15: see MIN_SERVER_VERSION)."""
 

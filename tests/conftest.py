@@ -6,4 +6,5 @@ pytest_plugins = [
     "tests.support.server",
     "tests.support.apis",
     "tests.support.derived_databases",
+    "tests.support.pgbouncer",
 ]
