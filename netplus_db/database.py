@@ -38,6 +38,7 @@ from netplus_db.config import (
     resolve_target,
 )
 from netplus_db.connection import ensure_server_started
+from netplus_db.errors import TransactionLost
 from netplus_db.flows import (
     Flow,
     accounts,
@@ -47,7 +48,6 @@ from netplus_db.flows import (
     drive_pooled,
     learning,
 )
-from netplus_db.errors import TransactionLost
 from netplus_db.generated import AsyncQueries, Queries
 from netplus_db.generated.analytics import DashboardSummaryRow
 from netplus_db.generated.assessments import Attempt, SaveAnswerRow

@@ -34,7 +34,6 @@ from netplus_db.errors import (
 )
 from netplus_db.validation import parameter
 
-
 _REPLICA = re.compile(r"^\s*replica:\s*yes\s*$", re.MULTILINE)
 
 

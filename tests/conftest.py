@@ -7,4 +7,5 @@ pytest_plugins = [
     "tests.support.apis",
     "tests.support.derived_databases",
     "tests.support.pgbouncer",
+    "tests.support.replica",
 ]

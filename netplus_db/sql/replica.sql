@@ -18,3 +18,15 @@ SELECT pg_is_in_recovery() AS in_recovery,
 -- The primary's WAL insert position right after a commit: at or past that commit's record
 -- (also with synchronous_commit off, when the record may not be flushed yet).
 SELECT (pg_current_wal_insert_lsn() - '0/0'::pg_lsn)::bigint;
+
+-- name: pause_replay()!
+-- On a standby: stop replaying WAL (it keeps receiving it), to make it lag on purpose.
+SELECT pg_wal_replay_pause();
+
+-- name: resume_replay()!
+-- On a standby: replay WAL again.
+SELECT pg_wal_replay_resume();
+
+-- name: received()$
+-- On a standby: the WAL position it has received from its primary (bytes), replayed or not.
+SELECT (pg_last_wal_receive_lsn() - '0/0'::pg_lsn)::bigint;
