@@ -19,41 +19,51 @@ from netplus_db.config import Target, resolve_target
 from netplus_db.database import AsyncDatabase, Database
 from netplus_db.errors import (
     AttemptClosed,
+    CommitOutcomeUnknown,
     ConfigError,
     Conflict,
     ConnectError,
+    ConnectionLost,
     DomainError,
     MaxAttemptsReached,
     NetplusError,
     NotFound,
+    NotReadOnly,
     QueryArgumentError,
+    TransactionLost,
     ValidationError,
 )
 from netplus_db.flows.accounts import LoginResult
 from netplus_db.flows.assessments import StartedAttempt, SubmittedAttempt
 from netplus_db.flows.catalog import ComponentPage
 from netplus_db.flows.learning import ProgressResult
+from netplus_db.routing import ReadStats
 from netplus_db.rows import Row, json_default
 
 __all__ = [
     "AsyncDatabase",
     "AttemptClosed",
+    "CommitOutcomeUnknown",
     "ComponentPage",
     "ConfigError",
     "Conflict",
     "ConnectError",
+    "ConnectionLost",
     "Database",
     "DomainError",
     "LoginResult",
     "MaxAttemptsReached",
     "NetplusError",
     "NotFound",
+    "NotReadOnly",
     "ProgressResult",
     "QueryArgumentError",
+    "ReadStats",
     "Row",
     "StartedAttempt",
     "SubmittedAttempt",
     "Target",
+    "TransactionLost",
     "ValidationError",
     "json_default",
     "resolve_target",

@@ -42,6 +42,9 @@ KNOWN_VARIABLES = (
     "DB_USER",
     "DB_PASSWORD",
     "NETPLUS_HOME",
+    "NETPLUS_PGBOUNCER",
+    "NETPLUS_REPLICA_DSNS",
+    "NETPLUS_CACHE",
 )
 
 # Variables `load_env_file` took from `.env` (not from the shell): name -> (file, value).
@@ -307,6 +310,41 @@ def _near_misses(env: Mapping[str, str]) -> list[str]:
                 f"variable {name} is set but netplus-db does not read it; did you mean {close[0]}?"
             )
     return found
+
+
+TRUE_WORDS = frozenset({"1", "true", "yes", "on"})
+FALSE_WORDS = frozenset({"", "0", "false", "no", "off"})
+
+
+def flag_from_env(name: str, default: bool, env: Mapping[str, str] | None = None) -> bool:
+    """A yes/no variable (`1/true/yes/on`, `0/false/no/off`); `default` when unset; ConfigError
+    naming the variable and value otherwise."""
+    env = os.environ if env is None else env
+    if name not in env:
+        return default
+    value = env[name].strip().lower()
+    if value in TRUE_WORDS:
+        return True
+    if value in FALSE_WORDS:
+        return False
+    raise ConfigError(f"{name} must be 1/true/yes/on or 0/false/no/off, got {env[name]!r}")
+
+
+def pgbouncer_from_env(env: Mapping[str, str] | None = None) -> bool:
+    """`NETPLUS_PGBOUNCER`: the target is a PgBouncer in transaction pooling older than 1.21 (or
+    without `max_prepared_statements`), so no statement may be prepared on the server."""
+    return flag_from_env("NETPLUS_PGBOUNCER", False, env)
+
+
+def replica_dsns_from_env(env: Mapping[str, str] | None = None) -> list[str]:
+    """`NETPLUS_REPLICA_DSNS`: read replicas' connection strings, separated by `;` or newlines
+    (a key=value DSN has spaces, a URI has commas in multi-host form); each one checked."""
+    env = os.environ if env is None else env
+    text = env.get("NETPLUS_REPLICA_DSNS", "")
+    dsns = [part.strip() for part in re.split(r"[;\n]", text) if part.strip()]
+    for number, dsn in enumerate(dsns, start=1):
+        _parse(dsn, f"NETPLUS_REPLICA_DSNS entry {number}")
+    return dsns
 
 
 def embedded_home(env: Mapping[str, str] | None = None) -> Path:

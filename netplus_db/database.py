@@ -10,6 +10,9 @@ one transaction: an error leaves nothing written. `as_user` switches to the appl
 (`app_user`, not the owner, no BYPASSRLS) and sets `app.user_id`, both transaction-locally, so
 nothing leaks to the next borrower of a pooled connection.
 
+Behind PgBouncer in transaction pooling, pass `pgbouncer=True` (or set NETPLUS_PGBOUNCER=1)
+unless it is 1.21 or newer with `max_prepared_statements` set: README, "PgBouncer".
+
 Keyword arguments beyond the sizes go to psycopg_pool (`max_lifetime=`, `timeout=`...). The
 pool checks a connection before lending it with `poolcheck.BorrowCheck` (`check=` replaces
 it). How a session begins, switches role and ends, and why pooled connections are
@@ -19,6 +22,7 @@ autocommit: session.py.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Awaitable, Callable, Sequence
 from contextlib import AbstractAsyncContextManager, AbstractContextManager
 from functools import partial
 from typing import Any, TypeVar
@@ -26,8 +30,15 @@ from typing import Any, TypeVar
 from psycopg_pool import AsyncConnectionPool, ConnectionPool
 
 from netplus_db import validation as check
-from netplus_db.config import Target, load_env_file, resolve_target
+from netplus_db.config import (
+    Target,
+    load_env_file,
+    pgbouncer_from_env,
+    replica_dsns_from_env,
+    resolve_target,
+)
 from netplus_db.connection import ensure_server_started
+from netplus_db.errors import TransactionLost
 from netplus_db.flows import (
     Flow,
     accounts,
@@ -38,9 +49,19 @@ from netplus_db.flows import (
     learning,
 )
 from netplus_db.generated import AsyncQueries, Queries
+from netplus_db.generated.analytics import DashboardSummaryRow
 from netplus_db.generated.assessments import Attempt, SaveAnswerRow
 from netplus_db.generated.users import User
 from netplus_db.poolcheck import AsyncBorrowCheck, BorrowCheck
+from netplus_db.routing import (
+    AsyncReadSession,
+    AsyncRouter,
+    ReadSession,
+    ReadStats,
+    Router,
+    Settings,
+    replica_targets,
+)
 from netplus_db.session import (
     NOBODY,
     AsyncGuardedConnection,
@@ -54,12 +75,28 @@ R = TypeVar("R")
 APP_ROLE = "app_user"
 
 
-def _pool_options(given: dict[str, Any], check: Any, connection_class: type) -> dict[str, Any]:
+def _pool_options(
+    given: dict[str, Any], check: Any, connection_class: type, pgbouncer: bool | None
+) -> dict[str, Any]:
     """psycopg_pool keywords: ours, then the caller's; connections are always autocommit
-    (session.py says why)."""
+    (session.py says why). Behind PgBouncer in transaction pooling (`pgbouncer`, else
+    NETPLUS_PGBOUNCER) nothing is prepared on the server: psycopg would prepare a statement
+    after 5 runs, and the next transaction may land on a server connection that lacks it."""
     options = {"check": check, "connection_class": connection_class, **given}
-    options["kwargs"] = {**given.get("kwargs", {}), "autocommit": True}
+    kwargs = {**given.get("kwargs", {}), "autocommit": True}
+    if pgbouncer_from_env() if pgbouncer is None else pgbouncer:
+        kwargs["prepare_threshold"] = None
+    options["kwargs"] = kwargs
     return options
+
+
+def _replicas(given: Sequence[Target | str] | None) -> list[Target]:
+    """The replicas given, else NETPLUS_REPLICA_DSNS's (none when unset)."""
+    return replica_targets(replica_dsns_from_env() if given is None else given)
+
+
+def _pgbouncer(given: bool | None) -> bool:
+    return pgbouncer_from_env() if given is None else given
 
 
 def _target(target: Target | str | None) -> Target:
@@ -79,22 +116,37 @@ class Database:
         min_size: int = 1,
         max_size: int = 10,
         app_role: str | None = APP_ROLE,
+        pgbouncer: bool | None = None,
+        replicas: Sequence[Target | str] | None = None,
+        routing: Settings | None = None,
         **pool_kwargs: Any,
     ) -> None:
         self.target = _target(target)
         self.app_role = app_role
+        self.router = Router(
+            _replicas(replicas),
+            routing or Settings(),
+            max_size=max_size,
+            pgbouncer=_pgbouncer(pgbouncer),
+        )
         self.pool = ConnectionPool(
             self.target.conninfo,
             min_size=min_size,
             max_size=max_size,
             open=True,
             name="netplus-db",
-            **_pool_options(pool_kwargs, BorrowCheck(), GuardedConnection),
+            **_pool_options(pool_kwargs, BorrowCheck(), GuardedConnection, pgbouncer),
         )
 
     def close(self) -> None:
-        """Close every pooled connection."""
+        """Close every pooled connection (the replicas' too)."""
+        self.router.close()
         self.pool.close()
+
+    @property
+    def read_stats(self) -> ReadStats:
+        """Where read-only sessions went: reads per target, replicas skipped, lag seen."""
+        return self.router.stats
 
     def __enter__(self) -> Database:
         return self
@@ -106,15 +158,47 @@ class Database:
         """One transaction on a pooled connection as the connecting role (no RLS identity)."""
         return Session(self.pool, None, NOBODY)
 
-    def as_user(self, user_id: uuid.UUID | None) -> AbstractContextManager[Queries]:
-        """One transaction acting as a user: application role, `app.user_id` set, RLS applies."""
-        return Session(self.pool, self.app_role, user_id)
+    def as_user(
+        self, user_id: uuid.UUID | None, *, read_only: bool = False
+    ) -> AbstractContextManager[Queries]:
+        """One transaction acting as a user: application role, `app.user_id` set, RLS applies.
+        `read_only`: a READ ONLY transaction of `-- replica: yes` queries, on a replica that
+        has replayed this user's last write when one is fit, else on the primary
+        (routing.py)."""
+        if read_only:
+            return ReadSession(self.pool, self.router, self.app_role, user_id)
+        return Session(self.pool, self.app_role, user_id, on_commit=self.router.on_commit(user_id))
 
     def run(self, flow: Flow[R], user_id: uuid.UUID | None = None) -> R:
         """Run a flow acting as `user_id` (or nobody yet): its query steps in one transaction,
         begun at the first of them; an `Offload` step (bcrypt) ends the transaction so far and
         runs with no connection borrowed (flows.drive_pooled)."""
         return drive_pooled(flow, partial(self.as_user, user_id), self.app_role)
+
+    def read(self, user_id: uuid.UUID | None, fn: Callable[[Queries], R]) -> R:
+        """`fn(q)` in a read-only session (as_user(user_id, read_only=True)), run once more
+        when the connection is lost under it (a replica stopped, a failover)."""
+        try:
+            with self.as_user(user_id, read_only=True) as q:
+                return fn(q)
+        except TransactionLost:
+            self.router.stats.count("", "retried")
+            with self.as_user(user_id, read_only=True) as q:
+                return fn(q)
+
+    def _read_flow(self, make: Callable[[], Flow[R]], user_id: uuid.UUID | None) -> R:
+        """A read-only flow, routed as `read` routes, retried once on a lost connection."""
+        begin = partial(self.as_user, user_id, read_only=True)
+        try:
+            return drive_pooled(make(), begin, self.app_role)
+        except TransactionLost:
+            self.router.stats.count("", "retried")
+            return drive_pooled(make(), begin, self.app_role)
+
+    def dashboard(self, *, user_id: uuid.UUID) -> DashboardSummaryRow | None:
+        """The learner's dashboard (a read: a replica serves it when one is fit)."""
+        learner = _acting(user_id)
+        return self.read(learner, lambda q: q.analytics.dashboard_summary(user_id=learner))
 
     # --- flows ---------------------------------------------------------------------------------
 
@@ -239,8 +323,9 @@ class Database:
         (None: any); ValidationError for an unknown domain, type or difficulty. Pass the
         page's `next_after_title` / `next_after_id` for the next page; `has_more` says
         whether there is one."""
-        return self.run(
-            catalog.browse_components(
+        return self._read_flow(
+            partial(
+                catalog.browse_components,
                 domain=domain,
                 subdomain=subdomain,
                 component_type=component_type,
@@ -263,27 +348,43 @@ class AsyncDatabase:
         min_size: int = 1,
         max_size: int = 10,
         app_role: str | None = APP_ROLE,
+        pgbouncer: bool | None = None,
+        replicas: Sequence[Target | str] | None = None,
+        routing: Settings | None = None,
         **pool_kwargs: Any,
     ) -> None:
         self.target = _target(target)
         self.app_role = app_role
+        self.router = AsyncRouter(
+            _replicas(replicas),
+            routing or Settings(),
+            max_size=max_size,
+            pgbouncer=_pgbouncer(pgbouncer),
+        )
         self.pool = AsyncConnectionPool(
             self.target.conninfo,
             min_size=min_size,
             max_size=max_size,
             open=False,
             name="netplus-db-async",
-            **_pool_options(pool_kwargs, AsyncBorrowCheck(), AsyncGuardedConnection),
+            **_pool_options(pool_kwargs, AsyncBorrowCheck(), AsyncGuardedConnection, pgbouncer),
         )
 
     async def open(self) -> AsyncDatabase:
         """Open the pool (also done by `async with`)."""
         await self.pool.open()
+        await self.router.open()
         return self
 
     async def close(self) -> None:
-        """Close every pooled connection."""
+        """Close every pooled connection (the replicas' too)."""
+        await self.router.close()
         await self.pool.close()
+
+    @property
+    def read_stats(self) -> ReadStats:
+        """Where read-only sessions went: reads per target, replicas skipped, lag seen."""
+        return self.router.stats
 
     async def __aenter__(self) -> AsyncDatabase:
         return await self.open()
@@ -295,15 +396,51 @@ class AsyncDatabase:
         """One transaction on a pooled connection as the connecting role."""
         return AsyncSession(self.pool, None, NOBODY)
 
-    def as_user(self, user_id: uuid.UUID | None) -> AbstractAsyncContextManager[AsyncQueries]:
-        """One transaction acting as a user: application role, `app.user_id` set, RLS applies."""
-        return AsyncSession(self.pool, self.app_role, user_id)
+    def as_user(
+        self, user_id: uuid.UUID | None, *, read_only: bool = False
+    ) -> AbstractAsyncContextManager[AsyncQueries]:
+        """One transaction acting as a user: application role, `app.user_id` set, RLS applies.
+        `read_only`: routed as Database.as_user routes it."""
+        if read_only:
+            return AsyncReadSession(self.pool, self.router, self.app_role, user_id)
+        return AsyncSession(
+            self.pool, self.app_role, user_id, on_commit=self.router.on_commit(user_id)
+        )
 
     async def run(self, flow: Flow[R], user_id: uuid.UUID | None = None) -> R:
         """Run a flow acting as `user_id` (or nobody yet): its query steps in one transaction,
         begun at the first of them; an `Offload` step (bcrypt) ends the transaction so far and
         runs with no connection borrowed (flows.adrive_pooled)."""
         return await adrive_pooled(flow, partial(self.as_user, user_id), self.app_role)
+
+    async def read(
+        self, user_id: uuid.UUID | None, fn: Callable[[AsyncQueries], Awaitable[R]]
+    ) -> R:
+        """`await fn(q)` in a read-only session, run once more when the connection is lost."""
+        try:
+            async with self.as_user(user_id, read_only=True) as q:
+                return await fn(q)
+        except TransactionLost:
+            self.router.stats.count("", "retried")
+            async with self.as_user(user_id, read_only=True) as q:
+                return await fn(q)
+
+    async def _read_flow(self, make: Callable[[], Flow[R]], user_id: uuid.UUID | None) -> R:
+        begin = partial(self.as_user, user_id, read_only=True)
+        try:
+            return await adrive_pooled(make(), begin, self.app_role)
+        except TransactionLost:
+            self.router.stats.count("", "retried")
+            return await adrive_pooled(make(), begin, self.app_role)
+
+    async def dashboard(self, *, user_id: uuid.UUID) -> DashboardSummaryRow | None:
+        """The learner's dashboard (a read: a replica serves it when one is fit)."""
+        learner = _acting(user_id)
+
+        async def get(q: AsyncQueries) -> DashboardSummaryRow | None:
+            return await q.analytics.dashboard_summary(user_id=learner)
+
+        return await self.read(learner, get)
 
     # --- flows ---------------------------------------------------------------------------------
 
@@ -428,8 +565,9 @@ class AsyncDatabase:
         (None: any); ValidationError for an unknown domain, type or difficulty. Pass the
         page's `next_after_title` / `next_after_id` for the next page; `has_more` says
         whether there is one."""
-        return await self.run(
-            catalog.browse_components(
+        return await self._read_flow(
+            partial(
+                catalog.browse_components,
                 domain=domain,
                 subdomain=subdomain,
                 component_type=component_type,

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import psycopg
+
 
 class NetplusError(Exception):
     """Base class: any failure netplus-db reports to its caller on purpose."""
@@ -111,6 +113,11 @@ class MigrationLockTimeout(NetplusError):
     """Another runner held the migration lock for longer than the timeout."""
 
 
+class SessionNotKept(MigrationStateError):
+    """The runner's connection does not keep one server session (a pooler in transaction
+    mode in between): its lock would guard nothing, so nothing is applied."""
+
+
 class UnsupportedServer(NetplusError):
     """The server is older than the schema needs (PostgreSQL 15: see MIN_SERVER_VERSION)."""
 
@@ -172,3 +179,32 @@ class MaxAttemptsReached(DomainError):
 
 class QueryArgumentError(NetplusError, TypeError):
     """A query was called with missing or unexpected keyword arguments; nothing was sent."""
+
+
+class NotReadOnly(QueryArgumentError):
+    """A query not marked `-- replica: yes` was called in a read-only session
+    (`as_user(..., read_only=True)`), which may run on a replica; nothing was sent."""
+
+
+# --- losing the server: failover, restarts ------------------------------------------------------
+
+
+class ConnectionLost(NetplusError, psycopg.OperationalError):
+    """The connection to the server was lost (a failover, a restart). `retriable` says whether
+    running the same transaction again is safe: True when nothing of it was committed."""
+
+    retriable = False
+
+
+class TransactionLost(ConnectionLost):
+    """The server went away before the transaction committed (or no connection could be had):
+    nothing of it was written, so it may be run again, e.g. after a failover."""
+
+    retriable = True
+
+
+class CommitOutcomeUnknown(ConnectionLost):
+    """The connection was lost during COMMIT: the transaction may or may not have been
+    written. Not retried by the library (it could write twice): check, then decide."""
+
+    retriable = False

@@ -24,8 +24,17 @@ from psycopg.rows import BaseRowFactory, scalar_row, tuple_row
 from psycopg.types.json import Jsonb
 
 from netplus_db.data_files import data_dir
-from netplus_db.errors import Conflict, Forbidden, NotFound, QueryArgumentError, ValidationError
+from netplus_db.errors import (
+    Conflict,
+    Forbidden,
+    NotFound,
+    NotReadOnly,
+    QueryArgumentError,
+    ValidationError,
+)
 from netplus_db.validation import parameter
+
+_REPLICA = re.compile(r"^\s*replica:\s*yes\s*$", re.MULTILINE)
 
 
 def default_queries_dir() -> Path:
@@ -69,6 +78,9 @@ class SqlQuery:
     doc: str
     path: Path
     line: int
+    # `-- replica: yes` in its comment: a pure read, allowed in read-only sessions (which may
+    # run on a replica); any other query raises NotReadOnly there.
+    replica: bool = False
 
     @property
     def where(self) -> str:
@@ -97,6 +109,7 @@ def load_area(path: Path) -> dict[str, SqlQuery]:
             doc=(fn.__doc__ or "").strip(),
             path=path,
             line=_line_of(text, name),
+            replica=bool(_REPLICA.search(fn.__doc__ or "")),
         )
     return dict(sorted(found.items(), key=lambda item: item[1].line))
 
@@ -193,6 +206,8 @@ def run(
 ) -> Any:
     """Execute a query on a sync connection and return its shape's result."""
     params = bind(q, args)
+    if not q.replica and getattr(conn, "_netplus_read_only", False):
+        raise not_read_only(q)
     spare: list[psycopg.Cursor[Any]] | None = getattr(conn, SPARE_CURSORS, None)
     cur = spare.pop() if spare else conn.cursor()
     try:
@@ -216,6 +231,8 @@ async def arun(
 ) -> Any:
     """Execute a query on an async connection; the result has the same shape as `run`'s."""
     params = bind(q, args)
+    if not q.replica and getattr(conn, "_netplus_read_only", False):
+        raise not_read_only(q)
     spare: list[psycopg.AsyncCursor[Any]] | None = getattr(conn, SPARE_CURSORS, None)
     cur = spare.pop() if spare else conn.cursor()
     try:
@@ -229,6 +246,15 @@ async def arun(
             spare.append(cur)
         else:
             await cur.close()
+
+
+def not_read_only(q: SqlQuery) -> NotReadOnly:
+    """The error for a query not marked `-- replica: yes` in a read-only session."""
+    return NotReadOnly(
+        f"{q.area}.{q.name} ({q.where}) is not marked `-- replica: yes`: a read-only session "
+        "(as_user(..., read_only=True)), which may run on a replica, runs only those; use "
+        "as_user(user_id) for it"
+    )
 
 
 def has_rows(cur: psycopg.Cursor[Any] | psycopg.AsyncCursor[Any]) -> bool:

@@ -10,19 +10,26 @@ role switch half-way and run the rest of the block as the connecting role. A ses
 entered once; the pool's `usage_ms` statistic, which only `pool.connection()` keeps, stays 0.
 
 A connection found dead by the BEGIN (a backend terminated between the pool's check and the
-BEGIN) is discarded and the borrow made once more: nothing of the caller's had run.
+BEGIN) is discarded and the borrow made once more: nothing of the caller's had run. A
+connection lost later raises errors.TransactionLost (nothing committed: retriable), or
+errors.CommitOutcomeUnknown when it is lost during COMMIT (never retried here: it could write
+twice). A session may be read-only (`BEGIN READ ONLY`, only queries marked `-- replica: yes`),
+may be given the connection to use (a replica's, routing.py), and may call `on_commit(conn)`
+after its COMMIT (read-your-writes notes the commit's WAL position there).
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
 from functools import cache
 from types import TracebackType
 from typing import Any
 
 import psycopg
-from psycopg_pool import AsyncConnectionPool, ConnectionPool
+from psycopg_pool import AsyncConnectionPool, ConnectionPool, PoolTimeout
 
+from netplus_db.errors import CommitOutcomeUnknown, TransactionLost
 from netplus_db.generated import AsyncQueries, Queries
 from netplus_db.sql import sql_files
 
@@ -44,9 +51,28 @@ def _retrying(first: BaseException) -> None:
 
 
 @cache
-def _begin_as() -> str:
+def _begin_as(begin: str = "BEGIN") -> str:
     """BEGIN and the `act_as` statement (sql/session.sql) as one simple query: one round trip."""
-    return "BEGIN; " + str(sql_files().session.act_as.sql)
+    return f"{begin}; " + str(sql_files().session.act_as.sql)
+
+
+def _lost(exc: BaseException | None, conn: Any) -> bool:
+    """Whether `exc` is the connection's loss (not an error the server reported)."""
+    return isinstance(exc, psycopg.OperationalError) and bool(conn.closed)
+
+
+def _transaction_lost(exc: BaseException) -> TransactionLost:
+    return TransactionLost(
+        f"the connection to the server was lost before COMMIT ({exc}); nothing of the "
+        "transaction was written, it may be run again"
+    )
+
+
+def _commit_unknown(exc: BaseException) -> CommitOutcomeUnknown:
+    return CommitOutcomeUnknown(
+        f"the connection to the server was lost during COMMIT ({exc}); the transaction may "
+        "or may not have been written: check before running it again"
+    )
 
 
 class GuardedConnection(psycopg.Connection[Any]):
@@ -59,6 +85,7 @@ class GuardedConnection(psycopg.Connection[Any]):
     """
 
     _netplus_held = False
+    _netplus_read_only = False  # in a read-only session: only `-- replica: yes` queries run
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -82,6 +109,7 @@ class AsyncGuardedConnection(psycopg.AsyncConnection[Any]):
     """The async twin of GuardedConnection."""
 
     _netplus_held = False
+    _netplus_read_only = False
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -107,10 +135,14 @@ HELD = (
 )
 
 
-def _begin(role: str | None, user_id: Any) -> tuple[str, dict[str, str] | None]:
+def _begin(
+    role: str | None, user_id: Any, read_only: bool = False
+) -> tuple[str, dict[str, str] | None]:
+    begin = "BEGIN READ ONLY" if read_only else "BEGIN"
     if user_id is NOBODY:
-        return "BEGIN", None
-    return _begin_as(), {"role": role or "", "user_id": "" if user_id is None else str(user_id)}
+        return begin, None
+    params = {"role": role or "", "user_id": "" if user_id is None else str(user_id)}
+    return _begin_as(begin), params
 
 
 def _begin_cursor(conn: psycopg.Connection[Any]) -> psycopg.ClientCursor[Any]:
@@ -135,22 +167,47 @@ def _abegin_cursor(conn: psycopg.AsyncConnection[Any]) -> psycopg.AsyncClientCur
 class Session:
     """`with Session(pool, role, user_id) as q:` one transaction; NOBODY: no role switch."""
 
-    __slots__ = ("_conn", "_pool", "_role", "_user_id")
+    __slots__ = ("_conn", "_given", "_on_commit", "_pool", "_read_only", "_role", "_user_id")
 
-    def __init__(self, pool: ConnectionPool[Any], role: str | None, user_id: Any) -> None:
+    def __init__(
+        self,
+        pool: ConnectionPool[Any],
+        role: str | None,
+        user_id: Any,
+        *,
+        read_only: bool = False,
+        on_commit: Callable[[psycopg.Connection[Any]], None] | None = None,
+        conn: psycopg.Connection[Any] | None = None,
+    ) -> None:
         self._pool = pool
         self._role = role
         self._user_id = user_id
+        self._read_only = read_only
+        self._on_commit = on_commit
+        self._given = conn  # a connection already borrowed from `pool` (routing.py)
         self._conn: psycopg.Connection[Any] | None = None
+
+    def _borrow(self) -> psycopg.Connection[Any]:
+        given, self._given = self._given, None
+        if given is not None:
+            return given
+        try:
+            conn: psycopg.Connection[Any] = self._pool.getconn()
+        except PoolTimeout as exc:
+            raise TransactionLost(
+                f"no connection to the server within the pool's timeout ({exc}); nothing was "
+                "written, the transaction may be run again"
+            ) from exc
+        return conn
 
     def __enter__(self) -> Queries:
         if self._conn is not None:
             raise RuntimeError("a session is one transaction: it cannot be entered twice")
-        query, params = _begin(self._role, self._user_id)
+        query, params = _begin(self._role, self._user_id, self._read_only)
         first: BaseException | None = None
         for attempt in range(2):
             try:
-                conn: psycopg.Connection[Any] = self._pool.getconn()
+                conn: psycopg.Connection[Any] = self._borrow()
             except BaseException as exc:
                 if first is not None:
                     raise exc from first
@@ -164,10 +221,14 @@ class Session:
                     _quietly_roll_back(conn)
                 self._pool.putconn(conn)  # a lost connection is discarded, not lent again
                 if not lost:
+                    if _lost(exc, conn):
+                        raise _transaction_lost(exc) from exc
                     raise
                 first = exc
                 _retrying(exc)
         conn._netplus_held = True  # type: ignore[attr-defined]
+        if self._read_only:
+            conn._netplus_read_only = True  # type: ignore[attr-defined]
         self._conn = conn
         return Queries(conn)
 
@@ -181,13 +242,23 @@ class Session:
         if conn is None:
             return None
         conn._netplus_held = False  # type: ignore[attr-defined]
+        conn._netplus_read_only = False  # type: ignore[attr-defined]
         try:
             if exc is None:
-                conn.commit()  # psycopg's own COMMIT: no cursor made for it
+                try:
+                    conn.commit()  # psycopg's own COMMIT: no cursor made for it
+                except psycopg.OperationalError as failed:
+                    if _lost(failed, conn):
+                        raise _commit_unknown(failed) from failed
+                    raise
+                if self._on_commit is not None:
+                    self._on_commit(conn)
             else:
                 _quietly_roll_back(conn)
         finally:
             self._pool.putconn(conn)
+        if exc is not None and _lost(exc, conn) and not isinstance(exc, TransactionLost):
+            raise _transaction_lost(exc) from exc
         return True if isinstance(exc, psycopg.Rollback) else None  # True: handled quietly
 
 
@@ -213,22 +284,47 @@ async def _aquietly_roll_back(conn: psycopg.AsyncConnection[Any]) -> None:
 class AsyncSession:
     """The async twin of Session (`async with`)."""
 
-    __slots__ = ("_conn", "_pool", "_role", "_user_id")
+    __slots__ = ("_conn", "_given", "_on_commit", "_pool", "_read_only", "_role", "_user_id")
 
-    def __init__(self, pool: AsyncConnectionPool[Any], role: str | None, user_id: Any) -> None:
+    def __init__(
+        self,
+        pool: AsyncConnectionPool[Any],
+        role: str | None,
+        user_id: Any,
+        *,
+        read_only: bool = False,
+        on_commit: Callable[[psycopg.AsyncConnection[Any]], Awaitable[None]] | None = None,
+        conn: psycopg.AsyncConnection[Any] | None = None,
+    ) -> None:
         self._pool = pool
         self._role = role
         self._user_id = user_id
+        self._read_only = read_only
+        self._on_commit = on_commit
+        self._given = conn
         self._conn: psycopg.AsyncConnection[Any] | None = None
+
+    async def _borrow(self) -> psycopg.AsyncConnection[Any]:
+        given, self._given = self._given, None
+        if given is not None:
+            return given
+        try:
+            conn: psycopg.AsyncConnection[Any] = await self._pool.getconn()
+        except PoolTimeout as exc:
+            raise TransactionLost(
+                f"no connection to the server within the pool's timeout ({exc}); nothing was "
+                "written, the transaction may be run again"
+            ) from exc
+        return conn
 
     async def __aenter__(self) -> AsyncQueries:
         if self._conn is not None:
             raise RuntimeError("a session is one transaction: it cannot be entered twice")
-        query, params = _begin(self._role, self._user_id)
+        query, params = _begin(self._role, self._user_id, self._read_only)
         first: BaseException | None = None
         for attempt in range(2):
             try:
-                conn: psycopg.AsyncConnection[Any] = await self._pool.getconn()
+                conn: psycopg.AsyncConnection[Any] = await self._borrow()
             except BaseException as exc:
                 if first is not None:
                     raise exc from first
@@ -242,10 +338,14 @@ class AsyncSession:
                     await _aquietly_roll_back(conn)
                 await self._pool.putconn(conn)
                 if not lost:
+                    if _lost(exc, conn):
+                        raise _transaction_lost(exc) from exc
                     raise
                 first = exc
                 _retrying(exc)
         conn._netplus_held = True  # type: ignore[attr-defined]
+        if self._read_only:
+            conn._netplus_read_only = True  # type: ignore[attr-defined]
         self._conn = conn
         return AsyncQueries(conn)
 
@@ -259,11 +359,21 @@ class AsyncSession:
         if conn is None:
             return None
         conn._netplus_held = False  # type: ignore[attr-defined]
+        conn._netplus_read_only = False  # type: ignore[attr-defined]
         try:
             if exc is None:
-                await conn.commit()
+                try:
+                    await conn.commit()
+                except psycopg.OperationalError as failed:
+                    if _lost(failed, conn):
+                        raise _commit_unknown(failed) from failed
+                    raise
+                if self._on_commit is not None:
+                    await self._on_commit(conn)
             else:
                 await _aquietly_roll_back(conn)
         finally:
             await self._pool.putconn(conn)
+        if exc is not None and _lost(exc, conn) and not isinstance(exc, TransactionLost):
+            raise _transaction_lost(exc) from exc
         return True if isinstance(exc, psycopg.Rollback) else None

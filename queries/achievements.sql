@@ -2,6 +2,7 @@
 
 -- name: list_achievements()
 -- The active achievements catalog.
+-- replica: yes
 SELECT id, code, achievement_type, name, description, criteria, points, rarity
   FROM achievements
  WHERE is_active
@@ -9,6 +10,7 @@ SELECT id, code, achievement_type, name, description, criteria, points, rarity
 
 -- name: user_achievements(user_id)
 -- What a user has earned, newest first.
+-- replica: yes
 SELECT a.code, a.name, a.achievement_type, a.rarity, a.points, ua.earned_at, ua.progress_data
   FROM user_achievements ua
   JOIN achievements a ON a.id = ua.achievement_id
@@ -23,6 +25,7 @@ SELECT check_and_award_achievement(:user_id, :code);
 -- name: achievement_summaries(codes)
 -- The code, name and points of these achievements, by code (what the reward logic awarded).
 -- row: AwardedAchievement
+-- replica: yes
 SELECT code, name, points
   FROM achievements
  WHERE code = ANY (:codes::text[])
@@ -30,6 +33,7 @@ SELECT code, name, points
 
 -- name: get_streak(user_id)^
 -- A user's streak.
+-- replica: yes
 SELECT user_id, current_streak, longest_streak, last_activity_date, streak_start_date,
        total_active_days, streak_frozen_days
   FROM learning_streaks
@@ -41,4 +45,5 @@ SELECT user_id, current_streak, longest_streak, last_activity_date, streak_start
 -- {"show_on_leaderboard": false}). Points are as of the last refresh_analytics_views()
 -- (`as_of`). Works in a learner's transaction (as_user).
 -- not-null: rank, username, points, as_of
+-- replica: yes
 SELECT rank, username, points, as_of FROM leaderboard(:period, :page_size);

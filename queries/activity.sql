@@ -11,6 +11,7 @@ VALUES (:user_id, :activity_type, :activity_description, :resource_type, :resour
 
 -- name: list_activity(user_id, page_size)
 -- A user's most recent activity.
+-- replica: yes
 SELECT id, activity_type, activity_description, resource_type, resource_id, metadata,
        created_at
   FROM user_activity_logs

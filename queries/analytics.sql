@@ -3,6 +3,7 @@
 -- name: dashboard_summary(user_id)^
 -- The learner dashboard: one row, zeros for a new user (get_user_dashboard_summary).
 -- not-null: components_started, components_completed, total_time_minutes, current_streak, longest_streak, achievements_count, active_goals_count, overall_progress
+-- replica: yes
 SELECT components_started, components_completed, total_time_minutes, current_streak,
        longest_streak, achievements_count, average_assessment_score, active_goals_count,
        overall_progress
@@ -10,22 +11,27 @@ SELECT components_started, components_completed, total_time_minutes, current_str
 
 -- name: user_learning_stats(user_id)^
 -- A user's learning statistics (v_user_learning_stats).
+-- replica: yes
 SELECT * FROM v_user_learning_stats WHERE user_id = :user_id;
 
 -- name: component_performance(component_id)^
 -- How a component performs (v_component_performance).
+-- replica: yes
 SELECT * FROM v_component_performance WHERE component_id = :component_id;
 
 -- name: assessment_performance(assessment_id)^
 -- How an assessment performs (v_assessment_performance).
+-- replica: yes
 SELECT * FROM v_assessment_performance WHERE assessment_id = :assessment_id;
 
 -- name: question_performance(question_id)^
 -- How a question performs (v_question_performance).
+-- replica: yes
 SELECT * FROM v_question_performance WHERE question_id = :question_id;
 
 -- name: assessment_history(user_id)
 -- A user's attempts, newest first (v_user_assessment_history).
+-- replica: yes
 SELECT * FROM v_user_assessment_history WHERE user_id = :user_id
  ORDER BY started_at DESC, attempt_id;
 
@@ -56,6 +62,7 @@ ON CONFLICT (component_id, date) DO UPDATE
 
 -- name: component_analytics(component_id, from_day, to_day)
 -- A component's daily analytics between two days (inclusive).
+-- replica: yes
 SELECT date, views, unique_users, completions, average_time_minutes, average_score,
        engagement_rate, bounce_rate
   FROM component_analytics
@@ -68,12 +75,14 @@ SELECT refresh_analytics_views();
 
 -- name: daily_activity(from_day, to_day)
 -- Platform activity per day (mv_daily_user_activity).
+-- replica: yes
 SELECT * FROM mv_daily_user_activity
  WHERE activity_date BETWEEN :from_day::date AND :to_day::date
  ORDER BY activity_date;
 
 -- name: weekly_domain_progress(from_week)
 -- Progress per domain per week (mv_weekly_domain_progress).
+-- replica: yes
 SELECT * FROM mv_weekly_domain_progress
  WHERE week_start >= :from_week::date
  ORDER BY week_start, domain;

@@ -6,6 +6,7 @@
 -- A published, live assessment by slug.
 -- row: Assessment
 -- not-null: question_count
+-- replica: yes
 SELECT id, slug, title, description, assessment_type, domain, difficulty_level,
        time_limit_minutes, passing_score, cardinality(question_ids) AS question_count,
        randomize_questions, randomize_answers, show_answers_after, allow_review, max_attempts
@@ -16,6 +17,7 @@ SELECT id, slug, title, description, assessment_type, domain, difficulty_level,
 -- A published, live assessment by id.
 -- row: Assessment
 -- not-null: question_count
+-- replica: yes
 SELECT id, slug, title, description, assessment_type, domain, difficulty_level,
        time_limit_minutes, passing_score, cardinality(question_ids) AS question_count,
        randomize_questions, randomize_answers, show_answers_after, allow_review, max_attempts
@@ -29,6 +31,7 @@ SELECT id, slug, title, description, assessment_type, domain, difficulty_level,
 -- row: Assessment
 -- optional: assessment_type, domain, component_id, after_title, after_id
 -- not-null: question_count
+-- replica: yes
 SELECT a.id, a.slug, a.title, a.description, a.assessment_type, a.domain, a.difficulty_level,
        a.time_limit_minutes, a.passing_score, cardinality(a.question_ids) AS question_count,
        a.randomize_questions, a.randomize_answers, a.show_answers_after, a.allow_review,
@@ -53,6 +56,7 @@ SELECT a.id, a.slug, a.title, a.description, a.assessment_type, a.domain, a.diff
 -- component (submit_attempt).
 -- row: Assessment
 -- not-null: question_count
+-- replica: yes
 SELECT a.id, a.slug, a.title, a.description, a.assessment_type, a.domain, a.difficulty_level,
        a.time_limit_minutes, a.passing_score, cardinality(a.question_ids) AS question_count,
        a.randomize_questions, a.randomize_answers, a.show_answers_after, a.allow_review,

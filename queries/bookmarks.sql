@@ -15,6 +15,7 @@ DELETE FROM bookmarks WHERE user_id = :user_id AND component_id = :component_id;
 
 -- name: list_bookmarks(user_id)
 -- A user's bookmarks with the component's title and slug, newest first.
+-- replica: yes
 SELECT b.component_id, c.slug, c.title, b.position, b.note, b.updated_at
   FROM bookmarks b
   JOIN learning_components c ON c.id = b.component_id

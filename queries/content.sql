@@ -5,6 +5,7 @@
 -- difficulty (NULL: any), ordered by title; keyset pagination: pass the last
 -- row's title and id to get the next page.
 -- optional: domain, subdomain, component_type, difficulty_level, after_title, after_id
+-- replica: yes
 SELECT id, slug, title, description, component_type, domain, subdomain, difficulty_level,
        estimated_duration_minutes, comptia_objectives
   FROM learning_components
@@ -20,6 +21,7 @@ SELECT id, slug, title, description, component_type, domain, subdomain, difficul
 -- name: get_component(slug)^
 -- One published, live component with its content, by slug.
 -- row: Component
+-- replica: yes
 SELECT id, slug, title, description, component_type, domain, subdomain, difficulty_level,
        estimated_duration_minutes, objectives, comptia_objectives, prerequisites, content,
        view_count, completion_count, average_rating, rating_count
@@ -29,6 +31,7 @@ SELECT id, slug, title, description, component_type, domain, subdomain, difficul
 -- name: get_component_by_id(component_id)^
 -- One published, live component with its content, by id (the id record_progress takes).
 -- row: Component
+-- replica: yes
 SELECT id, slug, title, description, component_type, domain, subdomain, difficulty_level,
        estimated_duration_minutes, objectives, comptia_objectives, prerequisites, content,
        view_count, completion_count, average_rating, rating_count
@@ -39,6 +42,7 @@ SELECT id, slug, title, description, component_type, domain, subdomain, difficul
 -- The prerequisites of a component and whether the user has met each one
 -- (completed or mastered it).
 -- not-null: met
+-- replica: yes
 SELECT p.id, p.slug, p.title,
        coalesce(up.status IN ('completed', 'mastered'), false) AS met
   FROM learning_components c

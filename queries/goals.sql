@@ -14,6 +14,7 @@ RETURNING id, user_id, goal_type, title, target_value, current_value, metric, st
 -- A user's goals, optionally of one status (NULL: all), newest first.
 -- row: Goal
 -- optional: status
+-- replica: yes
 SELECT id, user_id, goal_type, title, target_value, current_value, metric, start_date,
        target_date, completed_date, status
   FROM study_goals

@@ -3,6 +3,7 @@
 -- name: get_profile(user_id)^
 -- A user's profile.
 -- row: Profile
+-- replica: yes
 SELECT user_id, first_name, last_name, display_name, bio, avatar_url, timezone, locale,
        certifications, updated_at
   FROM user_profiles
@@ -23,6 +24,7 @@ RETURNING user_id, first_name, last_name, display_name, bio, avatar_url, timezon
 -- name: get_settings(user_id)^
 -- A user's settings.
 -- row: Settings
+-- replica: yes
 SELECT user_id, theme, notifications_enabled, email_notifications, study_reminders,
        reminder_time, reminder_days, accessibility_mode, high_contrast, font_size,
        daily_goal_minutes, privacy_settings, updated_at

@@ -33,6 +33,7 @@ SELECT id, user_id, component_id, status, progress_percentage, time_spent_minute
 
 -- name: get_progress(user_id, component_id)^
 -- A user's progress on one component.
+-- replica: yes
 SELECT id, user_id, component_id, status, progress_percentage, time_spent_minutes,
        last_position, best_score, latest_score, completion_date, mastery_date, updated_at
   FROM user_progress
@@ -40,6 +41,7 @@ SELECT id, user_id, component_id, status, progress_percentage, time_spent_minute
 
 -- name: list_progress(user_id)
 -- All of a user's progress rows, most recently touched first.
+-- replica: yes
 SELECT p.component_id, c.slug, c.title, c.domain, p.status, p.progress_percentage,
        p.time_spent_minutes, p.best_score, p.updated_at
   FROM user_progress p

@@ -6,4 +6,6 @@ pytest_plugins = [
     "tests.support.server",
     "tests.support.apis",
     "tests.support.derived_databases",
+    "tests.support.pgbouncer",
+    "tests.support.replica",
 ]

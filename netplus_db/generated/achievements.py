@@ -94,7 +94,9 @@ class AchievementsQueries:
         self.conn = conn
 
     def list_achievements(self) -> list[ListAchievementsRow]:
-        """The active achievements catalog."""
+        """The active achievements catalog. Read-only: may run on a replica (as_user(...,
+        read_only=True)).
+        """
         return cast(
             "list[ListAchievementsRow]",
             run(
@@ -106,7 +108,9 @@ class AchievementsQueries:
         )
 
     def user_achievements(self, *, user_id: uuid.UUID) -> list[UserAchievementsRow]:
-        """What a user has earned, newest first."""
+        """What a user has earned, newest first. Read-only: may run on a replica (as_user(...,
+        read_only=True)).
+        """
         return cast(
             "list[UserAchievementsRow]",
             run(
@@ -139,7 +143,7 @@ class AchievementsQueries:
 
     def achievement_summaries(self, *, codes: Sequence[str | None]) -> list[AwardedAchievement]:
         """The code, name and points of these achievements, by code (what the reward logic
-        awarded).
+        awarded). Read-only: may run on a replica (as_user(..., read_only=True)).
         """
         return cast(
             "list[AwardedAchievement]",
@@ -154,7 +158,7 @@ class AchievementsQueries:
         )
 
     def get_streak(self, *, user_id: uuid.UUID) -> GetStreakRow | None:
-        """A user's streak."""
+        """A user's streak. Read-only: may run on a replica (as_user(..., read_only=True))."""
         return cast(
             "GetStreakRow | None",
             run(
@@ -172,6 +176,7 @@ class AchievementsQueries:
         usernames and points only, learners who opted out left out:
         user_settings.privacy_settings {"show_on_leaderboard": false}). Points are as of the
         last refresh_analytics_views() (`as_of`). Works in a learner's transaction (as_user).
+        Read-only: may run on a replica (as_user(..., read_only=True)).
         """
         return cast(
             "list[LeaderboardRow]",
@@ -196,7 +201,9 @@ class AsyncAchievementsQueries:
         self.conn = conn
 
     async def list_achievements(self) -> list[ListAchievementsRow]:
-        """The active achievements catalog."""
+        """The active achievements catalog. Read-only: may run on a replica (as_user(...,
+        read_only=True)).
+        """
         return cast(
             "list[ListAchievementsRow]",
             await arun(
@@ -208,7 +215,9 @@ class AsyncAchievementsQueries:
         )
 
     async def user_achievements(self, *, user_id: uuid.UUID) -> list[UserAchievementsRow]:
-        """What a user has earned, newest first."""
+        """What a user has earned, newest first. Read-only: may run on a replica (as_user(...,
+        read_only=True)).
+        """
         return cast(
             "list[UserAchievementsRow]",
             await arun(
@@ -245,7 +254,7 @@ class AsyncAchievementsQueries:
         codes: Sequence[str | None],
     ) -> list[AwardedAchievement]:
         """The code, name and points of these achievements, by code (what the reward logic
-        awarded).
+        awarded). Read-only: may run on a replica (as_user(..., read_only=True)).
         """
         return cast(
             "list[AwardedAchievement]",
@@ -260,7 +269,7 @@ class AsyncAchievementsQueries:
         )
 
     async def get_streak(self, *, user_id: uuid.UUID) -> GetStreakRow | None:
-        """A user's streak."""
+        """A user's streak. Read-only: may run on a replica (as_user(..., read_only=True))."""
         return cast(
             "GetStreakRow | None",
             await arun(
@@ -278,6 +287,7 @@ class AsyncAchievementsQueries:
         usernames and points only, learners who opted out left out:
         user_settings.privacy_settings {"show_on_leaderboard": false}). Points are as of the
         last refresh_analytics_views() (`as_of`). Works in a learner's transaction (as_user).
+        Read-only: may run on a replica (as_user(..., read_only=True)).
         """
         return cast(
             "list[LeaderboardRow]",

@@ -75,7 +75,9 @@ class ActivityQueries:
         )
 
     def list_activity(self, *, user_id: uuid.UUID, page_size: int) -> list[ListActivityRow]:
-        """A user's most recent activity."""
+        """A user's most recent activity. Read-only: may run on a replica (as_user(...,
+        read_only=True)).
+        """
         return cast(
             "list[ListActivityRow]",
             run(
@@ -131,7 +133,9 @@ class AsyncActivityQueries:
         )
 
     async def list_activity(self, *, user_id: uuid.UUID, page_size: int) -> list[ListActivityRow]:
-        """A user's most recent activity."""
+        """A user's most recent activity. Read-only: may run on a replica (as_user(...,
+        read_only=True)).
+        """
         return cast(
             "list[ListActivityRow]",
             await arun(

@@ -185,7 +185,9 @@ class AnalyticsQueries:
         self.conn = conn
 
     def dashboard_summary(self, *, user_id: uuid.UUID) -> DashboardSummaryRow | None:
-        """The learner dashboard: one row, zeros for a new user (get_user_dashboard_summary)."""
+        """The learner dashboard: one row, zeros for a new user (get_user_dashboard_summary).
+        Read-only: may run on a replica (as_user(..., read_only=True)).
+        """
         return cast(
             "DashboardSummaryRow | None",
             run(
@@ -199,7 +201,9 @@ class AnalyticsQueries:
         )
 
     def user_learning_stats(self, *, user_id: uuid.UUID) -> UserLearningStatsRow | None:
-        """A user's learning statistics (v_user_learning_stats)."""
+        """A user's learning statistics (v_user_learning_stats). Read-only: may run on a replica
+        (as_user(..., read_only=True)).
+        """
         return cast(
             "UserLearningStatsRow | None",
             run(
@@ -213,7 +217,9 @@ class AnalyticsQueries:
         )
 
     def component_performance(self, *, component_id: uuid.UUID) -> ComponentPerformanceRow | None:
-        """How a component performs (v_component_performance)."""
+        """How a component performs (v_component_performance). Read-only: may run on a replica
+        (as_user(..., read_only=True)).
+        """
         return cast(
             "ComponentPerformanceRow | None",
             run(
@@ -231,7 +237,9 @@ class AnalyticsQueries:
         *,
         assessment_id: uuid.UUID,
     ) -> AssessmentPerformanceRow | None:
-        """How an assessment performs (v_assessment_performance)."""
+        """How an assessment performs (v_assessment_performance). Read-only: may run on a replica
+        (as_user(..., read_only=True)).
+        """
         return cast(
             "AssessmentPerformanceRow | None",
             run(
@@ -245,7 +253,9 @@ class AnalyticsQueries:
         )
 
     def question_performance(self, *, question_id: uuid.UUID) -> QuestionPerformanceRow | None:
-        """How a question performs (v_question_performance)."""
+        """How a question performs (v_question_performance). Read-only: may run on a replica
+        (as_user(..., read_only=True)).
+        """
         return cast(
             "QuestionPerformanceRow | None",
             run(
@@ -259,7 +269,9 @@ class AnalyticsQueries:
         )
 
     def assessment_history(self, *, user_id: uuid.UUID) -> list[AssessmentHistoryRow]:
-        """A user's attempts, newest first (v_user_assessment_history)."""
+        """A user's attempts, newest first (v_user_assessment_history). Read-only: may run on a
+        replica (as_user(..., read_only=True)).
+        """
         return cast(
             "list[AssessmentHistoryRow]",
             run(
@@ -295,7 +307,9 @@ class AnalyticsQueries:
         from_day: datetime.date,
         to_day: datetime.date,
     ) -> list[ComponentAnalyticsRow]:
-        """A component's daily analytics between two days (inclusive)."""
+        """A component's daily analytics between two days (inclusive). Read-only: may run on a
+        replica (as_user(..., read_only=True)).
+        """
         return cast(
             "list[ComponentAnalyticsRow]",
             run(
@@ -328,7 +342,9 @@ class AnalyticsQueries:
         from_day: datetime.date,
         to_day: datetime.date,
     ) -> list[DailyActivityRow]:
-        """Platform activity per day (mv_daily_user_activity)."""
+        """Platform activity per day (mv_daily_user_activity). Read-only: may run on a replica
+        (as_user(..., read_only=True)).
+        """
         return cast(
             "list[DailyActivityRow]",
             run(
@@ -343,7 +359,9 @@ class AnalyticsQueries:
         )
 
     def weekly_domain_progress(self, *, from_week: datetime.date) -> list[WeeklyDomainProgressRow]:
-        """Progress per domain per week (mv_weekly_domain_progress)."""
+        """Progress per domain per week (mv_weekly_domain_progress). Read-only: may run on a
+        replica (as_user(..., read_only=True)).
+        """
         return cast(
             "list[WeeklyDomainProgressRow]",
             run(
@@ -392,7 +410,9 @@ class AsyncAnalyticsQueries:
         self.conn = conn
 
     async def dashboard_summary(self, *, user_id: uuid.UUID) -> DashboardSummaryRow | None:
-        """The learner dashboard: one row, zeros for a new user (get_user_dashboard_summary)."""
+        """The learner dashboard: one row, zeros for a new user (get_user_dashboard_summary).
+        Read-only: may run on a replica (as_user(..., read_only=True)).
+        """
         return cast(
             "DashboardSummaryRow | None",
             await arun(
@@ -406,7 +426,9 @@ class AsyncAnalyticsQueries:
         )
 
     async def user_learning_stats(self, *, user_id: uuid.UUID) -> UserLearningStatsRow | None:
-        """A user's learning statistics (v_user_learning_stats)."""
+        """A user's learning statistics (v_user_learning_stats). Read-only: may run on a replica
+        (as_user(..., read_only=True)).
+        """
         return cast(
             "UserLearningStatsRow | None",
             await arun(
@@ -424,7 +446,9 @@ class AsyncAnalyticsQueries:
         *,
         component_id: uuid.UUID,
     ) -> ComponentPerformanceRow | None:
-        """How a component performs (v_component_performance)."""
+        """How a component performs (v_component_performance). Read-only: may run on a replica
+        (as_user(..., read_only=True)).
+        """
         return cast(
             "ComponentPerformanceRow | None",
             await arun(
@@ -442,7 +466,9 @@ class AsyncAnalyticsQueries:
         *,
         assessment_id: uuid.UUID,
     ) -> AssessmentPerformanceRow | None:
-        """How an assessment performs (v_assessment_performance)."""
+        """How an assessment performs (v_assessment_performance). Read-only: may run on a replica
+        (as_user(..., read_only=True)).
+        """
         return cast(
             "AssessmentPerformanceRow | None",
             await arun(
@@ -460,7 +486,9 @@ class AsyncAnalyticsQueries:
         *,
         question_id: uuid.UUID,
     ) -> QuestionPerformanceRow | None:
-        """How a question performs (v_question_performance)."""
+        """How a question performs (v_question_performance). Read-only: may run on a replica
+        (as_user(..., read_only=True)).
+        """
         return cast(
             "QuestionPerformanceRow | None",
             await arun(
@@ -474,7 +502,9 @@ class AsyncAnalyticsQueries:
         )
 
     async def assessment_history(self, *, user_id: uuid.UUID) -> list[AssessmentHistoryRow]:
-        """A user's attempts, newest first (v_user_assessment_history)."""
+        """A user's attempts, newest first (v_user_assessment_history). Read-only: may run on a
+        replica (as_user(..., read_only=True)).
+        """
         return cast(
             "list[AssessmentHistoryRow]",
             await arun(
@@ -510,7 +540,9 @@ class AsyncAnalyticsQueries:
         from_day: datetime.date,
         to_day: datetime.date,
     ) -> list[ComponentAnalyticsRow]:
-        """A component's daily analytics between two days (inclusive)."""
+        """A component's daily analytics between two days (inclusive). Read-only: may run on a
+        replica (as_user(..., read_only=True)).
+        """
         return cast(
             "list[ComponentAnalyticsRow]",
             await arun(
@@ -543,7 +575,9 @@ class AsyncAnalyticsQueries:
         from_day: datetime.date,
         to_day: datetime.date,
     ) -> list[DailyActivityRow]:
-        """Platform activity per day (mv_daily_user_activity)."""
+        """Platform activity per day (mv_daily_user_activity). Read-only: may run on a replica
+        (as_user(..., read_only=True)).
+        """
         return cast(
             "list[DailyActivityRow]",
             await arun(
@@ -562,7 +596,9 @@ class AsyncAnalyticsQueries:
         *,
         from_week: datetime.date,
     ) -> list[WeeklyDomainProgressRow]:
-        """Progress per domain per week (mv_weekly_domain_progress)."""
+        """Progress per domain per week (mv_weekly_domain_progress). Read-only: may run on a
+        replica (as_user(..., read_only=True)).
+        """
         return cast(
             "list[WeeklyDomainProgressRow]",
             await arun(

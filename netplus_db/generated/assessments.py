@@ -194,7 +194,9 @@ class AssessmentsQueries:
         self.conn = conn
 
     def get_assessment(self, *, slug: str) -> Assessment | None:
-        """A published, live assessment by slug."""
+        """A published, live assessment by slug. Read-only: may run on a replica (as_user(...,
+        read_only=True)).
+        """
         return cast(
             "Assessment | None",
             run(
@@ -208,7 +210,9 @@ class AssessmentsQueries:
         )
 
     def get_assessment_by_id(self, *, assessment_id: uuid.UUID) -> Assessment | None:
-        """A published, live assessment by id."""
+        """A published, live assessment by id. Read-only: may run on a replica (as_user(...,
+        read_only=True)).
+        """
         return cast(
             "Assessment | None",
             run(
@@ -234,7 +238,7 @@ class AssessmentsQueries:
         """Published, live assessments, filtered by any of type, domain and the component
         presenting them (NULL: any), ordered by title; keyset pagination: pass the last row's
         title and id to get the next page (ask for one row more than you show to learn whether
-        more follow).
+        more follow). Read-only: may run on a replica (as_user(..., read_only=True)).
         """
         return cast(
             "list[Assessment]",
@@ -257,7 +261,8 @@ class AssessmentsQueries:
         """The assessment a component presents (a quiz, practice exam or assessment component names
         it by slug in its content: `content ->> 'assessment_slug'`, indexed); no row when the
         component presents none or either is unpublished. Passing it is what completes the
-        component (submit_attempt).
+        component (submit_attempt). Read-only: may run on a replica (as_user(...,
+        read_only=True)).
         """
         return cast(
             "Assessment | None",
@@ -454,7 +459,9 @@ class AsyncAssessmentsQueries:
         self.conn = conn
 
     async def get_assessment(self, *, slug: str) -> Assessment | None:
-        """A published, live assessment by slug."""
+        """A published, live assessment by slug. Read-only: may run on a replica (as_user(...,
+        read_only=True)).
+        """
         return cast(
             "Assessment | None",
             await arun(
@@ -468,7 +475,9 @@ class AsyncAssessmentsQueries:
         )
 
     async def get_assessment_by_id(self, *, assessment_id: uuid.UUID) -> Assessment | None:
-        """A published, live assessment by id."""
+        """A published, live assessment by id. Read-only: may run on a replica (as_user(...,
+        read_only=True)).
+        """
         return cast(
             "Assessment | None",
             await arun(
@@ -494,7 +503,7 @@ class AsyncAssessmentsQueries:
         """Published, live assessments, filtered by any of type, domain and the component
         presenting them (NULL: any), ordered by title; keyset pagination: pass the last row's
         title and id to get the next page (ask for one row more than you show to learn whether
-        more follow).
+        more follow). Read-only: may run on a replica (as_user(..., read_only=True)).
         """
         return cast(
             "list[Assessment]",
@@ -517,7 +526,8 @@ class AsyncAssessmentsQueries:
         """The assessment a component presents (a quiz, practice exam or assessment component names
         it by slug in its content: `content ->> 'assessment_slug'`, indexed); no row when the
         component presents none or either is unpublished. Passing it is what completes the
-        component (submit_attempt).
+        component (submit_attempt). Read-only: may run on a replica (as_user(...,
+        read_only=True)).
         """
         return cast(
             "Assessment | None",

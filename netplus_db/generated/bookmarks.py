@@ -94,7 +94,9 @@ class BookmarksQueries:
         )
 
     def list_bookmarks(self, *, user_id: uuid.UUID) -> list[ListBookmarksRow]:
-        """A user's bookmarks with the component's title and slug, newest first."""
+        """A user's bookmarks with the component's title and slug, newest first. Read-only: may run
+        on a replica (as_user(..., read_only=True)).
+        """
         return cast(
             "list[ListBookmarksRow]",
             run(
@@ -156,7 +158,9 @@ class AsyncBookmarksQueries:
         )
 
     async def list_bookmarks(self, *, user_id: uuid.UUID) -> list[ListBookmarksRow]:
-        """A user's bookmarks with the component's title and slug, newest first."""
+        """A user's bookmarks with the component's title and slug, newest first. Read-only: may run
+        on a replica (as_user(..., read_only=True)).
+        """
         return cast(
             "list[ListBookmarksRow]",
             await arun(

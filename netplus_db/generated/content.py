@@ -94,7 +94,7 @@ class ContentQueries:
     ) -> list[BrowseComponentsRow]:
         """Published, live components, filtered by any of domain, subdomain, type and difficulty
         (NULL: any), ordered by title; keyset pagination: pass the last row's title and id to
-        get the next page.
+        get the next page. Read-only: may run on a replica (as_user(..., read_only=True)).
         """
         return cast(
             "list[BrowseComponentsRow]",
@@ -115,7 +115,9 @@ class ContentQueries:
         )
 
     def get_component(self, *, slug: str) -> Component | None:
-        """One published, live component with its content, by slug."""
+        """One published, live component with its content, by slug. Read-only: may run on a replica
+        (as_user(..., read_only=True)).
+        """
         return cast(
             "Component | None",
             run(
@@ -129,7 +131,9 @@ class ContentQueries:
         )
 
     def get_component_by_id(self, *, component_id: uuid.UUID) -> Component | None:
-        """One published, live component with its content, by id (the id record_progress takes)."""
+        """One published, live component with its content, by id (the id record_progress takes).
+        Read-only: may run on a replica (as_user(..., read_only=True)).
+        """
         return cast(
             "Component | None",
             run(
@@ -149,7 +153,7 @@ class ContentQueries:
         component_id: uuid.UUID,
     ) -> list[PrerequisitesRow]:
         """The prerequisites of a component and whether the user has met each one (completed or
-        mastered it).
+        mastered it). Read-only: may run on a replica (as_user(..., read_only=True)).
         """
         return cast(
             "list[PrerequisitesRow]",
@@ -200,7 +204,7 @@ class AsyncContentQueries:
     ) -> list[BrowseComponentsRow]:
         """Published, live components, filtered by any of domain, subdomain, type and difficulty
         (NULL: any), ordered by title; keyset pagination: pass the last row's title and id to
-        get the next page.
+        get the next page. Read-only: may run on a replica (as_user(..., read_only=True)).
         """
         return cast(
             "list[BrowseComponentsRow]",
@@ -221,7 +225,9 @@ class AsyncContentQueries:
         )
 
     async def get_component(self, *, slug: str) -> Component | None:
-        """One published, live component with its content, by slug."""
+        """One published, live component with its content, by slug. Read-only: may run on a replica
+        (as_user(..., read_only=True)).
+        """
         return cast(
             "Component | None",
             await arun(
@@ -235,7 +241,9 @@ class AsyncContentQueries:
         )
 
     async def get_component_by_id(self, *, component_id: uuid.UUID) -> Component | None:
-        """One published, live component with its content, by id (the id record_progress takes)."""
+        """One published, live component with its content, by id (the id record_progress takes).
+        Read-only: may run on a replica (as_user(..., read_only=True)).
+        """
         return cast(
             "Component | None",
             await arun(
@@ -255,7 +263,7 @@ class AsyncContentQueries:
         component_id: uuid.UUID,
     ) -> list[PrerequisitesRow]:
         """The prerequisites of a component and whether the user has met each one (completed or
-        mastered it).
+        mastered it). Read-only: may run on a replica (as_user(..., read_only=True)).
         """
         return cast(
             "list[PrerequisitesRow]",

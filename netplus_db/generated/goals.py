@@ -79,7 +79,9 @@ class GoalsQueries:
         )
 
     def list_goals(self, *, user_id: uuid.UUID, status: str | None) -> list[Goal]:
-        """A user's goals, optionally of one status (NULL: all), newest first."""
+        """A user's goals, optionally of one status (NULL: all), newest first. Read-only: may run
+        on a replica (as_user(..., read_only=True)).
+        """
         return cast(
             "list[Goal]",
             run(
@@ -164,7 +166,9 @@ class AsyncGoalsQueries:
         )
 
     async def list_goals(self, *, user_id: uuid.UUID, status: str | None) -> list[Goal]:
-        """A user's goals, optionally of one status (NULL: all), newest first."""
+        """A user's goals, optionally of one status (NULL: all), newest first. Read-only: may run
+        on a replica (as_user(..., read_only=True)).
+        """
         return cast(
             "list[Goal]",
             await arun(

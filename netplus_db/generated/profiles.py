@@ -68,7 +68,7 @@ class ProfilesQueries:
         self.conn = conn
 
     def get_profile(self, *, user_id: uuid.UUID) -> Profile | None:
-        """A user's profile."""
+        """A user's profile. Read-only: may run on a replica (as_user(..., read_only=True))."""
         return cast(
             "Profile | None",
             run(
@@ -116,7 +116,7 @@ class ProfilesQueries:
         )
 
     def get_settings(self, *, user_id: uuid.UUID) -> Settings | None:
-        """A user's settings."""
+        """A user's settings. Read-only: may run on a replica (as_user(..., read_only=True))."""
         return cast(
             "Settings | None",
             run(
@@ -179,7 +179,7 @@ class AsyncProfilesQueries:
         self.conn = conn
 
     async def get_profile(self, *, user_id: uuid.UUID) -> Profile | None:
-        """A user's profile."""
+        """A user's profile. Read-only: may run on a replica (as_user(..., read_only=True))."""
         return cast(
             "Profile | None",
             await arun(
@@ -227,7 +227,7 @@ class AsyncProfilesQueries:
         )
 
     async def get_settings(self, *, user_id: uuid.UUID) -> Settings | None:
-        """A user's settings."""
+        """A user's settings. Read-only: may run on a replica (as_user(..., read_only=True))."""
         return cast(
             "Settings | None",
             await arun(

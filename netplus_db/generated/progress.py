@@ -190,7 +190,9 @@ class ProgressQueries:
         )
 
     def get_progress(self, *, user_id: uuid.UUID, component_id: uuid.UUID) -> GetProgressRow | None:
-        """A user's progress on one component."""
+        """A user's progress on one component. Read-only: may run on a replica (as_user(...,
+        read_only=True)).
+        """
         return cast(
             "GetProgressRow | None",
             run(
@@ -205,7 +207,9 @@ class ProgressQueries:
         )
 
     def list_progress(self, *, user_id: uuid.UUID) -> list[ListProgressRow]:
-        """All of a user's progress rows, most recently touched first."""
+        """All of a user's progress rows, most recently touched first. Read-only: may run on a
+        replica (as_user(..., read_only=True)).
+        """
         return cast(
             "list[ListProgressRow]",
             run(
@@ -315,7 +319,9 @@ class AsyncProgressQueries:
         user_id: uuid.UUID,
         component_id: uuid.UUID,
     ) -> GetProgressRow | None:
-        """A user's progress on one component."""
+        """A user's progress on one component. Read-only: may run on a replica (as_user(...,
+        read_only=True)).
+        """
         return cast(
             "GetProgressRow | None",
             await arun(
@@ -330,7 +336,9 @@ class AsyncProgressQueries:
         )
 
     async def list_progress(self, *, user_id: uuid.UUID) -> list[ListProgressRow]:
-        """All of a user's progress rows, most recently touched first."""
+        """All of a user's progress rows, most recently touched first. Read-only: may run on a
+        replica (as_user(..., read_only=True)).
+        """
         return cast(
             "list[ListProgressRow]",
             await arun(

@@ -6,6 +6,9 @@ Guarantees:
 - one runner at a time per database: a session advisory lock, polled with
   `pg_try_advisory_lock` under a timeout (a blocking wait deadlocks with CREATE INDEX
   CONCURRENTLY), released when the connection closes, whatever happens;
+- never through a pooler that moves the runner between server sessions (PgBouncer in
+  transaction mode): checked before the lock is taken and before each migration
+  (migrate/pooler.py), refused with SessionNotKept;
 - DDL never queues for ever behind a long transaction: `lock_timeout` bounds every wait;
 - the files are validated against the ledger before anything runs: a malformed file, an
   edited or deleted applied migration, or an out-of-order one stops the run;
@@ -58,6 +61,7 @@ from netplus_db.migrate.files import (
     load_directory,
     marker_options,
 )
+from netplus_db.migrate.pooler import require_lock, require_pinned
 from netplus_db.sql import sql_files
 from netplus_db.types import Progress
 
@@ -318,6 +322,7 @@ class Migrator:
             for number, m in enumerate(plan, start=1):
                 if len(plan) > 1:
                     self.report(f"[{number}/{len(plan)}] applying {m.label}…")
+                require_lock(conn, self.target, LOCK_KEY)
                 steps.append(self._apply(conn, m))
                 self._eta(steps, len(plan))
         return steps
@@ -374,6 +379,7 @@ class Migrator:
             for number, a in enumerate(plan, start=1):
                 if len(plan) > 1:
                     self.report(f"[{number}/{len(plan)}] rolling back {a.version:04d}_{a.name}…")
+                require_lock(conn, self.target, LOCK_KEY)
                 done.append(self._rollback(conn, a))
                 self._eta(done, len(plan))
         return done
@@ -419,6 +425,7 @@ class Migrator:
     def _locked(self) -> Iterator[psycopg.Connection[Any]]:
         conn = connect(self.target, autocommit=True, application_name=APPLICATION_NAME)
         try:
+            require_pinned(conn, self.target, APPLICATION_NAME)
             self._acquire(conn)
             yield conn
         finally:

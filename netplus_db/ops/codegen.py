@@ -63,7 +63,7 @@ PY_TYPES = {
     "void": "None",
 }
 JSON_TYPES = {"json", "jsonb"}
-HINT = re.compile(r"^(?P<key>row|optional|not-null):\s*(?P<value>.*)$")
+HINT = re.compile(r"^(?P<key>row|optional|not-null|replica):\s*(?P<value>.*)$")
 
 
 class CodegenError(NetplusError):
@@ -206,6 +206,12 @@ def _describe(
     for name in sorted((optional | not_null_hint) - set(order) - {c.name for c in columns}):
         report.add(q, f"hint names {name!r}, which is neither a parameter nor a column")
     _check_marker(q, columns, report)
+    if "replica" in hints:
+        if hints["replica"] != "yes":
+            report.add(q, f"`replica:` takes `yes`, not {hints['replica']!r}")
+        elif q.shape not in (Shape.ROWS, Shape.ROW, Shape.VALUE):
+            report.add(q, f"`replica: yes` marks a read, but its marker says {q.shape}")
+        summary += " Read-only: may run on a replica (as_user(..., read_only=True))."
     params = [Param(p, params_by_name[p], p in optional) for p in q.parameters]
     return Described(q, params, columns, hints.get("row"), summary)
 

@@ -120,3 +120,20 @@ SELECT set_config('statement_timeout', :timeout, true);
 -- name: public_tables()$
 -- How many tables schema public holds (a database with tables but no ledger is not ours).
 SELECT count(*) FROM pg_tables WHERE schemaname = 'public';
+
+-- name: backend_pid()$
+-- The server process of this session: through a pooler in transaction mode it changes.
+SELECT pg_backend_pid();
+
+-- name: holds_lock(key)$
+-- Whether this very server session holds the migration lock (a session advisory lock on a
+-- bigint key: high half in classid, low half in objid, objsubid 1).
+SELECT EXISTS (
+    SELECT 1
+      FROM pg_locks
+     WHERE locktype = 'advisory'
+       AND pid = pg_backend_pid()
+       AND granted
+       AND objsubid = 1
+       AND ((classid::bigint << 32) | objid::bigint) = :key
+);
