@@ -116,8 +116,7 @@ class Target:
             where = f"host {self.host} port {self.port}"
         tls = f" sslmode={self.sslmode}" if self.sslmode else ""
         return (
-            f"{where} database {self.dbname} user {self.user}{password}{tls}"
-            f" (from {self.source})"
+            f"{where} database {self.dbname} user {self.user}{password}{tls} (from {self.source})"
         )
 
     def with_dbname(self, dbname: str) -> Target:
