@@ -4,6 +4,7 @@ check (and a replacement) when the server has spoken, or the connection sat idle
 from __future__ import annotations
 
 import asyncio
+import select
 import time
 from typing import Any
 
@@ -101,6 +102,26 @@ def test_a_connection_closed_since_its_last_loan_fails_the_quick_check(db: Targe
         check(conn)
     with pytest.raises(psycopg.OperationalError):
         socket_readable(conn)
+
+
+@pytest.mark.parametrize("way", ["poll", "select"])
+def test_the_socket_is_readable_exactly_when_the_server_has_spoken(
+    db: Target, monkeypatch: pytest.MonkeyPatch, way: str
+) -> None:
+    if way == "select":  # the path of a platform without poll() (Windows)
+        monkeypatch.delattr(select, "poll")
+    with (
+        psycopg.connect(db.conninfo, autocommit=True) as listener,
+        psycopg.connect(db.conninfo, autocommit=True) as sender,
+    ):
+        listener.execute("LISTEN netplus_poolcheck")
+        assert socket_readable(listener) is False
+        sender.execute("NOTIFY netplus_poolcheck")
+        deadline = time.monotonic() + 10
+        while not socket_readable(listener) and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert socket_readable(listener) is True
+        assert socket_readable(sender) is False  # the sender got its answer and nothing more
 
 
 def test_a_negative_limit_is_refused() -> None:
