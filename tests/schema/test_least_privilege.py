@@ -24,7 +24,7 @@ from netplus_db.config import Target
 from netplus_db.connection import connect
 from netplus_db.database import Database
 from netplus_db.errors import Forbidden
-from tests.schema.test_rls_and_roles import as_app_user, set_role, set_user, two_learners
+from tests.schema.test_rls_and_roles import ROLES, as_app_user, set_role, set_user, two_learners
 from tests.support import factories as f
 from tests.support.apis import Catalog, build_catalog
 from tests.support.factories import Conn
@@ -201,7 +201,7 @@ def partitions(conn: Conn) -> set[str]:
         name
         for (name,) in conn.execute(
             "SELECT relname FROM pg_class WHERE relnamespace = 'public'::regnamespace"
-            " AND relispartition"
+            " AND relispartition AND relkind IN ('r', 'p')"  # not the partitions' indexes
         ).fetchall()
     }
 
@@ -295,6 +295,32 @@ def test_a_learner_reads_no_secret_and_no_other_learners_row(tx: Conn, world: Wo
                 leaks.append(f"{relation}: rows of other users")
         tx.execute("RESET ROLE")
     assert leaks == []
+
+
+# What a role would do to a month of history if it could reach the partition by name.
+PARTITION_STATEMENTS: dict[str, LiteralString] = {
+    "SELECT": "SELECT 1 FROM {} LIMIT 1",
+    "INSERT": "INSERT INTO {} DEFAULT VALUES",
+    "UPDATE": "UPDATE {} SET created_at = created_at",
+    "DELETE": "DELETE FROM {}",
+    "TRUNCATE": "TRUNCATE {}",
+}
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_no_role_reaches_a_partition_by_name(tx: Conn, role: str) -> None:
+    """The partitions carry no grants: every role goes through the partitioned table, its
+    grants and its policies, never round them by naming a month (or the default partition)."""
+    found = sorted(partitions(tx))
+    assert found, "the history tables have partitions"
+    reachable: list[str] = []
+    for partition in found:
+        for verb, template in PARTITION_STATEMENTS.items():
+            set_role(tx, role)
+            if not refused(tx, sql.SQL(template).format(sql.Identifier(partition))):
+                reachable.append(f"{verb} {partition}")
+            tx.execute("RESET ROLE")
+    assert reachable == []
 
 
 def test_a_learner_reads_only_its_own_answers(tx: Conn, world: World) -> None:
