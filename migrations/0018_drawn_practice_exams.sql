@@ -395,6 +395,52 @@ COMMENT ON FUNCTION question_data_in_order(jsonb, jsonb) IS
     'A question''s data with its options, choices and simulation parts'' options and choices in a stored order (assessment_attempts.option_order -> question id); items not named follow in their own order. Pure: reads no table.';
 
 -- ---------------------------------------------------------------------------
+-- An attempt's questions and orders for a seed
+-- ---------------------------------------------------------------------------
+CREATE FUNCTION draw_attempt(p_assessment_id uuid, p_user_id uuid, p_seed bigint,
+                             OUT question_order uuid[], OUT option_order jsonb)
+LANGUAGE plpgsql
+STABLE
+SET search_path = pg_catalog, public, pg_temp
+AS $$
+DECLARE
+    v_a assessments%ROWTYPE;
+BEGIN
+    SELECT * INTO v_a FROM assessments x WHERE x.id = p_assessment_id;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'assessment_id: % does not exist', p_assessment_id
+            USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    IF v_a.draw_split IS NOT NULL THEN
+        SELECT array_agg(d.question_id
+                         ORDER BY CASE WHEN v_a.randomize_questions
+                                       THEN draw_hash(p_seed, 'order/' || d.question_id::text)
+                                  END,
+                                  d.draw_rank)
+          INTO question_order
+          FROM draw_questions(v_a.id, p_user_id, p_seed) AS d;
+    ELSIF v_a.randomize_questions THEN
+        SELECT array_agg(u.q ORDER BY draw_hash(p_seed, 'order/' || u.q::text), u.n)
+          INTO question_order
+          FROM unnest(v_a.question_ids) WITH ORDINALITY AS u(q, n);
+    ELSE
+        question_order := v_a.question_ids;
+    END IF;
+    IF v_a.randomize_answers THEN
+        SELECT jsonb_object_agg(q.id::text, o.ord)
+          INTO option_order
+          FROM question_bank q
+         CROSS JOIN LATERAL (SELECT option_order_for(q.id::text, q.question_type,
+                                                     q.question_data, p_seed) AS ord) AS o
+         WHERE q.id = ANY (question_order) AND o.ord IS NOT NULL;
+    END IF;
+END;
+$$;
+
+COMMENT ON FUNCTION draw_attempt(uuid, uuid, bigint) IS
+    'What start_attempt stores for an attempt of a learner at an assessment with a seed: the question order (drawn by draw_questions for a drawn assessment; shuffled by the seed when randomize_questions) and the option order (when randomize_answers). The same seed, bank and history give the same result: an attempt is reproduced from its draw_seed. Internal: executable by its owner only.';
+
+-- ---------------------------------------------------------------------------
 -- Starting and reviewing an attempt (replacing 0013's)
 -- ---------------------------------------------------------------------------
 CREATE OR REPLACE FUNCTION start_attempt(p_assessment_id uuid)
@@ -434,29 +480,8 @@ BEGIN
     END IF;
     -- The seed: the first 63 bits of md5 of the new attempt's id.
     v_seed := ('x' || substr(md5(v_id::text), 1, 16))::bit(64)::bigint & 9223372036854775807;
-    IF v_a.draw_split IS NOT NULL THEN
-        SELECT array_agg(d.question_id
-                         ORDER BY CASE WHEN v_a.randomize_questions
-                                       THEN draw_hash(v_seed, 'order/' || d.question_id::text)
-                                  END,
-                                  d.draw_rank)
-          INTO v_order
-          FROM draw_questions(v_a.id, v_user, v_seed) AS d;
-    ELSIF v_a.randomize_questions THEN
-        SELECT array_agg(q ORDER BY draw_hash(v_seed, 'order/' || q::text), n)
-          INTO v_order
-          FROM unnest(v_a.question_ids) WITH ORDINALITY AS u(q, n);
-    ELSE
-        v_order := v_a.question_ids;
-    END IF;
-    IF v_a.randomize_answers THEN
-        SELECT jsonb_object_agg(q.id::text, o.ord)
-          INTO v_options
-          FROM question_bank q
-         CROSS JOIN LATERAL (SELECT option_order_for(q.id::text, q.question_type,
-                                                     q.question_data, v_seed) AS ord) AS o
-         WHERE q.id = ANY (v_order) AND o.ord IS NOT NULL;
-    END IF;
+    SELECT d.question_order, d.option_order INTO v_order, v_options
+      FROM draw_attempt(v_a.id, v_user, v_seed) AS d;
     RETURN QUERY
         WITH started AS (
             INSERT INTO assessment_attempts AS t
@@ -470,7 +495,7 @@ END;
 $$;
 
 COMMENT ON FUNCTION start_attempt(uuid) IS
-    'Open the acting user''s next attempt at a published assessment (number = previous + 1), unless max_attempts is used up. A drawn assessment (draw_split) draws the attempt''s questions (draw_questions); the question order (randomize_questions) and option order (randomize_answers) are seeded by draw_seed and stored on the attempt. No row: not available or no attempt left. SQLSTATE NP002: the bank cannot fill a drawn assessment.';
+    'Open the acting user''s next attempt at a published assessment (number = previous + 1), unless max_attempts is used up. A drawn assessment (draw_split) draws the attempt''s questions (draw_questions); the question order (randomize_questions) and option order (randomize_answers) are seeded by draw_seed (draw_attempt reproduces them) and stored on the attempt. No row: not available or no attempt left. SQLSTATE NP002: the bank cannot fill a drawn assessment.';
 
 CREATE OR REPLACE FUNCTION review_attempt(p_attempt_id uuid)
 RETURNS TABLE (question_id uuid, "position" integer, question_type varchar, question_text text,
@@ -515,6 +540,7 @@ REVOKE EXECUTE ON FUNCTION
     draw_quotas(jsonb, integer),
     draw_candidates(uuid, uuid, bigint),
     draw_questions(uuid, uuid, bigint),
+    draw_attempt(uuid, uuid, bigint),
     draw_shuffled_ids(jsonb, bigint, text),
     option_order_for(text, text, jsonb, bigint),
     question_data_in_order(jsonb, jsonb)
@@ -599,6 +625,7 @@ $$;
 COMMENT ON FUNCTION start_attempt(uuid) IS
     'Open the acting user''s next attempt at a published assessment (number = previous + 1), unless max_attempts is used up; the question order is shuffled when the assessment says so. No row: not available or no attempt left.';
 
+DROP FUNCTION draw_attempt(uuid, uuid, bigint);
 DROP FUNCTION question_data_in_order(jsonb, jsonb);
 DROP FUNCTION option_order_for(text, text, jsonb, bigint);
 DROP FUNCTION draw_shuffled_ids(jsonb, bigint, text);
