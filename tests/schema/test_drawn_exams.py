@@ -494,12 +494,11 @@ def test_answers_to_questions_outside_the_draw_are_refused(db: Conn, bank: Bank)
     outside = next(q for q in bank.questions if q not in attempt["question_order"])
     inside = attempt["question_order"][0]
     as_app_user(db, user)
-    with pytest.raises(
-        psycopg.errors.InvalidParameterValue, match="not a question of this attempt"
-    ), db.transaction():
-        db.execute(
-            "SELECT * FROM save_answer(%s, %s, '{}', 1, false)", [attempt["id"], outside]
-        )
+    with (
+        pytest.raises(psycopg.errors.InvalidParameterValue, match="not a question of this attempt"),
+        db.transaction(),
+    ):
+        db.execute("SELECT * FROM save_answer(%s, %s, '{}', 1, false)", [attempt["id"], outside])
     assert db.execute(
         "SELECT * FROM save_answer(%s, %s, NULL, 1, false)", [attempt["id"], inside]
     ).fetchone()
