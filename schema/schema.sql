@@ -744,9 +744,8 @@ COMMENT ON FUNCTION public.draw_candidates(p_assessment_id uuid, p_user_id uuid,
 
 CREATE FUNCTION public.draw_hash(p_seed bigint, p_label text) RETURNS uuid
     LANGUAGE sql IMMUTABLE PARALLEL SAFE
-    SET search_path TO 'pg_catalog', 'public', 'pg_temp'
     AS $$
-    SELECT md5(p_seed::text || '/' || p_label)::uuid
+    SELECT pg_catalog.md5(p_seed::pg_catalog.text || '/' || p_label)::pg_catalog.uuid
 $$;
 
 --
