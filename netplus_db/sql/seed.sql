@@ -187,6 +187,56 @@ SELECT r.slug, r.assessment_type, r.title, r.description, r.domain, r.difficulty
         excluded.draw_avoid_recent, true, NULL::timestamptz)
 RETURNING a.slug, a.xmax = 0 AS inserted;
 
+-- name: upsert_fixed_assessments(rows)
+-- upsert_assessments on a database migrated to before 0018, which has no draw settings: every
+-- assessment is its fixed list of question ids (the draw settings of the rows are ignored).
+INSERT INTO assessments AS a
+       (slug, assessment_type, title, description, domain, difficulty_level,
+        time_limit_minutes, passing_score, question_ids, randomize_questions, randomize_answers,
+        show_answers_after, allow_review, max_attempts, is_published)
+SELECT r.slug, r.assessment_type, r.title, r.description, r.domain, r.difficulty_level,
+       r.time_limit_minutes, r.passing_score, r.question_ids, r.randomize_questions,
+       r.randomize_answers, r.show_answers_after, r.allow_review, r.max_attempts, true
+  FROM jsonb_to_recordset(:rows) AS r(slug text, assessment_type text, title text,
+                                      description text, domain text, difficulty_level text,
+                                      time_limit_minutes integer, passing_score integer,
+                                      question_ids uuid[], randomize_questions boolean,
+                                      randomize_answers boolean, show_answers_after boolean,
+                                      allow_review boolean, max_attempts integer)
+    ON CONFLICT (slug) DO UPDATE
+   SET assessment_type     = excluded.assessment_type,
+       title               = excluded.title,
+       description         = excluded.description,
+       domain              = excluded.domain,
+       difficulty_level    = excluded.difficulty_level,
+       time_limit_minutes  = excluded.time_limit_minutes,
+       passing_score       = excluded.passing_score,
+       question_ids        = excluded.question_ids,
+       randomize_questions = excluded.randomize_questions,
+       randomize_answers   = excluded.randomize_answers,
+       show_answers_after  = excluded.show_answers_after,
+       allow_review        = excluded.allow_review,
+       max_attempts        = excluded.max_attempts,
+       is_published        = true,
+       deleted_at          = NULL
+ WHERE (a.assessment_type, a.title, a.description, a.domain, a.difficulty_level,
+        a.time_limit_minutes, a.passing_score, a.question_ids, a.randomize_questions,
+        a.randomize_answers, a.show_answers_after, a.allow_review, a.max_attempts,
+        a.is_published, a.deleted_at)
+       IS DISTINCT FROM
+       (excluded.assessment_type, excluded.title, excluded.description, excluded.domain,
+        excluded.difficulty_level, excluded.time_limit_minutes, excluded.passing_score,
+        excluded.question_ids, excluded.randomize_questions, excluded.randomize_answers,
+        excluded.show_answers_after, excluded.allow_review, excluded.max_attempts,
+        true, NULL::timestamptz)
+RETURNING a.slug, a.xmax = 0 AS inserted;
+
+-- name: draw_columns_exist()$
+-- Whether assessments has the draw settings of migration 0018.
+SELECT EXISTS (SELECT 1 FROM pg_attribute
+                WHERE attrelid = 'assessments'::regclass AND attname = 'draw_split'
+                  AND NOT attisdropped);
+
 -- name: demo_password_hashes(emails)
 -- The password hash of each live account among these emails (case-insensitive).
 SELECT lower(u.email), u.password_hash
