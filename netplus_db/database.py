@@ -50,7 +50,7 @@ from netplus_db.flows import (
 )
 from netplus_db.generated import AsyncQueries, Queries
 from netplus_db.generated.analytics import DashboardSummaryRow
-from netplus_db.generated.assessments import Attempt, SaveAnswerRow
+from netplus_db.generated.assessments import Attempt, ReviewAttemptRow, SaveAnswerRow
 from netplus_db.generated.users import User
 from netplus_db.poolcheck import AsyncBorrowCheck, BorrowCheck
 from netplus_db.routing import (
@@ -267,6 +267,24 @@ class Database:
         return self.run(
             assessments.start_attempt(user_id=user_id, assessment_id=assessment_id),
             _acting(user_id),
+        )
+
+    def resume_attempt(
+        self, *, user_id: uuid.UUID, attempt_id: uuid.UUID
+    ) -> assessments.ResumedAttempt:
+        """An attempt as it was left: questions and options in the order it started with, and
+        the answers saved so far (NotFound when it is not this user's)."""
+        return self.run(
+            assessments.resume_attempt(user_id=user_id, attempt_id=attempt_id), _acting(user_id)
+        )
+
+    def review_attempt(
+        self, *, user_id: uuid.UUID, attempt_id: uuid.UUID
+    ) -> list[ReviewAttemptRow]:
+        """A submitted attempt question by question in the order shown, as its assessment
+        allows (empty: nothing to review)."""
+        return self.run(
+            assessments.review_attempt(user_id=user_id, attempt_id=attempt_id), _acting(user_id)
         )
 
     def save_answer(
@@ -509,6 +527,24 @@ class AsyncDatabase:
         return await self.run(
             assessments.start_attempt(user_id=user_id, assessment_id=assessment_id),
             _acting(user_id),
+        )
+
+    async def resume_attempt(
+        self, *, user_id: uuid.UUID, attempt_id: uuid.UUID
+    ) -> assessments.ResumedAttempt:
+        """An attempt as it was left: questions and options in the order it started with, and
+        the answers saved so far (NotFound when it is not this user's)."""
+        return await self.run(
+            assessments.resume_attempt(user_id=user_id, attempt_id=attempt_id), _acting(user_id)
+        )
+
+    async def review_attempt(
+        self, *, user_id: uuid.UUID, attempt_id: uuid.UUID
+    ) -> list[ReviewAttemptRow]:
+        """A submitted attempt question by question in the order shown, as its assessment
+        allows (empty: nothing to review)."""
+        return await self.run(
+            assessments.review_attempt(user_id=user_id, attempt_id=attempt_id), _acting(user_id)
         )
 
     async def save_answer(

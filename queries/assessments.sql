@@ -5,22 +5,28 @@
 -- name: get_assessment(slug)^
 -- A published, live assessment by slug.
 -- row: Assessment
--- not-null: question_count
+-- not-null: question_count, drawn
 -- replica: yes
 SELECT id, slug, title, description, assessment_type, domain, difficulty_level,
-       time_limit_minutes, passing_score, cardinality(question_ids) AS question_count,
-       randomize_questions, randomize_answers, show_answers_after, allow_review, max_attempts
+       time_limit_minutes, passing_score,
+       CASE WHEN draw_split IS NULL THEN cardinality(question_ids) ELSE draw_size END
+           AS question_count,
+       draw_split IS NOT NULL AS drawn, randomize_questions, randomize_answers,
+       show_answers_after, allow_review, max_attempts
   FROM assessments
  WHERE slug = :slug AND is_published AND deleted_at IS NULL;
 
 -- name: get_assessment_by_id(assessment_id)^
 -- A published, live assessment by id.
 -- row: Assessment
--- not-null: question_count
+-- not-null: question_count, drawn
 -- replica: yes
 SELECT id, slug, title, description, assessment_type, domain, difficulty_level,
-       time_limit_minutes, passing_score, cardinality(question_ids) AS question_count,
-       randomize_questions, randomize_answers, show_answers_after, allow_review, max_attempts
+       time_limit_minutes, passing_score,
+       CASE WHEN draw_split IS NULL THEN cardinality(question_ids) ELSE draw_size END
+           AS question_count,
+       draw_split IS NOT NULL AS drawn, randomize_questions, randomize_answers,
+       show_answers_after, allow_review, max_attempts
   FROM assessments
  WHERE id = :assessment_id AND is_published AND deleted_at IS NULL;
 
@@ -30,12 +36,14 @@ SELECT id, slug, title, description, assessment_type, domain, difficulty_level,
 -- to get the next page (ask for one row more than you show to learn whether more follow).
 -- row: Assessment
 -- optional: assessment_type, domain, component_id, after_title, after_id
--- not-null: question_count
+-- not-null: question_count, drawn
 -- replica: yes
 SELECT a.id, a.slug, a.title, a.description, a.assessment_type, a.domain, a.difficulty_level,
-       a.time_limit_minutes, a.passing_score, cardinality(a.question_ids) AS question_count,
-       a.randomize_questions, a.randomize_answers, a.show_answers_after, a.allow_review,
-       a.max_attempts
+       a.time_limit_minutes, a.passing_score,
+       CASE WHEN a.draw_split IS NULL THEN cardinality(a.question_ids) ELSE a.draw_size END
+           AS question_count,
+       a.draw_split IS NOT NULL AS drawn, a.randomize_questions, a.randomize_answers,
+       a.show_answers_after, a.allow_review, a.max_attempts
   FROM assessments a
  WHERE a.is_published AND a.deleted_at IS NULL
    AND (:assessment_type::text IS NULL OR a.assessment_type = :assessment_type::text)
@@ -55,12 +63,14 @@ SELECT a.id, a.slug, a.title, a.description, a.assessment_type, a.domain, a.diff
 -- component presents none or either is unpublished. Passing it is what completes the
 -- component (submit_attempt).
 -- row: Assessment
--- not-null: question_count
+-- not-null: question_count, drawn
 -- replica: yes
 SELECT a.id, a.slug, a.title, a.description, a.assessment_type, a.domain, a.difficulty_level,
-       a.time_limit_minutes, a.passing_score, cardinality(a.question_ids) AS question_count,
-       a.randomize_questions, a.randomize_answers, a.show_answers_after, a.allow_review,
-       a.max_attempts
+       a.time_limit_minutes, a.passing_score,
+       CASE WHEN a.draw_split IS NULL THEN cardinality(a.question_ids) ELSE a.draw_size END
+           AS question_count,
+       a.draw_split IS NOT NULL AS drawn, a.randomize_questions, a.randomize_answers,
+       a.show_answers_after, a.allow_review, a.max_attempts
   FROM learning_components c
   JOIN assessments a ON a.slug = c.content ->> 'assessment_slug'
  WHERE c.id = :component_id AND c.is_published AND c.deleted_at IS NULL
@@ -68,9 +78,10 @@ SELECT a.id, a.slug, a.title, a.description, a.assessment_type, a.domain, a.diff
 
 -- name: start_attempt(assessment_id)^
 -- Open the acting user's next attempt (number = previous + 1) unless max_attempts is used up
--- (start_attempt: racing starts are serialised); the question order is shuffled when the
--- assessment says so, and stored. No row: the assessment is not available or no attempt is
--- left.
+-- (start_attempt: racing starts are serialised). A drawn assessment draws the attempt's
+-- questions from the bank within its blueprint split; the question and option order are
+-- shuffled (seeded) when the assessment says so. All of it is stored on the attempt. No row:
+-- the assessment is not available or no attempt is left.
 -- not-null: id, user_id, assessment_id, attempt_number, status, started_at
 SELECT id, user_id, assessment_id, attempt_number, status, started_at, question_order
   FROM start_attempt(:assessment_id);
@@ -85,10 +96,12 @@ SELECT count(t.id) AS used, a.max_attempts
  GROUP BY a.max_attempts;
 
 -- name: attempt_questions(attempt_id, user_id)
--- The questions of an attempt in the order shown, as a learner may see them:
--- no correct answer, no explanation.
--- not-null: position
-SELECT q.id, o.position::int AS position, q.question_type, q.question_text, q.question_data,
+-- The questions of an attempt in the order shown, each with its options in the order shown
+-- (both stored on the attempt at its start), as a learner may see them: no correct answer,
+-- no explanation. The same on every call: resuming shows the attempt as it began.
+-- not-null: position, question_data
+SELECT q.id, o.position::int AS position, q.question_type, q.question_text,
+       question_data_in_order(q.question_data, t.option_order -> q.id::text) AS question_data,
        q.hints, q.points
   FROM assessment_attempts t
   JOIN assessments a ON a.id = t.assessment_id
@@ -100,9 +113,10 @@ SELECT q.id, o.position::int AS position, q.question_type, q.question_text, q.qu
 
 -- name: attempt_state(attempt_id, user_id)^
 -- An attempt of this user with its assessment's rules and the database clock:
--- `expired` is true once the time limit has passed.
+-- `expired` is true once the time limit has passed; `draw_seed` the seed of its draw and
+-- orders (NULL for attempts started before migration 0018).
 -- not-null: expired
-SELECT t.id, t.assessment_id, a.slug, t.status, t.attempt_number, t.started_at,
+SELECT t.id, t.assessment_id, a.slug, t.status, t.attempt_number, t.started_at, t.draw_seed,
        a.time_limit_minutes, a.passing_score, a.allow_review, a.show_answers_after,
        t.started_at + make_interval(mins => a.time_limit_minutes) AS deadline,
        coalesce(now() > t.started_at + make_interval(mins => a.time_limit_minutes), false)
@@ -110,6 +124,17 @@ SELECT t.id, t.assessment_id, a.slug, t.status, t.attempt_number, t.started_at,
   FROM assessment_attempts t
   JOIN assessments a ON a.id = t.assessment_id
  WHERE t.id = :attempt_id AND t.user_id = :user_id;
+
+-- name: attempt_answers(attempt_id, user_id)
+-- The answers saved so far in an attempt of this user (no grade), by question id: what a
+-- resumed attempt shows as already answered or flagged.
+-- not-null: question_id, time_spent_seconds, flagged_for_review, updated_at
+SELECT ans.question_id, ans.user_answer, ans.time_spent_seconds, ans.flagged_for_review,
+       ans.updated_at
+  FROM assessment_answers ans
+  JOIN assessment_attempts t ON t.id = ans.attempt_id
+ WHERE t.id = :attempt_id AND t.user_id = :user_id
+ ORDER BY ans.question_id;
 
 -- name: save_answer(attempt_id, question_id, user_answer, time_spent_seconds, flagged_for_review)^
 -- Save (or replace) an answer of the acting user while the attempt is in progress and within

@@ -649,6 +649,267 @@ $$;
 COMMENT ON FUNCTION public.create_history_partitions(p_months_ahead integer) IS 'Create the monthly (UTC) partitions of learning_sessions and user_activity_logs from this month to p_months_ahead months ahead. action: created, exists, covered (by another partition), blocked (the default partition holds rows of that month: move them first).';
 
 --
+-- Name: draw_attempt(uuid, uuid, bigint); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.draw_attempt(p_assessment_id uuid, p_user_id uuid, p_seed bigint, OUT question_order uuid[], OUT option_order jsonb) RETURNS record
+    LANGUAGE plpgsql STABLE
+    SET search_path TO 'pg_catalog', 'public', 'pg_temp'
+    AS $$
+DECLARE
+    v_a assessments%ROWTYPE;
+BEGIN
+    SELECT * INTO v_a FROM assessments x WHERE x.id = p_assessment_id;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'assessment_id: % does not exist', p_assessment_id
+            USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    IF v_a.draw_split IS NOT NULL THEN
+        SELECT array_agg(d.question_id
+                         ORDER BY CASE WHEN v_a.randomize_questions
+                                       THEN draw_hash(p_seed, 'order/' || d.question_id::text)
+                                  END,
+                                  d.draw_rank)
+          INTO question_order
+          FROM draw_questions(v_a.id, p_user_id, p_seed) AS d;
+    ELSIF v_a.randomize_questions THEN
+        SELECT array_agg(u.q ORDER BY draw_hash(p_seed, 'order/' || u.q::text), u.n)
+          INTO question_order
+          FROM unnest(v_a.question_ids) WITH ORDINALITY AS u(q, n);
+    ELSE
+        question_order := v_a.question_ids;
+    END IF;
+    IF v_a.randomize_answers THEN
+        SELECT jsonb_object_agg(q.id::text, o.ord)
+          INTO option_order
+          FROM question_bank q
+         CROSS JOIN LATERAL (SELECT option_order_for(q.id::text, q.question_type,
+                                                     q.question_data, p_seed) AS ord) AS o
+         WHERE q.id = ANY (question_order) AND o.ord IS NOT NULL;
+    END IF;
+END;
+$$;
+
+--
+-- Name: FUNCTION draw_attempt(p_assessment_id uuid, p_user_id uuid, p_seed bigint, OUT question_order uuid[], OUT option_order jsonb); Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON FUNCTION public.draw_attempt(p_assessment_id uuid, p_user_id uuid, p_seed bigint, OUT question_order uuid[], OUT option_order jsonb) IS 'What start_attempt stores for an attempt of a learner at an assessment with a seed: the question order (drawn by draw_questions for a drawn assessment; shuffled by the seed when randomize_questions) and the option order (when randomize_answers). The same seed, bank and history give the same result: an attempt is reproduced from its draw_seed. Internal: executable by its owner only.';
+
+--
+-- Name: draw_candidates(uuid, uuid, bigint); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.draw_candidates(p_assessment_id uuid, p_user_id uuid, p_seed bigint) RETURNS TABLE(question_id uuid, domain text, objective text, question_type text, difficulty_level text, avoid boolean, preference integer, tiebreak uuid)
+    LANGUAGE sql STABLE
+    SET search_path TO 'pg_catalog', 'public', 'pg_temp'
+    AS $$
+    WITH a AS (
+        SELECT x.id, x.draw_split, x.draw_avoid_recent
+          FROM assessments x
+         WHERE x.id = p_assessment_id),
+    recent AS (
+        SELECT DISTINCT r.question_id
+          FROM (SELECT t.question_order
+                  FROM assessment_attempts t
+                  JOIN a ON a.id = t.assessment_id
+                 WHERE t.user_id = p_user_id
+                 ORDER BY t.attempt_number DESC
+                 LIMIT (SELECT a.draw_avoid_recent FROM a)) AS last_attempts
+         CROSS JOIN LATERAL unnest(last_attempts.question_order) AS r(question_id)),
+    seen AS (
+        SELECT DISTINCT s.question_id
+          FROM assessment_attempts t
+         CROSS JOIN LATERAL unnest(t.question_order) AS s(question_id)
+         WHERE t.user_id = p_user_id)
+    SELECT q.id, q.domain::text, coalesce(q.subdomain, q.domain)::text, q.question_type::text,
+           q.difficulty_level::text,
+           EXISTS (SELECT 1 FROM recent r WHERE r.question_id = q.id),
+           CASE WHEN EXISTS (SELECT 1 FROM seen s WHERE s.question_id = q.id) THEN 1 ELSE 0 END,
+           draw_hash(p_seed, 'question/' || q.id::text)
+      FROM question_bank q
+      JOIN a ON (a.draw_split -> q.domain::text) IS NOT NULL
+     WHERE q.is_published AND q.deleted_at IS NULL
+$$;
+
+--
+-- Name: FUNCTION draw_candidates(p_assessment_id uuid, p_user_id uuid, p_seed bigint); Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON FUNCTION public.draw_candidates(p_assessment_id uuid, p_user_id uuid, p_seed bigint) IS 'The ranking of a draw: the published questions of a drawn assessment''s domains for a learner, with avoid (in the learner''s last draw_avoid_recent attempts at it), preference (lower first: 0 unseen, 1 seen) and the seeded tiebreak. The one function a later migration replaces to rank differently (e.g. due for spaced review first). Internal: executable by its owner only.';
+
+--
+-- Name: draw_hash(bigint, text); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.draw_hash(p_seed bigint, p_label text) RETURNS uuid
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    AS $$
+    SELECT pg_catalog.md5(p_seed::pg_catalog.text || '/' || p_label)::pg_catalog.uuid
+$$;
+
+--
+-- Name: FUNCTION draw_hash(p_seed bigint, p_label text); Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON FUNCTION public.draw_hash(p_seed bigint, p_label text) IS 'The seeded sort key of one item (md5 of seed and label as a uuid). Internal: executable by its owner only.';
+
+--
+-- Name: draw_questions(uuid, uuid, bigint); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.draw_questions(p_assessment_id uuid, p_user_id uuid, p_seed bigint) RETURNS TABLE(question_id uuid, domain text, objective text, question_type text, difficulty_level text, draw_rank integer)
+    LANGUAGE plpgsql STABLE
+    SET search_path TO 'pg_catalog', 'public', 'pg_temp'
+    AS $$
+#variable_conflict use_column
+DECLARE
+    v_a     assessments%ROWTYPE;
+    v_short text;
+    v_sims  bigint;
+BEGIN
+    SELECT * INTO v_a FROM assessments x WHERE x.id = p_assessment_id;
+    IF NOT FOUND OR v_a.draw_split IS NULL THEN
+        RAISE EXCEPTION 'assessment_id: % is not an assessment drawn from the bank', p_assessment_id
+            USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    -- What the bank can give at all (the learner's history aside).
+    SELECT string_agg(format('domain %s has %s published question(s) for %s place(s)',
+                             qu.domain, coalesce(n.total, 0), qu.quota), '; ' ORDER BY qu.domain)
+               FILTER (WHERE coalesce(n.total, 0) < qu.quota),
+           sum(least(coalesce(n.sims, 0), qu.quota))
+      INTO v_short, v_sims
+      FROM draw_quotas(v_a.draw_split, v_a.draw_size) AS qu
+      LEFT JOIN (SELECT q.domain::text AS domain, count(*) AS total,
+                        count(*) FILTER (WHERE q.question_type = 'simulation') AS sims
+                   FROM question_bank q
+                  WHERE q.is_published AND q.deleted_at IS NULL
+                  GROUP BY q.domain) AS n ON n.domain = qu.domain;
+    IF v_short IS NOT NULL THEN
+        RAISE EXCEPTION 'the bank cannot fill assessment %: %', v_a.slug, v_short
+            USING ERRCODE = 'NP002';
+    END IF;
+    IF coalesce(v_sims, 0) < v_a.draw_min_simulations THEN
+        RAISE EXCEPTION 'the bank cannot fill assessment %: % simulation(s) fit its domains'' places, not %',
+                        v_a.slug, coalesce(v_sims, 0), v_a.draw_min_simulations
+            USING ERRCODE = 'NP002';
+    END IF;
+
+    RETURN QUERY
+        WITH quota AS (
+            SELECT * FROM draw_quotas(v_a.draw_split, v_a.draw_size)),
+        c AS (
+            SELECT * FROM draw_candidates(v_a.id, p_user_id, p_seed)),
+        -- The simulation minimum: each domain's simulations ranked, then taken round-robin
+        -- over the domains (never more than a domain's quota), the avoided ones last.
+        sim_ranked AS (
+            SELECT c.question_id, c.avoid, c.preference, c.tiebreak, qu.quota,
+                   row_number() OVER (PARTITION BY c.domain
+                                      ORDER BY c.avoid, c.preference, c.tiebreak) AS turn
+              FROM c
+              JOIN quota qu ON qu.domain = c.domain
+             WHERE c.question_type = 'simulation'),
+        forced AS (
+            SELECT s.question_id
+              FROM sim_ranked s
+             WHERE s.turn <= s.quota
+             ORDER BY s.avoid, s.turn, s.preference, s.tiebreak
+             LIMIT v_a.draw_min_simulations),
+        -- Within an objective and difficulty: the forced simulations, then not avoided, then
+        -- the candidate ranking, then the hash.
+        cells AS (
+            SELECT c.*, (f.question_id IS NOT NULL) AS is_forced,
+                   row_number() OVER (PARTITION BY c.domain, c.objective, c.difficulty_level
+                                      ORDER BY (f.question_id IS NOT NULL) DESC, c.avoid,
+                                               c.preference, c.tiebreak) AS cell_rank,
+                   draw_hash(p_seed, 'difficulty/' || c.objective || '/' || c.difficulty_level)
+                       AS cell_order
+              FROM c
+              LEFT JOIN forced f ON f.question_id = c.question_id),
+        -- Within an objective: its difficulties in turn (in a seeded order).
+        objectives AS (
+            SELECT x.*,
+                   row_number() OVER (PARTITION BY x.domain, x.objective
+                                      ORDER BY x.is_forced DESC, x.avoid, x.cell_rank,
+                                               x.cell_order) AS objective_rank,
+                   draw_hash(p_seed, 'objective/' || x.objective) AS objective_order
+              FROM cells x),
+        -- Within a domain: its objectives in turn (in a seeded order); the quota is taken.
+        ranked AS (
+            SELECT o.*,
+                   row_number() OVER (PARTITION BY o.domain
+                                      ORDER BY o.is_forced DESC, o.avoid, o.objective_rank,
+                                               o.objective_order) AS domain_rank
+              FROM objectives o)
+        SELECT r.question_id, r.domain, r.objective, r.question_type, r.difficulty_level,
+               (row_number() OVER (ORDER BY r.domain, r.domain_rank))::int
+          FROM ranked r
+          JOIN quota qu ON qu.domain = r.domain
+         WHERE r.domain_rank <= qu.quota
+         ORDER BY r.domain, r.domain_rank;
+END;
+$$;
+
+--
+-- Name: FUNCTION draw_questions(p_assessment_id uuid, p_user_id uuid, p_seed bigint); Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON FUNCTION public.draw_questions(p_assessment_id uuid, p_user_id uuid, p_seed bigint) IS 'The questions a learner''s attempt at a drawn assessment gets for a seed, in draw order: each domain exactly its quota of the split at draw_size, at least draw_min_simulations simulations, the last draw_avoid_recent attempts'' questions only when the bank leaves no choice, objectives and difficulties in turn, then the ranking of draw_candidates and the seeded hash. The same seed, bank and history give the same draw. SQLSTATE NP002: the bank cannot fill it. Internal: executable by its owner only.';
+
+--
+-- Name: draw_quotas(jsonb, integer); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.draw_quotas(p_split jsonb, p_size integer) RETURNS TABLE(domain text, quota integer)
+    LANGUAGE sql IMMUTABLE
+    SET search_path TO 'pg_catalog', 'public', 'pg_temp'
+    AS $$
+    WITH split AS (
+        SELECT s.key AS domain, s.value::numeric::bigint AS weight
+          FROM jsonb_each_text(p_split) AS s),
+    shares AS (
+        SELECT s.domain, s.weight,
+               (p_size * s.weight) / t.total AS base,
+               (p_size * s.weight) % t.total AS rest
+          FROM split s
+         CROSS JOIN (SELECT sum(x.weight)::bigint AS total FROM split x) AS t),
+    seats AS (
+        SELECT sh.domain, sh.base,
+               row_number() OVER (ORDER BY sh.rest DESC, sh.weight DESC, sh.domain) AS seat,
+               sum(sh.base) OVER () AS given
+          FROM shares sh)
+    SELECT st.domain, (st.base + CASE WHEN st.seat <= p_size - st.given THEN 1 ELSE 0 END)::int
+      FROM seats st
+     ORDER BY st.domain
+$$;
+
+--
+-- Name: FUNCTION draw_quotas(p_split jsonb, p_size integer); Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON FUNCTION public.draw_quotas(p_split jsonb, p_size integer) IS 'Questions per domain when a split (domain -> weight) is scaled to a size: largest remainder (ties: heavier domain, then lower code). Internal: executable by its owner only.';
+
+--
+-- Name: draw_shuffled_ids(jsonb, bigint, text); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.draw_shuffled_ids(p_items jsonb, p_seed bigint, p_label text) RETURNS jsonb
+    LANGUAGE sql IMMUTABLE
+    SET search_path TO 'pg_catalog', 'public', 'pg_temp'
+    AS $$
+    SELECT jsonb_agg(e.value -> 'id' ORDER BY draw_hash(p_seed, p_label || '/' || (e.value ->> 'id')))
+      FROM jsonb_array_elements(CASE WHEN jsonb_typeof(p_items) = 'array' THEN p_items
+                                     ELSE '[]'::jsonb END) AS e(value)
+     WHERE jsonb_typeof(e.value) = 'object' AND (e.value -> 'id') IS NOT NULL
+$$;
+
+--
+-- Name: FUNCTION draw_shuffled_ids(p_items jsonb, p_seed bigint, p_label text); Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON FUNCTION public.draw_shuffled_ids(p_items jsonb, p_seed bigint, p_label text) IS 'The ids of a JSON array of {"id": ...} objects in a seeded order, or NULL. Internal: executable by its owner only.';
+
+--
 -- Name: end_learning_session(uuid, integer, boolean, jsonb); Type: FUNCTION; Schema: public; Owner: -
 --
 
@@ -2728,6 +2989,99 @@ $$;
 COMMENT ON FUNCTION public.login_candidate(p_login text) IS 'Login look-up in an anonymous transaction (app.user_id unset): the live account whose email or username (case-insensitive) is the argument, with its password hash and status, for the password check in the application. Refused (insufficient_privilege) once a user acts in the transaction, so a learner transaction never reads a hash.';
 
 --
+-- Name: option_order_for(text, text, jsonb, bigint); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.option_order_for(p_label text, p_question_type text, p_question_data jsonb, p_seed bigint) RETURNS jsonb
+    LANGUAGE plpgsql IMMUTABLE
+    SET search_path TO 'pg_catalog', 'public', 'pg_temp'
+    AS $$
+DECLARE
+    v_order jsonb;
+BEGIN
+    IF jsonb_typeof(p_question_data) IS DISTINCT FROM 'object' THEN
+        RETURN NULL;
+    END IF;
+    IF p_question_type IN ('multiple_choice', 'multiple_select') THEN
+        v_order := jsonb_build_object(
+            'options', draw_shuffled_ids(p_question_data -> 'options', p_seed, p_label || '/options'));
+    ELSIF p_question_type = 'matching' THEN
+        v_order := jsonb_build_object(
+            'choices', draw_shuffled_ids(p_question_data -> 'choices', p_seed, p_label || '/choices'));
+    ELSIF p_question_type = 'simulation' AND jsonb_typeof(p_question_data -> 'parts') = 'array' THEN
+        SELECT jsonb_build_object('parts', jsonb_object_agg(part.value ->> 'id', part.ord))
+          INTO v_order
+          FROM (SELECT e.value,
+                       option_order_for(p_label || '/' || (e.value ->> 'id'), e.value ->> 'type',
+                                        e.value -> 'data', p_seed) AS ord
+                  FROM jsonb_array_elements(p_question_data -> 'parts') AS e(value)
+                 WHERE jsonb_typeof(e.value) = 'object'
+                   AND jsonb_typeof(e.value -> 'id') = 'string') AS part
+         WHERE part.ord IS NOT NULL;
+    END IF;
+    v_order := jsonb_strip_nulls(v_order);
+    RETURN CASE WHEN v_order IS NULL OR v_order = '{}'::jsonb THEN NULL ELSE v_order END;
+END;
+$$;
+
+--
+-- Name: FUNCTION option_order_for(p_label text, p_question_type text, p_question_data jsonb, p_seed bigint); Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON FUNCTION public.option_order_for(p_label text, p_question_type text, p_question_data jsonb, p_seed bigint) IS 'The seeded order a question''s options are shown in ({"options": [...]}, {"choices": [...]}, {"parts": {"p1": ...}}), or NULL. Internal: executable by its owner only.';
+
+--
+-- Name: question_data_in_order(jsonb, jsonb); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.question_data_in_order(p_question_data jsonb, p_order jsonb) RETURNS jsonb
+    LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
+    SET search_path TO 'pg_catalog', 'public', 'pg_temp'
+    AS $$
+DECLARE
+    v_data jsonb := p_question_data;
+    v_key  text;
+BEGIN
+    IF jsonb_typeof(p_order) IS DISTINCT FROM 'object'
+       OR jsonb_typeof(p_question_data) IS DISTINCT FROM 'object' THEN
+        RETURN p_question_data;
+    END IF;
+    FOREACH v_key IN ARRAY ARRAY['options', 'choices'] LOOP
+        IF jsonb_typeof(v_data -> v_key) = 'array' AND jsonb_typeof(p_order -> v_key) = 'array' THEN
+            v_data := jsonb_set(v_data, ARRAY[v_key], (
+                SELECT coalesce(jsonb_agg(e.value ORDER BY p.at NULLS LAST, e.at), '[]'::jsonb)
+                  FROM jsonb_array_elements(v_data -> v_key) WITH ORDINALITY AS e(value, at)
+                  LEFT JOIN LATERAL (
+                        SELECT min(o.at) AS at
+                          FROM jsonb_array_elements(p_order -> v_key) WITH ORDINALITY AS o(id, at)
+                         WHERE o.id = e.value -> 'id') AS p ON true));
+        END IF;
+    END LOOP;
+    IF jsonb_typeof(v_data -> 'parts') = 'array'
+       AND jsonb_typeof(p_order -> 'parts') = 'object' THEN
+        v_data := jsonb_set(v_data, '{parts}', (
+            SELECT coalesce(jsonb_agg(
+                       CASE WHEN jsonb_typeof(e.value) = 'object'
+                                 AND (p_order -> 'parts' -> (e.value ->> 'id')) IS NOT NULL
+                            THEN jsonb_set(e.value, '{data}',
+                                           question_data_in_order(
+                                               e.value -> 'data',
+                                               p_order -> 'parts' -> (e.value ->> 'id')))
+                            ELSE e.value END
+                       ORDER BY e.at), '[]'::jsonb)
+              FROM jsonb_array_elements(v_data -> 'parts') WITH ORDINALITY AS e(value, at)));
+    END IF;
+    RETURN v_data;
+END;
+$$;
+
+--
+-- Name: FUNCTION question_data_in_order(p_question_data jsonb, p_order jsonb); Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON FUNCTION public.question_data_in_order(p_question_data jsonb, p_order jsonb) IS 'A question''s data with its options, choices and simulation parts'' options and choices in a stored order (assessment_attempts.option_order -> question id); items not named follow in their own order. Pure: reads no table.';
+
+--
 -- Name: record_progress(uuid, text, integer, integer, jsonb); Type: FUNCTION; Schema: public; Owner: -
 --
 
@@ -2850,7 +3204,8 @@ DECLARE
     v_user uuid := app_acting_user();
 BEGIN
     RETURN QUERY
-        SELECT q.id, o.position::int, q.question_type, q.question_text, q.question_data,
+        SELECT q.id, o.position::int, q.question_type, q.question_text,
+               question_data_in_order(q.question_data, t.option_order -> q.id::text),
                ans.user_answer, coalesce(ans.is_correct, false),
                coalesce(ans.points_earned, 0), q.points,
                CASE WHEN a.show_answers_after THEN q.correct_answer END,
@@ -2871,7 +3226,7 @@ $$;
 -- Name: FUNCTION review_attempt(p_attempt_id uuid); Type: COMMENT; Schema: public; Owner: -
 --
 
-COMMENT ON FUNCTION public.review_attempt(p_attempt_id uuid) IS 'A submitted (completed or timed_out) attempt of the acting user question by question, as its assessment allows: nothing unless allow_review; correct answers and explanations only with show_answers_after. The only way a learner reads an answer key or a grade.';
+COMMENT ON FUNCTION public.review_attempt(p_attempt_id uuid) IS 'A submitted (completed or timed_out) attempt of the acting user question by question, in the order shown and with the options in the order shown, as its assessment allows: nothing unless allow_review; correct answers and explanations only with show_answers_after. The only way a learner reads an answer key or a grade.';
 
 --
 -- Name: save_answer(uuid, uuid, jsonb, integer, boolean); Type: FUNCTION; Schema: public; Owner: -
@@ -2980,26 +3335,41 @@ CREATE FUNCTION public.start_attempt(p_assessment_id uuid) RETURNS TABLE(id uuid
     AS $$
 #variable_conflict use_column
 DECLARE
-    v_user uuid := app_acting_user();
+    v_user    uuid := app_acting_user();
+    v_id      uuid := gen_random_uuid();
+    v_seed    bigint;
+    v_a       assessments%ROWTYPE;
+    v_used    bigint;
+    v_last    integer;
+    v_order   uuid[];
+    v_options jsonb;
 BEGIN
     -- Racing starts of one user on one assessment wait for each other, so that max_attempts
-    -- holds.
+    -- holds (and each draw sees the attempts before it).
     PERFORM pg_advisory_xact_lock(
         hashtextextended(v_user::text || '/' || p_assessment_id::text, 42));
+    SELECT * INTO v_a
+      FROM assessments a
+     WHERE a.id = p_assessment_id AND a.is_published AND a.deleted_at IS NULL;
+    IF NOT FOUND THEN
+        RETURN;
+    END IF;
+    SELECT max(x.attempt_number), count(*) INTO v_last, v_used
+      FROM assessment_attempts x
+     WHERE x.user_id = v_user AND x.assessment_id = v_a.id;
+    IF v_a.max_attempts IS NOT NULL AND v_used >= v_a.max_attempts THEN
+        RETURN;
+    END IF;
+    -- The seed: the first 63 bits of md5 of the new attempt's id.
+    v_seed := ('x' || substr(md5(v_id::text), 1, 16))::bit(64)::bigint & 9223372036854775807;
+    SELECT d.question_order, d.option_order INTO v_order, v_options
+      FROM draw_attempt(v_a.id, v_user, v_seed) AS d;
     RETURN QUERY
         WITH started AS (
             INSERT INTO assessment_attempts AS t
-                   (user_id, assessment_id, attempt_number, question_order)
-            SELECT v_user, a.id, coalesce(prev.last_number, 0) + 1,
-                   CASE WHEN a.randomize_questions
-                        THEN (SELECT array_agg(q ORDER BY random()) FROM unnest(a.question_ids) AS q)
-                        ELSE a.question_ids END
-              FROM assessments a
-             CROSS JOIN LATERAL (SELECT max(x.attempt_number) AS last_number, count(*) AS used
-                                   FROM assessment_attempts x
-                                  WHERE x.user_id = v_user AND x.assessment_id = a.id) AS prev
-             WHERE a.id = p_assessment_id AND a.is_published AND a.deleted_at IS NULL
-               AND (a.max_attempts IS NULL OR prev.used < a.max_attempts)
+                   (id, user_id, assessment_id, attempt_number, question_order, draw_seed,
+                    option_order)
+            VALUES (v_id, v_user, v_a.id, coalesce(v_last, 0) + 1, v_order, v_seed, v_options)
             RETURNING t.id, t.user_id, t.assessment_id, t.attempt_number, t.status,
                       t.started_at, t.question_order)
         SELECT * FROM started;
@@ -3010,7 +3380,7 @@ $$;
 -- Name: FUNCTION start_attempt(p_assessment_id uuid); Type: COMMENT; Schema: public; Owner: -
 --
 
-COMMENT ON FUNCTION public.start_attempt(p_assessment_id uuid) IS 'Open the acting user''s next attempt at a published assessment (number = previous + 1), unless max_attempts is used up; the question order is shuffled when the assessment says so. No row: not available or no attempt left.';
+COMMENT ON FUNCTION public.start_attempt(p_assessment_id uuid) IS 'Open the acting user''s next attempt at a published assessment (number = previous + 1), unless max_attempts is used up. A drawn assessment (draw_split) draws the attempt''s questions (draw_questions); the question order (randomize_questions) and option order (randomize_answers) are seeded by draw_seed (draw_attempt reproduces them) and stored on the attempt. No row: not available or no attempt left. SQLSTATE NP002: the bank cannot fill a drawn assessment.';
 
 --
 -- Name: submit_attempt(uuid); Type: FUNCTION; Schema: public; Owner: -
@@ -3382,6 +3752,8 @@ CREATE TABLE public.assessment_attempts (
     skipped_questions integer DEFAULT 0 NOT NULL,
     created_at timestamp with time zone DEFAULT now() NOT NULL,
     updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    draw_seed bigint,
+    option_order jsonb,
     CONSTRAINT assessment_attempts_attempt_number_check CHECK ((attempt_number >= 1)),
     CONSTRAINT assessment_attempts_completed_at_check CHECK ((completed_at >= started_at)),
     CONSTRAINT assessment_attempts_correct_answers_check CHECK ((correct_answers >= 0)),
@@ -3400,6 +3772,18 @@ ALTER TABLE ONLY public.assessment_attempts FORCE ROW LEVEL SECURITY;
 --
 
 COMMENT ON TABLE public.assessment_attempts IS 'User assessment attempts with status, timing and scoring.';
+
+--
+-- Name: COLUMN assessment_attempts.draw_seed; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.assessment_attempts.draw_seed IS 'Seed of the attempt''s draw, question order and option order (set by start_attempt from the attempt id; NULL for attempts started before 0018).';
+
+--
+-- Name: COLUMN assessment_attempts.option_order; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.assessment_attempts.option_order IS 'Per question id, the order its options, choices and simulation parts'' options are shown in ({"<id>": {"options": ["c", "a", ...]}}); NULL: as defined. Display only: grading is by option id.';
 
 --
 -- Name: assessments; Type: TABLE; Schema: public; Owner: -
@@ -3426,8 +3810,16 @@ CREATE TABLE public.assessments (
     created_at timestamp with time zone DEFAULT now() NOT NULL,
     updated_at timestamp with time zone DEFAULT now() NOT NULL,
     deleted_at timestamp with time zone,
+    draw_split jsonb,
+    draw_size integer,
+    draw_min_simulations integer DEFAULT 0 NOT NULL,
+    draw_avoid_recent integer DEFAULT 0 NOT NULL,
     CONSTRAINT assessments_assessment_type_check CHECK (((assessment_type)::text = ANY ((ARRAY['quiz'::character varying, 'practice_exam'::character varying, 'final_exam'::character varying, 'checkpoint'::character varying])::text[]))),
     CONSTRAINT assessments_difficulty_level_check CHECK (((difficulty_level)::text = ANY ((ARRAY['beginner'::character varying, 'intermediate'::character varying, 'advanced'::character varying])::text[]))),
+    CONSTRAINT assessments_draw_avoid_recent_check CHECK (((draw_avoid_recent >= 0) AND (draw_avoid_recent <= 100))),
+    CONSTRAINT assessments_draw_min_simulations_check CHECK (((draw_min_simulations >= 0) AND (draw_min_simulations <= COALESCE(draw_size, 0)))),
+    CONSTRAINT assessments_draw_size_check CHECK ((((draw_split IS NULL) = (draw_size IS NULL)) AND ((draw_size >= 1) AND (draw_size <= 1000)))),
+    CONSTRAINT assessments_draw_split_check CHECK (((draw_split IS NULL) OR ((jsonb_typeof(draw_split) = 'object'::text) AND (draw_split <> '{}'::jsonb) AND (NOT jsonb_path_exists(draw_split, 'strict $.*?(((@.type() != "number" || @ < 1) || @ > 1000) || @ != @.floor())'::jsonpath))))),
     CONSTRAINT assessments_max_attempts_check CHECK (((max_attempts IS NULL) OR (max_attempts > 0))),
     CONSTRAINT assessments_passing_score_check CHECK (((passing_score >= 0) AND (passing_score <= 100))),
     CONSTRAINT assessments_slug_check CHECK (((slug)::text ~ '^[a-z0-9]+(-[a-z0-9]+)*$'::text)),
@@ -3440,6 +3832,30 @@ CREATE TABLE public.assessments (
 --
 
 COMMENT ON TABLE public.assessments IS 'Assessment definitions and configuration (soft delete via deleted_at).';
+
+--
+-- Name: COLUMN assessments.draw_split; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.assessments.draw_split IS 'Drawn per attempt from the published bank when set: domain code -> weight (e.g. the N10-009 split {"1.0": 21, "2.0": 18, "3.0": 17, "4.0": 13, "5.0": 21}), scaled to draw_size by largest remainder. NULL: the fixed list question_ids.';
+
+--
+-- Name: COLUMN assessments.draw_size; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.assessments.draw_size IS 'Questions per drawn attempt (set exactly when draw_split is).';
+
+--
+-- Name: COLUMN assessments.draw_min_simulations; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.assessments.draw_min_simulations IS 'Least number of simulation (performance-based) questions in a drawn attempt.';
+
+--
+-- Name: COLUMN assessments.draw_avoid_recent; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.assessments.draw_avoid_recent IS 'A drawn attempt avoids the questions of the learner''s last N attempts at this assessment while the bank has others.';
 
 --
 -- Name: audit_log; Type: TABLE; Schema: public; Owner: -
@@ -4648,7 +5064,7 @@ CREATE TRIGGER trg_assessment_attempts_updated_at BEFORE UPDATE ON public.assess
 -- Name: assessments trg_assessments_audit; Type: TRIGGER; Schema: public; Owner: -
 --
 
-CREATE TRIGGER trg_assessments_audit AFTER INSERT OR DELETE OR UPDATE OF assessment_type, title, slug, description, domain, difficulty_level, time_limit_minutes, passing_score, question_ids, randomize_questions, randomize_answers, show_answers_after, allow_review, max_attempts, is_published, created_by, deleted_at, id, created_at ON public.assessments FOR EACH ROW EXECUTE FUNCTION public.audit_row_change('|', '|');
+CREATE TRIGGER trg_assessments_audit AFTER INSERT OR DELETE OR UPDATE OF assessment_type, title, slug, description, domain, difficulty_level, time_limit_minutes, passing_score, question_ids, randomize_questions, randomize_answers, show_answers_after, allow_review, max_attempts, is_published, created_by, deleted_at, id, created_at, draw_split, draw_size, draw_min_simulations, draw_avoid_recent ON public.assessments FOR EACH ROW EXECUTE FUNCTION public.audit_row_change('|', '|');
 
 --
 -- Name: assessments trg_assessments_audit_truncate; Type: TRIGGER; Schema: public; Owner: -
@@ -5346,6 +5762,42 @@ REVOKE ALL ON FUNCTION public.create_account(p_id uuid, p_email text, p_username
 REVOKE ALL ON FUNCTION public.create_history_partitions(p_months_ahead integer) FROM PUBLIC;
 
 --
+-- Name: FUNCTION draw_attempt(p_assessment_id uuid, p_user_id uuid, p_seed bigint, OUT question_order uuid[], OUT option_order jsonb); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.draw_attempt(p_assessment_id uuid, p_user_id uuid, p_seed bigint, OUT question_order uuid[], OUT option_order jsonb) FROM PUBLIC;
+
+--
+-- Name: FUNCTION draw_candidates(p_assessment_id uuid, p_user_id uuid, p_seed bigint); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.draw_candidates(p_assessment_id uuid, p_user_id uuid, p_seed bigint) FROM PUBLIC;
+
+--
+-- Name: FUNCTION draw_hash(p_seed bigint, p_label text); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.draw_hash(p_seed bigint, p_label text) FROM PUBLIC;
+
+--
+-- Name: FUNCTION draw_questions(p_assessment_id uuid, p_user_id uuid, p_seed bigint); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.draw_questions(p_assessment_id uuid, p_user_id uuid, p_seed bigint) FROM PUBLIC;
+
+--
+-- Name: FUNCTION draw_quotas(p_split jsonb, p_size integer); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.draw_quotas(p_split jsonb, p_size integer) FROM PUBLIC;
+
+--
+-- Name: FUNCTION draw_shuffled_ids(p_items jsonb, p_seed bigint, p_label text); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.draw_shuffled_ids(p_items jsonb, p_seed bigint, p_label text) FROM PUBLIC;
+
+--
 -- Name: FUNCTION end_learning_session(p_session_id uuid, p_interaction_count integer, p_completion_achieved boolean, p_session_data jsonb); Type: ACL; Schema: public; Owner: -
 --
 
@@ -5610,6 +6062,20 @@ REVOKE ALL ON FUNCTION public.learner_day(p_user_id uuid, p_at timestamp with ti
 REVOKE ALL ON FUNCTION public.login_candidate(p_login text) FROM PUBLIC;
 GRANT ALL ON FUNCTION public.login_candidate(p_login text) TO app_user;
 GRANT ALL ON FUNCTION public.login_candidate(p_login text) TO admin;
+
+--
+-- Name: FUNCTION option_order_for(p_label text, p_question_type text, p_question_data jsonb, p_seed bigint); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.option_order_for(p_label text, p_question_type text, p_question_data jsonb, p_seed bigint) FROM PUBLIC;
+
+--
+-- Name: FUNCTION question_data_in_order(p_question_data jsonb, p_order jsonb); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.question_data_in_order(p_question_data jsonb, p_order jsonb) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.question_data_in_order(p_question_data jsonb, p_order jsonb) TO app_user;
+GRANT ALL ON FUNCTION public.question_data_in_order(p_question_data jsonb, p_order jsonb) TO admin;
 
 --
 -- Name: FUNCTION record_progress(p_component_id uuid, p_status text, p_progress_percentage integer, p_time_spent_minutes integer, p_last_position jsonb); Type: ACL; Schema: public; Owner: -
@@ -5944,6 +6410,30 @@ GRANT INSERT(created_by),UPDATE(created_by) ON TABLE public.assessments TO conte
 --
 
 GRANT INSERT(deleted_at),UPDATE(deleted_at) ON TABLE public.assessments TO content_editor;
+
+--
+-- Name: COLUMN assessments.draw_split; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT INSERT(draw_split),UPDATE(draw_split) ON TABLE public.assessments TO content_editor;
+
+--
+-- Name: COLUMN assessments.draw_size; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT INSERT(draw_size),UPDATE(draw_size) ON TABLE public.assessments TO content_editor;
+
+--
+-- Name: COLUMN assessments.draw_min_simulations; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT INSERT(draw_min_simulations),UPDATE(draw_min_simulations) ON TABLE public.assessments TO content_editor;
+
+--
+-- Name: COLUMN assessments.draw_avoid_recent; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT INSERT(draw_avoid_recent),UPDATE(draw_avoid_recent) ON TABLE public.assessments TO content_editor;
 
 --
 -- Name: TABLE audit_log; Type: ACL; Schema: public; Owner: -

@@ -1,9 +1,12 @@
-"""The assessment flow: start an attempt, save answers, submit (grade), abandon.
+"""The assessment flow: start an attempt, resume it, save answers, submit (grade), abandon,
+review.
 
 Every step is one call of a SECURITY DEFINER function acting for app.user_id (migration
 0013): the database checks an answer's shape, grades the attempt set-based with grade_answer,
 stores the grades, totals and question statistics, and runs the reward logic, so that nothing
-of it is a learner's to write. Database errors come back as domain errors: NotFound,
+of it is a learner's to write. A practice exam drawn from the bank (migration 0018) is drawn
+in start_attempt itself, and its question and option order stored on the attempt: starting,
+resuming and reviewing show the same order. Database errors come back as domain errors: NotFound,
 AttemptClosed, MaxAttemptsReached, ValidationError naming the field.
 """
 
@@ -21,9 +24,11 @@ from netplus_db.flows.learning import ProgressResult, rewards_of
 from netplus_db.generated.assessments import (
     AssessmentsQueries,
     Attempt,
+    AttemptAnswersRow,
     AttemptQuestionsRow,
     AttemptStateRow,
     AttemptsUsedRow,
+    ReviewAttemptRow,
     SaveAnswerRow,
     StartAttemptRow,
     SubmitAttemptRow,
@@ -33,6 +38,7 @@ from netplus_db.rows import Row
 from netplus_db.types import Json
 
 MAX_SECONDS_PER_ANSWER = 86_400  # one day on one answer at most
+BANK_CANNOT_FILL = "NP002"  # start_attempt: the bank has too few questions for a drawn exam
 
 
 @dataclass(slots=True)
@@ -41,6 +47,16 @@ class StartedAttempt(Row):
 
     attempt: StartAttemptRow
     questions: list[AttemptQuestionsRow]
+
+
+@dataclass(slots=True)
+class ResumedAttempt(Row):
+    """An attempt as the learner left it: its state, its questions in the order shown (options
+    too) and the answers saved so far."""
+
+    state: AttemptStateRow
+    questions: list[AttemptQuestionsRow]
+    answers: list[AttemptAnswersRow]
 
 
 @dataclass(slots=True)
@@ -56,9 +72,16 @@ def start_attempt(*, user_id: uuid.UUID, assessment_id: uuid.UUID) -> Flow[Start
     max_attempts always holds."""
     check.uuid_("user_id", user_id)
     check.uuid_("assessment_id", assessment_id)
-    started: StartAttemptRow | None = yield call(
-        AssessmentsQueries.start_attempt, assessment_id=assessment_id
-    )
+    try:
+        started: StartAttemptRow | None = yield call(
+            AssessmentsQueries.start_attempt, assessment_id=assessment_id
+        )
+    except psycopg.Error as exc:
+        if exc.sqlstate != BANK_CANNOT_FILL:
+            raise
+        raise NotFound(
+            f"assessment {assessment_id} is not available: {exc.diag.message_primary}"
+        ) from None
     if started is None:
         used: AttemptsUsedRow | None = yield call(
             AssessmentsQueries.attempts_used, user_id=user_id, assessment_id=assessment_id
@@ -72,6 +95,37 @@ def start_attempt(*, user_id: uuid.UUID, assessment_id: uuid.UUID) -> Flow[Start
         AssessmentsQueries.attempt_questions, attempt_id=started.id, user_id=user_id
     )
     return StartedAttempt(started, questions)
+
+
+def resume_attempt(*, user_id: uuid.UUID, attempt_id: uuid.UUID) -> Flow[ResumedAttempt]:
+    """An attempt of the acting user as it was left: the same questions and options in the
+    same order as when it started, and the answers saved so far (NotFound: not this user's)."""
+    check.uuid_("user_id", user_id)
+    check.uuid_("attempt_id", attempt_id)
+    state: AttemptStateRow | None = yield call(
+        AssessmentsQueries.attempt_state, attempt_id=attempt_id, user_id=user_id
+    )
+    if state is None:
+        raise NotFound(f"attempt {attempt_id} does not exist")
+    questions: list[AttemptQuestionsRow] = yield call(
+        AssessmentsQueries.attempt_questions, attempt_id=attempt_id, user_id=user_id
+    )
+    answers: list[AttemptAnswersRow] = yield call(
+        AssessmentsQueries.attempt_answers, attempt_id=attempt_id, user_id=user_id
+    )
+    return ResumedAttempt(state, questions, answers)
+
+
+def review_attempt(*, user_id: uuid.UUID, attempt_id: uuid.UUID) -> Flow[list[ReviewAttemptRow]]:
+    """A submitted attempt question by question, in the order shown (options too), with the
+    grades and, where the assessment allows, the keys; empty when there is nothing to review
+    (not submitted, not this user's, or the assessment allows no review)."""
+    check.uuid_("user_id", user_id)
+    check.uuid_("attempt_id", attempt_id)
+    rows: list[ReviewAttemptRow] = yield call(
+        AssessmentsQueries.review_attempt, attempt_id=attempt_id
+    )
+    return rows
 
 
 def save_answer(

@@ -32,6 +32,7 @@ class Assessment(Row):
     time_limit_minutes: int | None
     passing_score: int
     question_count: int
+    drawn: bool
     randomize_questions: bool
     randomize_answers: bool
     show_answers_after: bool
@@ -83,12 +84,24 @@ class AttemptStateRow(Row):
     status: str
     attempt_number: int
     started_at: datetime.datetime
+    draw_seed: int | None
     time_limit_minutes: int | None
     passing_score: int
     allow_review: bool
     show_answers_after: bool
     deadline: datetime.datetime | None
     expired: bool
+
+
+@dataclass(slots=True)
+class AttemptAnswersRow(Row):
+    """A row of assessments.attempt_answers."""
+
+    question_id: uuid.UUID
+    user_answer: Json | None
+    time_spent_seconds: int
+    flagged_for_review: bool
+    updated_at: datetime.datetime
 
 
 @dataclass(slots=True)
@@ -178,6 +191,7 @@ _START_ATTEMPT = query("assessments", "start_attempt")
 _ATTEMPTS_USED = query("assessments", "attempts_used")
 _ATTEMPT_QUESTIONS = query("assessments", "attempt_questions")
 _ATTEMPT_STATE = query("assessments", "attempt_state")
+_ATTEMPT_ANSWERS = query("assessments", "attempt_answers")
 _SAVE_ANSWER = query("assessments", "save_answer")
 _SUBMIT_ATTEMPT = query("assessments", "submit_attempt")
 _ABANDON_ATTEMPT = query("assessments", "abandon_attempt")
@@ -278,9 +292,10 @@ class AssessmentsQueries:
 
     def start_attempt(self, *, assessment_id: uuid.UUID) -> StartAttemptRow | None:
         """Open the acting user's next attempt (number = previous + 1) unless max_attempts is used
-        up (start_attempt: racing starts are serialised); the question order is shuffled when
-        the assessment says so, and stored. No row: the assessment is not available or no
-        attempt is left.
+        up (start_attempt: racing starts are serialised). A drawn assessment draws the attempt's
+        questions from the bank within its blueprint split; the question and option order are
+        shuffled (seeded) when the assessment says so. All of it is stored on the attempt. No
+        row: the assessment is not available or no attempt is left.
         """
         return cast(
             "StartAttemptRow | None",
@@ -320,8 +335,9 @@ class AssessmentsQueries:
         attempt_id: uuid.UUID,
         user_id: uuid.UUID,
     ) -> list[AttemptQuestionsRow]:
-        """The questions of an attempt in the order shown, as a learner may see them: no correct
-        answer, no explanation.
+        """The questions of an attempt in the order shown, each with its options in the order shown
+        (both stored on the attempt at its start), as a learner may see them: no correct answer,
+        no explanation. The same on every call: resuming shows the attempt as it began.
         """
         return cast(
             "list[AttemptQuestionsRow]",
@@ -338,7 +354,8 @@ class AssessmentsQueries:
 
     def attempt_state(self, *, attempt_id: uuid.UUID, user_id: uuid.UUID) -> AttemptStateRow | None:
         """An attempt of this user with its assessment's rules and the database clock: `expired` is
-        true once the time limit has passed.
+        true once the time limit has passed; `draw_seed` the seed of its draw and orders (NULL
+        for attempts started before migration 0018).
         """
         return cast(
             "AttemptStateRow | None",
@@ -350,6 +367,28 @@ class AssessmentsQueries:
                     "user_id": user_id,
                 },
                 AttemptStateRow,
+            ),
+        )
+
+    def attempt_answers(
+        self,
+        *,
+        attempt_id: uuid.UUID,
+        user_id: uuid.UUID,
+    ) -> list[AttemptAnswersRow]:
+        """The answers saved so far in an attempt of this user (no grade), by question id: what a
+        resumed attempt shows as already answered or flagged.
+        """
+        return cast(
+            "list[AttemptAnswersRow]",
+            run(
+                self.conn,
+                _ATTEMPT_ANSWERS,
+                {
+                    "attempt_id": attempt_id,
+                    "user_id": user_id,
+                },
+                AttemptAnswersRow,
             ),
         )
 
@@ -543,9 +582,10 @@ class AsyncAssessmentsQueries:
 
     async def start_attempt(self, *, assessment_id: uuid.UUID) -> StartAttemptRow | None:
         """Open the acting user's next attempt (number = previous + 1) unless max_attempts is used
-        up (start_attempt: racing starts are serialised); the question order is shuffled when
-        the assessment says so, and stored. No row: the assessment is not available or no
-        attempt is left.
+        up (start_attempt: racing starts are serialised). A drawn assessment draws the attempt's
+        questions from the bank within its blueprint split; the question and option order are
+        shuffled (seeded) when the assessment says so. All of it is stored on the attempt. No
+        row: the assessment is not available or no attempt is left.
         """
         return cast(
             "StartAttemptRow | None",
@@ -585,8 +625,9 @@ class AsyncAssessmentsQueries:
         attempt_id: uuid.UUID,
         user_id: uuid.UUID,
     ) -> list[AttemptQuestionsRow]:
-        """The questions of an attempt in the order shown, as a learner may see them: no correct
-        answer, no explanation.
+        """The questions of an attempt in the order shown, each with its options in the order shown
+        (both stored on the attempt at its start), as a learner may see them: no correct answer,
+        no explanation. The same on every call: resuming shows the attempt as it began.
         """
         return cast(
             "list[AttemptQuestionsRow]",
@@ -608,7 +649,8 @@ class AsyncAssessmentsQueries:
         user_id: uuid.UUID,
     ) -> AttemptStateRow | None:
         """An attempt of this user with its assessment's rules and the database clock: `expired` is
-        true once the time limit has passed.
+        true once the time limit has passed; `draw_seed` the seed of its draw and orders (NULL
+        for attempts started before migration 0018).
         """
         return cast(
             "AttemptStateRow | None",
@@ -620,6 +662,28 @@ class AsyncAssessmentsQueries:
                     "user_id": user_id,
                 },
                 AttemptStateRow,
+            ),
+        )
+
+    async def attempt_answers(
+        self,
+        *,
+        attempt_id: uuid.UUID,
+        user_id: uuid.UUID,
+    ) -> list[AttemptAnswersRow]:
+        """The answers saved so far in an attempt of this user (no grade), by question id: what a
+        resumed attempt shows as already answered or flagged.
+        """
+        return cast(
+            "list[AttemptAnswersRow]",
+            await arun(
+                self.conn,
+                _ATTEMPT_ANSWERS,
+                {
+                    "attempt_id": attempt_id,
+                    "user_id": user_id,
+                },
+                AttemptAnswersRow,
             ),
         )
 

@@ -121,7 +121,10 @@ ASSESSMENT_DEFAULTS: Mapping[str, Any] = {
     "show_answers_after": True,
     "allow_review": True,
     "max_attempts": None,
+    "draw": None,
 }
+# An assessment drawn per attempt from the bank (migration 0018): `draw` of assessments.json.
+DRAW_FIELDS = frozenset({"domains", "size", "min_simulations", "avoid_recent"})
 ACHIEVEMENT_FIELDS = frozenset(
     {"code", "achievement_type", "name", "description", "criteria", "points", "rarity", "is_active"}
 )
@@ -317,8 +320,14 @@ def _write_content(conn: psycopg.Connection[Any], data: SeedData) -> dict[str, C
     counts["question_bank"] = _counts(
         len(data.questions), q.seed.upsert_questions(conn, rows=Jsonb(data.questions))
     )
+    # A database migrated to before 0018 (an upgrade being tested) gets fixed lists only.
+    upsert = (
+        q.seed.upsert_assessments
+        if q.seed.draw_columns_exist(conn)
+        else q.seed.upsert_fixed_assessments
+    )
     counts["assessments"] = _counts(
-        len(data.assessments), q.seed.upsert_assessments(conn, rows=Jsonb(data.assessments))
+        len(data.assessments), upsert(conn, rows=Jsonb(data.assessments))
     )
     return counts
 
@@ -773,6 +782,8 @@ def _load_assessments(
                 path, label, "its rule picks questions of another domain than its own, " + domain
             )
             continue
+        if row["draw_split"] is not None and not _drawable(path, label, row, by_domain, problems):
+            continue
         chosen[row["slug"]] = set(keys)
         row["question_ids"] = [str(question_id(k)) for k in keys]
         assessments[row["slug"]] = row
@@ -805,10 +816,88 @@ def _check_assessment(
     )
     for flag in ("randomize_questions", "randomize_answers", "show_answers_after", "allow_review"):
         c.check(isinstance(row[flag], bool), f"{flag} must be true or false")
+    draw = _check_draw(row["draw"], c)
     if not c.ok:
         return None
-    del row["select"]
+    del row["select"], row["draw"]
+    row.update(draw)
     return row
+
+
+def _check_draw(draw: Any, c: _Checker) -> dict[str, Any]:
+    """The draw_* columns of an assessment's `draw` (null: a fixed list of questions)."""
+    columns: dict[str, Any] = {
+        "draw_split": None,
+        "draw_size": None,
+        "draw_min_simulations": 0,
+        "draw_avoid_recent": 0,
+    }
+    if draw is None:
+        return columns
+    if not isinstance(draw, dict) or set(draw) - DRAW_FIELDS or "domains" not in draw:
+        c.check(False, "draw must be null or {domains, size, min_simulations, avoid_recent}")
+        return columns
+    split, size = draw["domains"], draw.get("size")
+    c.check(
+        isinstance(split, dict)
+        and bool(split)
+        and all(_text(k) and _int(v, 1, 1000) for k, v in split.items()),
+        "draw.domains must map domain codes to weights 1..1000",
+    )
+    if size is None and isinstance(split, dict) and all(_int(v, 1) for v in split.values()):
+        size = sum(split.values())
+    c.check(_int(size, 1, 1000), "draw.size must be 1..1000 (default: the weights' sum)")
+    minimum = draw.get("min_simulations", 0)
+    c.check(
+        _int(minimum, 0) and (not _int(size, 1) or minimum <= size),
+        "draw.min_simulations must be 0..size",
+    )
+    avoid = draw.get("avoid_recent", 0)
+    c.check(_int(avoid, 0, 100), "draw.avoid_recent must be 0..100")
+    columns.update(
+        draw_split=split, draw_size=size, draw_min_simulations=minimum, draw_avoid_recent=avoid
+    )
+    return columns
+
+
+def draw_quotas(split: Mapping[str, int], size: int) -> dict[str, int]:
+    """Questions per domain when a split (domain -> weight) is scaled to `size`: largest
+    remainder, ties to the heavier domain, then the lower code (draw_quotas of 0018)."""
+    total = sum(split.values())
+    base = {d: size * w // total for d, w in split.items()}
+    order = sorted(split, key=lambda d: (-(size * split[d] % total), -split[d], d))
+    for d in order[: size - sum(base.values())]:
+        base[d] += 1
+    return base
+
+
+def _drawable(
+    path: Path,
+    label: str,
+    row: Mapping[str, Any],
+    by_domain: Mapping[str, list[dict[str, Any]]],
+    problems: _Problems,
+) -> bool:
+    """Whether the bank can fill every draw of the assessment (its domains' places and the
+    simulation minimum), as start_attempt will ask."""
+    ok = True
+    sims = 0
+    for domain, quota in draw_quotas(row["draw_split"], row["draw_size"]).items():
+        pool = by_domain.get(domain, [])
+        if len(pool) < quota:
+            problems.add(
+                path, label, f"draw: domain {domain} has {len(pool)} questions, not {quota}"
+            )
+            ok = False
+        sims += min(quota, sum(q["question_type"] == QuestionType.SIMULATION for q in pool))
+    if sims < row["draw_min_simulations"]:
+        problems.add(
+            path,
+            label,
+            f"draw: {sims} simulations fit its domains' places, not {row['draw_min_simulations']}",
+        )
+        ok = False
+    return ok
 
 
 def _select(

@@ -135,7 +135,61 @@ RETURNING q.id, q.xmax = 0 AS inserted;
 
 -- name: upsert_assessments(rows)
 -- Assessments by slug, published (a soft-deleted one is restored), with the question ids the
--- loader selected by rule.
+-- loader selected by rule and, for one drawn per attempt, its draw settings.
+INSERT INTO assessments AS a
+       (slug, assessment_type, title, description, domain, difficulty_level,
+        time_limit_minutes, passing_score, question_ids, randomize_questions, randomize_answers,
+        show_answers_after, allow_review, max_attempts, draw_split, draw_size,
+        draw_min_simulations, draw_avoid_recent, is_published)
+SELECT r.slug, r.assessment_type, r.title, r.description, r.domain, r.difficulty_level,
+       r.time_limit_minutes, r.passing_score, r.question_ids, r.randomize_questions,
+       r.randomize_answers, r.show_answers_after, r.allow_review, r.max_attempts, r.draw_split,
+       r.draw_size, r.draw_min_simulations, r.draw_avoid_recent, true
+  FROM jsonb_to_recordset(:rows) AS r(slug text, assessment_type text, title text,
+                                      description text, domain text, difficulty_level text,
+                                      time_limit_minutes integer, passing_score integer,
+                                      question_ids uuid[], randomize_questions boolean,
+                                      randomize_answers boolean, show_answers_after boolean,
+                                      allow_review boolean, max_attempts integer,
+                                      draw_split jsonb, draw_size integer,
+                                      draw_min_simulations integer, draw_avoid_recent integer)
+    ON CONFLICT (slug) DO UPDATE
+   SET assessment_type      = excluded.assessment_type,
+       title                = excluded.title,
+       description          = excluded.description,
+       domain               = excluded.domain,
+       difficulty_level     = excluded.difficulty_level,
+       time_limit_minutes   = excluded.time_limit_minutes,
+       passing_score        = excluded.passing_score,
+       question_ids         = excluded.question_ids,
+       randomize_questions  = excluded.randomize_questions,
+       randomize_answers    = excluded.randomize_answers,
+       show_answers_after   = excluded.show_answers_after,
+       allow_review         = excluded.allow_review,
+       max_attempts         = excluded.max_attempts,
+       draw_split           = excluded.draw_split,
+       draw_size            = excluded.draw_size,
+       draw_min_simulations = excluded.draw_min_simulations,
+       draw_avoid_recent    = excluded.draw_avoid_recent,
+       is_published         = true,
+       deleted_at           = NULL
+ WHERE (a.assessment_type, a.title, a.description, a.domain, a.difficulty_level,
+        a.time_limit_minutes, a.passing_score, a.question_ids, a.randomize_questions,
+        a.randomize_answers, a.show_answers_after, a.allow_review, a.max_attempts,
+        a.draw_split, a.draw_size, a.draw_min_simulations, a.draw_avoid_recent,
+        a.is_published, a.deleted_at)
+       IS DISTINCT FROM
+       (excluded.assessment_type, excluded.title, excluded.description, excluded.domain,
+        excluded.difficulty_level, excluded.time_limit_minutes, excluded.passing_score,
+        excluded.question_ids, excluded.randomize_questions, excluded.randomize_answers,
+        excluded.show_answers_after, excluded.allow_review, excluded.max_attempts,
+        excluded.draw_split, excluded.draw_size, excluded.draw_min_simulations,
+        excluded.draw_avoid_recent, true, NULL::timestamptz)
+RETURNING a.slug, a.xmax = 0 AS inserted;
+
+-- name: upsert_fixed_assessments(rows)
+-- upsert_assessments on a database migrated to before 0018, which has no draw settings: every
+-- assessment is its fixed list of question ids (the draw settings of the rows are ignored).
 INSERT INTO assessments AS a
        (slug, assessment_type, title, description, domain, difficulty_level,
         time_limit_minutes, passing_score, question_ids, randomize_questions, randomize_answers,
@@ -176,6 +230,12 @@ SELECT r.slug, r.assessment_type, r.title, r.description, r.domain, r.difficulty
         excluded.show_answers_after, excluded.allow_review, excluded.max_attempts,
         true, NULL::timestamptz)
 RETURNING a.slug, a.xmax = 0 AS inserted;
+
+-- name: draw_columns_exist()$
+-- Whether assessments has the draw settings of migration 0018.
+SELECT EXISTS (SELECT 1 FROM pg_attribute
+                WHERE attrelid = 'assessments'::regclass AND attname = 'draw_split'
+                  AND NOT attisdropped);
 
 -- name: demo_password_hashes(emails)
 -- The password hash of each live account among these emails (case-insensitive).

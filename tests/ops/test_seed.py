@@ -233,6 +233,14 @@ def test_the_practice_exam_follows_the_blueprint(seeded: Seeded) -> None:
     )
     assert len(ids) == 90 and len(set(ids)) == 90
     assert "720" in description and "estimate" in description
+    # Each attempt draws its own 90 in this split (migration 0018); question_ids is the fixed
+    # form the scale data replays.
+    ((split, size, simulations, avoid, shuffled),) = rows(
+        seeded.target,
+        "SELECT draw_split, draw_size, draw_min_simulations, draw_avoid_recent, randomize_answers"
+        "  FROM assessments WHERE slug = 'practice-exam-n10-009'",
+    )
+    assert (split, size, avoid, shuffled) == (DOMAIN_ITEMS, 90, 2, True) and simulations >= 3
     found = rows(
         seeded.target,
         "SELECT domain, subdomain FROM question_bank WHERE id = ANY(%s)",
@@ -468,6 +476,27 @@ def test_an_invalid_question_names_file_and_key_and_writes_nothing(
             "assessments.json: assessment quiz-domain-1: slug is used twice",
         ),
         (
+            "assessments.json",
+            lambda a: [*a[:-1], {**a[-1], "draw": {**a[-1]["draw"], "min_simulations": 24}}],
+            "assessment practice-exam-n10-009: draw: 23 simulations fit its domains' places,"
+            " not 24",
+        ),
+        (
+            "assessments.json",
+            lambda a: [*a[:-1], {**a[-1], "draw": {"domains": {"4.0": 34}}}],
+            "assessment practice-exam-n10-009: draw: domain 4.0 has 33 questions, not 34",
+        ),
+        (
+            "assessments.json",
+            lambda a: [*a[:-1], {**a[-1], "draw": {"domains": {"1.0": 0}, "shuffle": True}}],
+            "assessment practice-exam-n10-009: draw must be null or {{domains, size,",
+        ),
+        (
+            "assessments.json",
+            lambda a: [*a[:-1], {**a[-1], "draw": {**a[-1]["draw"], "avoid_recent": -1}}],
+            "assessment practice-exam-n10-009: draw.avoid_recent must be 0..100",
+        ),
+        (
             "achievements.json",
             lambda a: [{**a[0], "rarity": "mythic"}, *a[1:]],
             "achievements.json: achievement first-steps: rarity must be one of",
@@ -489,6 +518,10 @@ def test_an_invalid_question_names_file_and_key_and_writes_nothing(
         "prerequisite",
         "too-few-questions",
         "duplicate-slug",
+        "draw-simulations",
+        "draw-too-few-questions",
+        "draw-unknown-field",
+        "draw-avoid-recent",
         "rarity",
         "role",
         "objective",

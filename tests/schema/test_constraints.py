@@ -49,6 +49,9 @@ def _describe(values: dict[str, Any]) -> str:
     return ",".join(f"{column}={value!r}" for column, value in values.items())
 
 
+# A valid assessment drawn from the bank (migration 0018).
+DRAWN: dict[str, Any] = {"draw_split": {"1.0": 3, "2.0": 2}, "draw_size": 5}
+
 BAD_VALUES: list[Bad] = [
     # users
     Bad("users_email_check", "users", {"email": ""}),
@@ -159,6 +162,23 @@ BAD_VALUES: list[Bad] = [
     Bad("assessments_passing_score_check", "assessments", {"passing_score": -1}),
     Bad("assessments_passing_score_check", "assessments", {"passing_score": 101}),
     Bad("assessments_max_attempts_check", "assessments", {"max_attempts": 0}),
+    *(
+        Bad("assessments_draw_split_check", "assessments", {"draw_split": bad}, base=DRAWN)
+        for bad in ({}, {"1.0": 0}, {"1.0": 1.5}, {"1.0": "2"}, {"1.0": 1001}, Jsonb(["1.0"]))
+    ),
+    Bad("assessments_draw_size_check", "assessments", {"draw_size": None}, base=DRAWN),
+    Bad("assessments_draw_size_check", "assessments", {"draw_size": 0}, base=DRAWN),
+    Bad("assessments_draw_size_check", "assessments", {"draw_size": 5}, label="size, no split"),
+    Bad(
+        "assessments_draw_min_simulations_check",
+        "assessments",
+        {"draw_min_simulations": 6},
+        base=DRAWN,
+        label="more than the size",
+    ),
+    Bad("assessments_draw_min_simulations_check", "assessments", {"draw_min_simulations": -1}),
+    Bad("assessments_draw_avoid_recent_check", "assessments", {"draw_avoid_recent": -1}),
+    Bad("assessments_draw_avoid_recent_check", "assessments", {"draw_avoid_recent": 101}),
     # assessment_attempts
     Bad("assessment_attempts_attempt_number_check", "assessment_attempts", {"attempt_number": 0}),
     Bad(

@@ -103,6 +103,7 @@ LEARNER_FUNCTIONS = {
     "get_user_dashboard_summary",
     "leaderboard",
     "login_candidate",
+    "question_data_in_order",
     "record_progress",
     "register_account",
     "review_attempt",
@@ -733,6 +734,24 @@ def test_the_functions_refuse_forged_arguments(tx: Conn, world: World, attack: s
         with pytest.raises(error), tx.transaction():
             tx.execute(statement, params)
     assert unchanged(tx, before) == []
+
+
+def test_question_data_in_order_gives_back_only_what_it_is_given(tx: Conn, world: World) -> None:
+    as_app_user(tx, world.alice)
+    data = {"options": [{"id": "a", "text": "A"}, {"id": "b", "text": "B"}]}
+    shown = f.scalar(
+        tx,
+        "SELECT question_data_in_order(%s, %s)",
+        [Jsonb(data), Jsonb({"options": ["b", "a", "c"], "choices": ["x"]})],
+    )
+    assert shown == {"options": [data["options"][1], data["options"][0]]}
+    tx.execute("RESET ROLE")
+    # Pure: not a definer, reads no table (immutable), so it can hand out nothing else.
+    assert f.rows(
+        tx,
+        "SELECT prosecdef, provolatile FROM pg_proc"
+        " WHERE oid = 'question_data_in_order(jsonb, jsonb)'::regprocedure",
+    ) == [{"prosecdef": False, "provolatile": "i"}]
 
 
 def test_review_shows_keys_only_where_the_assessment_allows(tx: Conn, world: World) -> None:
