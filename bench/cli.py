@@ -304,13 +304,18 @@ def bench_partitions(
 
     count = users or scale * 1000
     source = env.target().with_dbname(dbname or database.database_name(count))
-    if not database_exists(source) or partitions.recorded_users(source) != count:
+    if not database_exists(source) or partitions.recorded_build(source) != (count, random_seed):
         database.ensure(
             env.target(), users=count, random_seed=random_seed, dbname=source.dbname, report=say
         )
     parts = (only,) if only else ("retention", "conversion")
     result = partitions.run_partitions(
-        source, users=count, parts=parts, report=say, clone_wait_s=clone_wait
+        source,
+        users=count,
+        random_seed=random_seed,
+        parts=parts,
+        report=say,
+        clone_wait_s=clone_wait,
     )
     text = json.dumps(result.as_json(), indent=2) if as_json else partitions_report.render(result)
     if str(output) == "-":

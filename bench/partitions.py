@@ -7,9 +7,9 @@ activity every 2 ms on its own connection throughout (`bench.writer`).
   clone is re-partitioned first: `user_activity_logs_before` is detached, the months of its
   range get their own partitions and its rows are routed into them; the detached table (the
   pre-partitioning table, its indexes as they were) stays as the plain table. Then, from one
-  cutoff, the spec's `DELETE FROM ... WHERE created_at < now() - 90 days` on the
-  plain table (now() being the scale data's "today": its newest row, the load's fixed anchor
-  date), followed by the plain VACUUM that must follow it, and the product's retention
+  cutoff, the spec's `DELETE FROM ... WHERE created_at < now() - 90 days` on the plain table
+  (now() being the scale data's "today": the scale load's fixed anchor date, which every scale
+  row precedes), followed by the plain VACUUM that must follow it, and the product's retention
   (`netplus_db.ops.maintenance.apply_retention`: detach, archive, verify, drop each month whose
   whole range is older than the cutoff) on the partitioned one. Each: elapsed time, WAL bytes,
   the writer's inserts, failures and longest wait, and the sizes before and after.
@@ -27,6 +27,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
+from datetime import time as dt_time
 from pathlib import Path
 from typing import Any
 
@@ -40,6 +41,7 @@ from netplus_db.connection import connect, scratch_database, server_version
 from netplus_db.errors import NetplusError
 from netplus_db.migrate.migrator import Migrator, default_migrations_dir
 from netplus_db.ops import maintenance
+from netplus_db.ops.scale import anchor_date
 from netplus_db.types import Progress
 
 ACTIVITY = "user_activity_logs"
@@ -136,6 +138,7 @@ class RetentionRun:
 class RetentionComparison:
     """Both ways of removing the activity logs older than the cutoff, on the same rows."""
 
+    today: datetime  # what stands for now(): the scale load's anchor date
     cutoff: datetime
     oldest: datetime
     newest: datetime
@@ -210,6 +213,7 @@ def run_partitions(
     source: Target,
     *,
     users: int,
+    random_seed: int,
     parts: tuple[str, ...] = ("retention", "conversion"),
     report: Progress = print,
     clone_wait_s: float = 600.0,
@@ -229,8 +233,9 @@ def run_partitions(
         )
     result = PartitionsResult(source.dbname, users, version, datetime.now(UTC), machine())
     if "retention" in parts:
+        today = datetime.combine(anchor_date(random_seed), dt_time(), UTC)
         with clone(source, "retention", report, clone_wait_s) as scratch:
-            result.retention = retention_comparison(scratch, report)
+            result.retention = retention_comparison(scratch, today, report)
     if "conversion" in parts:
         with clone(source, "conversion", report, clone_wait_s) as scratch:
             result.conversion = conversion(scratch, report)
@@ -264,20 +269,21 @@ def clone(source: Target, suffix: str, report: Progress, wait_s: float) -> Itera
             time.sleep(5)
 
 
-def retention_comparison(scratch: Target, report: Progress) -> RetentionComparison:
+def retention_comparison(scratch: Target, today: datetime, report: Progress) -> RetentionComparison:
     """Re-partition the clone's activity logs by month, then remove what is older than the
-    cutoff (90 days before the newest row) both ways, DELETE first."""
+    cutoff (90 days before `today`) both ways, DELETE first."""
     started = time.perf_counter()
     with connect(scratch, autocommit=True) as conn:
         oldest, newest, months = _monthly_partitions(conn, report)
     # The scale data ends at its load's fixed "today" (netplus_db.ops.scale.anchor_date), which
-    # stands for now(): by the wall clock every row of it may be older than the cutoff.
-    cutoff = newest - timedelta(days=RETENTION_DAYS)
+    # stands for now(): by the wall clock every row of it may be older than the cutoff. (Rows
+    # logged since the build, by logins for instance, are newer: kept both ways.)
+    cutoff = today - timedelta(days=RETENTION_DAYS)
     setup = time.perf_counter() - started
     report(f"re-partitioned {ACTIVITY} into {months} months in {setup:.1f} s; cutoff {cutoff}")
     delete = _delete_run(scratch, cutoff, report)
     kept = _retention_run(scratch, cutoff, report)
-    return RetentionComparison(cutoff, oldest, newest, months, setup, delete, kept)
+    return RetentionComparison(today, cutoff, oldest, newest, months, setup, delete, kept)
 
 
 def _monthly_partitions(
@@ -476,14 +482,14 @@ def partitioning_versions(directory: Path | None = None) -> tuple[int, int]:
     return found[0], max(v for v in versions if v < found[0])
 
 
-def recorded_users(source: Target) -> int | None:
-    """The scale users a finished benchmark build records in `source`, None without one (read
-    only: the source is never changed)."""
+def recorded_build(source: Target) -> tuple[int, int] | None:
+    """The scale users and random seed a finished benchmark build records in `source`, None
+    without one (read only: the source is never changed)."""
     with connect(source, autocommit=True) as conn:
         if not bench_sql().meta_exists(conn):
             return None
         row = bench_sql().meta_get(conn)
-    return None if row is None else int(row[0])
+    return None if row is None else (int(row[0]), int(row[1]))
 
 
 # --- helpers ------------------------------------------------------------------------------------

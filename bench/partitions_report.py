@@ -33,10 +33,12 @@ def retention_lines(r: RetentionComparison) -> list[str]:
     return [
         f"### Removing the activity logs older than {r.cutoff:%Y-%m-%d %H:%M} UTC (90 days)",
         "",
-        f"Activity logs from {r.oldest:%Y-%m-%d} to {r.newest:%Y-%m-%d %H:%M}, re-partitioned"
+        f"Activity logs from {r.oldest:%Y-%m-%d} to {r.newest:%Y-%m-%d %H:%M} (rows logged"
+        " since the build included), re-partitioned"
         f" into {r.months} monthly partitions for the comparison ({r.setup_seconds:.0f} s); the"
         " plain table is the same rows with the same indexes. now() is the scale data's"
-        ' "today" (its newest row: the load\'s fixed anchor date), the cutoff 90 days before.',
+        f' "today", {r.today:%Y-%m-%d} (the scale load\'s fixed anchor date, which every scale'
+        " row precedes); the cutoff is 90 days before it.",
         "",
         "| | DELETE ... WHERE created_at < cutoff (plain table) | detach + archive + verify +"
         " drop (monthly partitions) |",
