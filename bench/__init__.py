@@ -16,6 +16,9 @@ on one psycopg cursor), `overhead` (the library's overhead per call, part by par
 `python -m bench queries`), `pgbench` (scripts from the library's SQL, the run, the log),
 `mixed` (the 4-process workload and the invariants checked afterwards), `plans` (EXPLAIN checks
 of every hot-path statement), `operations` (migrate, seed, view refresh, backup and restore
-beside psql / pg_dump / pg_restore), `report` (docs/benchmarks.md), `suite` (the whole run) and
-`cli` (the commands). Speed is reported, never asserted in tests.
+beside psql / pg_dump / pg_restore), `report` (docs/benchmarks.md), `suite` (the whole run),
+`partitions` and `partitions_report` (`python -m bench partitions`: retention by DELETE beside
+retention by partition, and the conversion migration, on clones of the scale database),
+`writer` (an application writer that records how long each insert waited) and `cli` (the
+commands). Speed is reported, never asserted in tests.
 """

@@ -135,6 +135,12 @@ def bench_backup(env: CliContext, runs: int) -> None:
 )
 @click.option("--rebuild", is_flag=True, help="Build the benchmark database again.")
 @click.option("--dbname", help="Benchmark database name [default: netplus_bench_s<SCALE>].")
+@click.option(
+    "--keep-version",
+    is_flag=True,
+    help="Reuse the database at its migration version (apply no pending migration): e.g. a"
+    " clone migrated down, to compare versions.",
+)
 @click.option("--seed", "random_seed", default=42, show_default=True, type=int)
 @click.option(
     "--output",
@@ -158,6 +164,7 @@ def bench_suite(
     skip: tuple[str, ...],
     rebuild: bool,
     dbname: str | None,
+    keep_version: bool,
     random_seed: int,
     output: Path,
     allow_demo_accounts: bool,
@@ -196,6 +203,7 @@ def bench_suite(
         skip=frozenset(skip),
         rebuild=rebuild,
         dbname=dbname,
+        keep_version=keep_version,
         allow_demo_accounts=allow_demo_accounts,
         command=f"python -m bench {shown}",
     )
@@ -220,3 +228,98 @@ def bench_suite(
 
 def _overhead_word(meets: bool | None) -> str:
     return "unresolved" if meets is None else "ok" if meets else "MISSED"
+
+
+@bench.command(name="partitions", context_settings=CONTEXT)
+@click.option(
+    "--scale",
+    default=1,
+    show_default=True,
+    type=click.IntRange(min=1),
+    help="Thousands of synthetic users in the benchmark database (100: the spec's scale).",
+)
+@click.option("--users", type=click.IntRange(min=1), hidden=True, help="Exact user count.")
+@click.option("--dbname", help="Benchmark database name [default: netplus_bench_s<SCALE>].")
+@click.option(
+    "--only",
+    type=click.Choice(["retention", "conversion"]),
+    help="Run one of the two parts.",
+)
+@click.option(
+    "--clone-wait",
+    default=600.0,
+    show_default=True,
+    type=click.FloatRange(min=0),
+    help="Seconds to keep trying to clone a database someone is connected to.",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print the figures as one JSON document.")
+@click.option(
+    "--output",
+    default="-",
+    show_default=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Where to write the Markdown section ('-': standard output).",
+)
+@click.option("--seed", "random_seed", default=42, show_default=True, type=int)
+@pass_cli_context
+def bench_partitions(
+    env: CliContext,
+    scale: int,
+    users: int | None,
+    dbname: str | None,
+    only: str | None,
+    clone_wait: float,
+    as_json: bool,
+    output: Path,
+    random_seed: int,
+) -> None:
+    """Retention by DELETE beside retention by partition, and the conversion migration.
+
+    Works on scratch clones (CREATE DATABASE ... TEMPLATE) of the scale database
+    `netplus_bench_s<SCALE>` (built first when it is missing, like the suite's; an existing
+    one is only read), each dropped when its part ends; a writer logs activity every 2 ms on
+    its own connection throughout.
+
+    \b
+    retention:  the activity logs re-partitioned by month in the clone, then those older than
+                90 days removed by the spec's DELETE (then VACUUM) from a plain copy, and by
+                `maintain monthly`'s retention (detach, archive, verify, drop) from the
+                partitions: time, WAL bytes, the writer's longest wait, sizes after.
+    conversion: `migrate down` to plain tables, then the timed `migrate up` to the
+                partitioned ones: time, inserts, failures, the longest wait (the swap).
+
+    \b
+    Examples:
+      python -m bench partitions --scale 100
+      python -m bench partitions --only retention --json
+    """
+    import json
+
+    from bench import partitions, partitions_report
+    from bench import scale_database as database
+    from netplus_db.connection import database_exists
+
+    def say(message: str) -> None:
+        click.echo(message, err=True)
+
+    count = users or scale * 1000
+    source = env.target().with_dbname(dbname or database.database_name(count))
+    if not database_exists(source) or partitions.recorded_build(source) != (count, random_seed):
+        database.ensure(
+            env.target(), users=count, random_seed=random_seed, dbname=source.dbname, report=say
+        )
+    parts = (only,) if only else ("retention", "conversion")
+    result = partitions.run_partitions(
+        source,
+        users=count,
+        random_seed=random_seed,
+        parts=parts,
+        report=say,
+        clone_wait_s=clone_wait,
+    )
+    text = json.dumps(result.as_json(), indent=2) if as_json else partitions_report.render(result)
+    if str(output) == "-":
+        click.echo(text)
+    else:
+        output.write_text(text + "\n", "utf-8")
+        say(f"written to {output}")

@@ -9,8 +9,9 @@ made last, then the build is recorded in `netplus_bench.build`: a database witho
 an interrupted build and is rebuilt.
 
 A later run reuses the database when it records the same user count and seed; pending
-migrations are applied to it first (so a tuning migration reaches the benchmark), and the
-samples are remade.
+migrations are applied to it first (so a tuning migration reaches the benchmark; not with
+`keep_version`, which measures a database at the version it is at), and the samples are
+remade.
 """
 
 from __future__ import annotations
@@ -94,12 +95,14 @@ def ensure(
     dbname: str | None = None,
     rebuild: bool = False,
     allow_demo_accounts: bool = False,
+    keep_version: bool = False,
     report: Progress = print,
     progress: TextIO | None = None,
 ) -> Build:
     """The benchmark database with `users` scale users on the target's server, built if needed.
 
-    Reused when it records the same users and seed (after applying pending migrations);
+    Reused when it records the same users and seed (after applying pending migrations, unless
+    `keep_version`: then it is measured at the version it is at, e.g. a clone migrated down);
     otherwise dropped and built again. `progress` receives the scale load's progress display
     (default: nothing).
     """
@@ -107,7 +110,7 @@ def ensure(
     if not rebuild and database_exists(bench):
         recorded = _recorded(bench)
         if recorded is not None and recorded[0] == users and recorded[1] == random_seed:
-            steps = Migrator(bench).up()
+            steps = [] if keep_version else Migrator(bench).up()
             if steps:
                 report(f"applied {len(steps)} pending migration(s) to {bench.dbname}")
                 _vacuum(bench)

@@ -64,6 +64,7 @@ class SuiteConfig:
     skip: frozenset[str] = frozenset()
     rebuild: bool = False
     dbname: str | None = None
+    keep_version: bool = False  # reuse the database at its version: no pending migration applied
     operation_runs: int = 3  # migrate, seed, refresh, backup (the "extras" part)
     bcrypt_runs: int = 10
     allow_demo_accounts: bool = False
@@ -155,6 +156,7 @@ def run_suite(target: Target, config: SuiteConfig, report: Progress = print) -> 
         dbname=config.dbname,
         rebuild=config.rebuild,
         allow_demo_accounts=config.allow_demo_accounts,
+        keep_version=config.keep_version,
         report=report,
     )
     bench = build.target
