@@ -193,15 +193,58 @@ def test_a_rollback_inside_the_block_is_refused_and_outside_allowed(
 
 
 def test_a_failed_statement_leaves_no_transaction_on_the_returned_connection(
-    db: Target, conn: psycopg.Connection[Any]
+    db: Target, conn: psycopg.Connection[Any], caplog: pytest.LogCaptureFixture
 ) -> None:
     user = factories.user(conn)
     with Database(db, min_size=1, max_size=1, timeout=QUICK) as lib:
-        with pytest.raises(psycopg.errors.UndefinedTable), lib.as_user(user) as q:
+        with (
+            caplog.at_level("WARNING", logger="psycopg.pool"),
+            pytest.raises(psycopg.errors.UndefinedTable),
+            lib.as_user(user) as q,
+        ):
             q.conn.execute("SELECT * FROM no_such_table")
+        # the session rolled back itself: the pool never had to clean up after it
+        assert not [r for r in caplog.records if "rolling back returned" in r.getMessage()]
         with lib.pool.connection() as c:
             assert c.info.transaction_status == psycopg.pq.TransactionStatus.IDLE
             assert c.execute("SELECT current_user").fetchone() != ("app_user",)
+
+
+def test_the_async_block_refuses_a_rollback_inside_and_leaves_no_transaction_behind(
+    db: Target, conn: psycopg.Connection[Any], caplog: pytest.LogCaptureFixture
+) -> None:
+    user, component = factories.user(conn), factories.component(conn)
+
+    async def scenario() -> tuple[int, str, str, str, bool]:
+        async with AsyncDatabase(db, min_size=1, max_size=1, timeout=QUICK) as lib:
+            with pytest.raises(psycopg.ProgrammingError, match="rollback"):
+                async with lib.as_user(user) as q:
+                    await q.bookmarks.save_bookmark(**mark(user, component))
+                    await q.conn.rollback()
+            saved = await asyncio.to_thread(count_bookmarks, conn, user)
+            with pytest.raises(psycopg.errors.UndefinedTable):
+                async with lib.as_user(user) as q:
+                    await q.conn.execute("SELECT * FROM no_such_table")
+            async with lib.pool.connection() as c:  # what the failed block gave back
+                after_failure = c.info.transaction_status.name
+                row = await (await c.execute("SELECT current_user")).fetchone()
+                role = "" if row is None else str(row[0])
+                await c.execute("BEGIN")
+                await c.rollback()  # outside a session the connection is plain psycopg
+                after_rollback = c.info.transaction_status.name
+            async with lib.as_user(user) as q:  # the BEGIN cursor is kept on the connection
+                first = getattr(q.conn, "_netplus_begin", None)
+            async with lib.as_user(user) as q:
+                kept = first is not None and getattr(q.conn, "_netplus_begin", None) is first
+            return saved, after_failure, role, after_rollback, kept
+
+    with caplog.at_level("WARNING", logger="psycopg.pool"):
+        saved, after_failure, role, after_rollback, kept = asyncio.run(scenario())
+    # the session rolled back itself: the pool never had to clean up after it
+    assert not [r for r in caplog.records if "rolling back returned" in r.getMessage()]
+    assert saved == 0  # the refused rollback's error rolled the block back
+    assert after_failure == after_rollback == "IDLE"
+    assert role != "app_user" and kept
 
 
 def test_a_pooled_connection_reuses_its_cursors_but_keeps_no_large_result(
