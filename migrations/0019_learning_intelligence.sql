@@ -166,11 +166,30 @@ LANGUAGE sql
 IMMUTABLE PARALLEL SAFE
 SET search_path = pg_catalog, public
 AS $$
-    SELECT power(0.5::double precision, greatest(p_days, 0) / 60.0)
+    -- 0 past 60,000 days (0.5^1000), where power() would underflow
+    SELECT CASE WHEN p_days > 60000 THEN 0
+                WHEN p_days IS NULL OR p_days < 1e-6 THEN 1  -- (a tiny age would underflow)
+                ELSE power(0.5::double precision, p_days / 60.0) END
 $$;
 
 COMMENT ON FUNCTION mastery_decay(double precision) IS
-    'The weight left to evidence p_days old: 0.5^(days / 60), a half-life of 60 days (1 for a negative age).';
+    'The weight left to evidence p_days old: 0.5^(days / 60), a half-life of 60 days (1 for a negative age, 0 past 60,000 days).';
+
+CREATE FUNCTION mastery_decayed(p_evidence double precision, p_days double precision)
+RETURNS double precision
+LANGUAGE sql
+IMMUTABLE PARALLEL SAFE
+SET search_path = pg_catalog, public
+AS $$
+    -- evidence below 1e-9 answers is none (and never underflows a product)
+    SELECT CASE WHEN d = 0 OR p_evidence * d < 1e-9 THEN 0 ELSE p_evidence * d END
+      FROM (SELECT CASE WHEN coalesce(p_evidence, 0) < 1e-9 THEN 0
+                        WHEN mastery_decay(coalesce(p_days, 0)) < 1e-200 THEN 0
+                        ELSE mastery_decay(coalesce(p_days, 0)) END AS d) AS x
+$$;
+
+COMMENT ON FUNCTION mastery_decayed(double precision, double precision) IS
+    'Evidence p_evidence aged p_days: p_evidence * mastery_decay(p_days), 0 below 1e-9.';
 
 -- digamma and trigamma for x >= 1: the recurrence up to x >= 6, then the asymptotic series
 -- (absolute error below 1e-12 there).
@@ -238,9 +257,8 @@ IMMUTABLE PARALLEL SAFE
 SET search_path = pg_catalog, public
 AS $$
 DECLARE
-    v_decay double precision := mastery_decay(coalesce(p_age_days, 0));
-    v_a double precision := 1 + greatest(coalesce(p_successes, 0), 0) * v_decay;
-    v_b double precision := 1 + greatest(coalesce(p_failures, 0), 0) * v_decay;
+    v_a double precision := 1 + mastery_decayed(p_successes, p_age_days);
+    v_b double precision := 1 + mastery_decayed(p_failures, p_age_days);
     v_mu double precision;
     v_sd double precision;
 BEGIN
@@ -525,13 +543,11 @@ BEGIN
       JOIN exam_objectives o ON o.blueprint = v_blueprint AND o.code = ANY (g.comptia_objectives)
      GROUP BY o.blueprint, o.code
     ON CONFLICT (user_id, blueprint, objective_code) DO UPDATE
-       SET successes = m.successes
-                       * mastery_decay(extract(epoch FROM (EXCLUDED.evidence_at - m.evidence_at))
-                                       / 86400)
+       SET successes = mastery_decayed(m.successes,
+                           extract(epoch FROM (EXCLUDED.evidence_at - m.evidence_at)) / 86400)
                        + EXCLUDED.successes,
-           failures = m.failures
-                      * mastery_decay(extract(epoch FROM (EXCLUDED.evidence_at - m.evidence_at))
-                                      / 86400)
+           failures = mastery_decayed(m.failures,
+                          extract(epoch FROM (EXCLUDED.evidence_at - m.evidence_at)) / 86400)
                       + EXCLUDED.failures,
            answers = m.answers + EXCLUDED.answers,
            correct_answers = m.correct_answers + EXCLUDED.correct_answers,
@@ -1170,6 +1186,7 @@ GRANT ALL ON TABLE question_item_statistics, question_option_statistics TO admin
 
 REVOKE EXECUTE ON FUNCTION
     mastery_decay(double precision),
+    mastery_decayed(double precision, double precision),
     mastery_digamma(double precision),
     mastery_trigamma(double precision),
     mastery_estimate(double precision, double precision, double precision),
@@ -1192,6 +1209,7 @@ REVOKE EXECUTE ON FUNCTION
 -- The reads run as their caller (row-level security), so their helpers are the caller's too.
 GRANT EXECUTE ON FUNCTION
     mastery_decay(double precision),
+    mastery_decayed(double precision, double precision),
     mastery_digamma(double precision),
     mastery_trigamma(double precision),
     mastery_estimate(double precision, double precision, double precision),
@@ -1241,6 +1259,7 @@ DROP TABLE review_cards;
 DROP FUNCTION mastery_estimate(double precision, double precision, double precision);
 DROP FUNCTION mastery_trigamma(double precision);
 DROP FUNCTION mastery_digamma(double precision);
+DROP FUNCTION mastery_decayed(double precision, double precision);
 DROP FUNCTION mastery_decay(double precision);
 DROP TABLE objective_mastery;
 DROP TABLE exam_objectives;
