@@ -294,9 +294,9 @@ CREATE TABLE review_cards (
     updated_at   timestamptz       NOT NULL DEFAULT now(),
 
     PRIMARY KEY (user_id, question_id),
-    CONSTRAINT review_cards_state_check CHECK (state IN (1, 2, 3)),
+    CONSTRAINT review_cards_state_check CHECK (state BETWEEN 1 AND 3),
     CONSTRAINT review_cards_step_check
-        CHECK (state = 2 AND step IS NULL OR state IN (1, 3) AND step >= 0),
+        CHECK (state = 2 AND step IS NULL OR state <> 2 AND step >= 0),
     CONSTRAINT review_cards_stability_check CHECK (stability IS NULL OR stability >= 0.001),
     CONSTRAINT review_cards_difficulty_check CHECK (difficulty IS NULL
                                                     OR difficulty BETWEEN 1 AND 10),
@@ -728,6 +728,37 @@ $$;
 
 COMMENT ON FUNCTION learner_weakest_objectives(uuid, integer) IS
     'A learner''s weakest objectives (lowest posterior mean first, then lowest upper bound), 1 to 25 of them, each with the published components that teach it (comptia_objectives).';
+
+CREATE FUNCTION review_due_counts(p_user_id uuid)
+RETURNS TABLE (due_now integer, due_today integer, scheduled integer, next_due timestamptz)
+LANGUAGE plpgsql
+STABLE
+SET search_path = pg_catalog, public, pg_temp
+AS $$
+#variable_conflict use_column
+DECLARE
+    v_zone text;
+    v_day_end timestamptz;
+BEGIN
+    SELECT p.timezone INTO v_zone FROM user_profiles p WHERE p.user_id = p_user_id;
+    BEGIN
+        v_day_end := ((now() AT TIME ZONE coalesce(v_zone, 'UTC'))::date + 1)::timestamp
+                     AT TIME ZONE coalesce(v_zone, 'UTC');
+    EXCEPTION WHEN invalid_parameter_value THEN  -- a zone PostgreSQL does not know
+        v_day_end := ((now() AT TIME ZONE 'UTC')::date + 1)::timestamp AT TIME ZONE 'UTC';
+    END;
+    RETURN QUERY
+        SELECT (count(*) FILTER (WHERE c.due <= now()))::integer,
+               (count(*) FILTER (WHERE c.due < v_day_end))::integer,
+               count(*)::integer, min(c.due)
+          FROM review_cards c
+          JOIN question_bank q ON q.id = c.question_id
+         WHERE c.user_id = p_user_id AND q.is_published AND q.deleted_at IS NULL;
+END;
+$$;
+
+COMMENT ON FUNCTION review_due_counts(uuid) IS
+    'A learner''s review schedule in numbers: cards due now, due before the end of the learner''s day (user_profiles.timezone; UTC when unknown), scheduled in all, and the next due time. Row-level security: a learner reads its own.';
 
 -- ---------------------------------------------------------------------------
 -- Definer functions a learner calls
@@ -1197,6 +1228,7 @@ REVOKE EXECUTE ON FUNCTION
     learner_objective_mastery(uuid),
     learner_readiness(uuid),
     learner_weakest_objectives(uuid, integer),
+    review_due_counts(uuid),
     answer_review(uuid, jsonb, integer),
     attempt_objective_report(uuid),
     refresh_item_statistics(integer),
@@ -1215,7 +1247,8 @@ GRANT EXECUTE ON FUNCTION
     mastery_estimate(double precision, double precision, double precision),
     learner_objective_mastery(uuid),
     learner_readiness(uuid),
-    learner_weakest_objectives(uuid, integer)
+    learner_weakest_objectives(uuid, integer),
+    review_due_counts(uuid)
     TO app_user, readonly, admin;
 
 GRANT EXECUTE ON FUNCTION
@@ -1246,6 +1279,7 @@ DROP TABLE question_option_statistics;
 DROP TABLE question_item_statistics;
 DROP FUNCTION attempt_objective_report(uuid);
 DROP FUNCTION answer_review(uuid, jsonb, integer);
+DROP FUNCTION review_due_counts(uuid);
 DROP FUNCTION learner_weakest_objectives(uuid, integer);
 DROP FUNCTION learner_readiness(uuid);
 DROP FUNCTION learner_objective_mastery(uuid);
