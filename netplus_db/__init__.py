@@ -25,6 +25,7 @@ from netplus_db.errors import (
     DomainError,
     MaxAttemptsReached,
     NetplusError,
+    NotDue,
     NotFound,
     QueryArgumentError,
     ValidationError,
@@ -33,6 +34,7 @@ from netplus_db.flows.accounts import LoginResult
 from netplus_db.flows.assessments import StartedAttempt, SubmittedAttempt
 from netplus_db.flows.catalog import ComponentPage
 from netplus_db.flows.learning import ProgressResult
+from netplus_db.flows.review import LearnerReadiness, ReviewSession
 from netplus_db.rows import Row, json_default
 
 __all__ = [
@@ -44,12 +46,15 @@ __all__ = [
     "ConnectError",
     "Database",
     "DomainError",
+    "LearnerReadiness",
     "LoginResult",
     "MaxAttemptsReached",
     "NetplusError",
+    "NotDue",
     "NotFound",
     "ProgressResult",
     "QueryArgumentError",
+    "ReviewSession",
     "Row",
     "StartedAttempt",
     "SubmittedAttempt",

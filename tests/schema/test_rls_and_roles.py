@@ -573,8 +573,12 @@ def populate_everything(conn: Conn) -> None:
     )
     attempt = f.attempt(conn, user_id=alice.id, assessment_id=f.assessment(conn))
     f.answer(
-        conn, attempt_id=attempt, question_id=question, user_answer={"option": "b"},
-        is_correct=False, points_earned=0,
+        conn,
+        attempt_id=attempt,
+        question_id=question,
+        user_answer={"option": "b"},
+        is_correct=False,
+        points_earned=0,
     )
     f.update(conn, "assessment_attempts", attempt, {"status": "completed"})
     conn.execute("SELECT refresh_item_statistics(1)")
