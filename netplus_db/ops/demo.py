@@ -137,7 +137,7 @@ def _readiness(
         )
     report("Weakest objectives:")
     for w in ready.weakest:
-        teach = ", ".join(w.component_slugs[:2]) or "no component yet"
+        teach = ", ".join(str(c) for c in w.component_slugs[:2]) or "no component yet"
         report(
             f"  {w.objective_code} {w.objective_name}: mastery {w.mastery:.2f} "
             f"({w.mastery_lower:.2f}-{w.mastery_upper:.2f}); study {teach}"
