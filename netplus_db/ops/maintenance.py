@@ -13,7 +13,8 @@
   manifest and the table, and only then dropped. A partition holding a row at or after the
   cutoff is never dropped (the default partition never is).
 - The routine: daily (partitions ahead, refresh the views, rebuild the item statistics of
-  migration 0019, slow queries, default partitions, idle transactions), weekly (ANALYZE, sessions retention), monthly (VACUUM (ANALYZE), activity
+  migration 0019, slow queries, default partitions, idle transactions), weekly (ANALYZE,
+  sessions retention), monthly (VACUUM (ANALYZE), activity
   retention, unused indexes), report (read only: what the DBA reads on Monday).
 """
 
