@@ -3106,8 +3106,22 @@ CREATE FUNCTION public.learner_readiness(p_user_id uuid) RETURNS TABLE(scope tex
     AS $$
     WITH b AS (
         SELECT * FROM exam_blueprints WHERE is_current
+    ), ab AS (  -- the posterior Beta(a, b) of each objective as of now
+        SELECT o.domain_code,
+               1 + mastery_decayed(m.successes, extract(epoch FROM (now() - m.evidence_at))
+                                                / 86400) AS a,
+               1 + mastery_decayed(m.failures, extract(epoch FROM (now() - m.evidence_at))
+                                               / 86400) AS b,
+               coalesce(m.answers, 0) AS answers
+          FROM b
+          JOIN exam_objectives o ON o.blueprint = b.code
+          LEFT JOIN objective_mastery m
+                 ON m.user_id = p_user_id AND m.blueprint = o.blueprint
+                AND m.objective_code = o.code
     ), obj AS (
-        SELECT * FROM learner_objective_mastery(p_user_id)
+        SELECT ab.domain_code, ab.answers, ab.a / (ab.a + ab.b) AS mastery,
+               ab.a * ab.b / ((ab.a + ab.b) * (ab.a + ab.b) * (ab.a + ab.b + 1)) AS variance
+          FROM ab
     ), dom AS (
         SELECT d.code, d.name, d.weight, sum(obj.answers)::integer AS answers,
                avg(obj.mastery) AS p, sum(obj.variance) / (count(*)::double precision ^ 2) AS v
@@ -3325,12 +3339,11 @@ COMMENT ON FUNCTION public.login_candidate(p_login text) IS 'Login look-up in an
 
 CREATE FUNCTION public.mastery_decay(p_days double precision) RETURNS double precision
     LANGUAGE sql IMMUTABLE PARALLEL SAFE
-    SET search_path TO 'pg_catalog', 'public'
     AS $$
     -- 0 past 60,000 days (0.5^1000), where power() would underflow
     SELECT CASE WHEN p_days > 60000 THEN 0
                 WHEN p_days IS NULL OR p_days < 1e-6 THEN 1  -- (a tiny age would underflow)
-                ELSE power(0.5::double precision, p_days / 60.0) END
+                ELSE pg_catalog.power(0.5::double precision, p_days / 60.0) END
 $$;
 
 --
@@ -3345,13 +3358,11 @@ COMMENT ON FUNCTION public.mastery_decay(p_days double precision) IS 'The weight
 
 CREATE FUNCTION public.mastery_decayed(p_evidence double precision, p_days double precision) RETURNS double precision
     LANGUAGE sql IMMUTABLE PARALLEL SAFE
-    SET search_path TO 'pg_catalog', 'public'
     AS $$
-    -- evidence below 1e-9 answers is none (and never underflows a product)
-    SELECT CASE WHEN d = 0 OR p_evidence * d < 1e-9 THEN 0 ELSE p_evidence * d END
-      FROM (SELECT CASE WHEN coalesce(p_evidence, 0) < 1e-9 THEN 0
-                        WHEN mastery_decay(coalesce(p_days, 0)) < 1e-200 THEN 0
-                        ELSE mastery_decay(coalesce(p_days, 0)) END AS d) AS x
+    -- evidence below 1e-9 answers is none (and a product never underflows); 0.5^1000 > 1e-302
+    SELECT CASE WHEN coalesce(p_evidence, 0) < 1e-9 THEN 0
+                WHEN p_evidence * public.mastery_decay(p_days) < 1e-9 THEN 0
+                ELSE p_evidence * public.mastery_decay(p_days) END
 $$;
 
 --
@@ -3794,10 +3805,10 @@ COMMENT ON FUNCTION public.review_due_counts(p_user_id uuid) IS 'A learner''s re
 
 CREATE FUNCTION public.review_fuzz(p_user_id uuid, p_question_id uuid, p_reps integer) RETURNS double precision
     LANGUAGE sql IMMUTABLE PARALLEL SAFE
-    SET search_path TO 'pg_catalog', 'public'
     AS $$
-    SELECT ((hashtextextended(p_user_id::text || '/' || p_question_id::text || '/' || p_reps, 17)
-             & 1048575)::double precision) / 1048576
+    SELECT ((pg_catalog.hashtextextended(p_user_id::text || '/' || p_question_id::text || '/'
+                                         || p_reps::text, 17)
+             OPERATOR(pg_catalog.&) 1048575)::double precision) / 1048576
 $$;
 
 --
