@@ -44,7 +44,8 @@
 -- The blueprint
 -- ---------------------------------------------------------------------------
 CREATE TABLE exam_blueprints (
-    code            varchar(20)  PRIMARY KEY,
+    id              uuid         PRIMARY KEY DEFAULT gen_random_uuid(),
+    code            varchar(20)  NOT NULL UNIQUE,
     name            text         NOT NULL,
     question_count  integer      NOT NULL,
     minutes         integer      NOT NULL,
@@ -64,13 +65,14 @@ COMMENT ON TABLE exam_blueprints IS
 CREATE UNIQUE INDEX idx_exam_blueprints_current ON exam_blueprints (is_current) WHERE is_current;
 
 CREATE TABLE exam_domains (
-    blueprint    varchar(20)   NOT NULL REFERENCES exam_blueprints (code) ON DELETE CASCADE,
+    id           uuid          PRIMARY KEY DEFAULT gen_random_uuid(),
+    blueprint_id uuid          NOT NULL REFERENCES exam_blueprints (id) ON DELETE CASCADE,
     code         varchar(10)   NOT NULL,
     name         text          NOT NULL,
     weight       numeric(5,2)  NOT NULL,
     exam_items   integer       NOT NULL,
 
-    PRIMARY KEY (blueprint, code),
+    UNIQUE (blueprint_id, code),
     CONSTRAINT exam_domains_weight_check CHECK (weight > 0 AND weight <= 100),
     CONSTRAINT exam_domains_exam_items_check CHECK (exam_items >= 0)
 );
@@ -79,76 +81,100 @@ COMMENT ON TABLE exam_domains IS
     'The domains of a blueprint with their weight (percent of the exam) and items in a 90-item practice exam (largest remainder).';
 
 CREATE TABLE exam_objectives (
-    blueprint    varchar(20)  NOT NULL,
+    id           uuid         PRIMARY KEY DEFAULT gen_random_uuid(),
+    domain_id    uuid         NOT NULL REFERENCES exam_domains (id) ON DELETE CASCADE,
     code         varchar(10)  NOT NULL,
-    domain_code  varchar(10)  NOT NULL,
     name         text         NOT NULL,
     scenario     boolean      NOT NULL DEFAULT false,
 
-    PRIMARY KEY (blueprint, code),
-    FOREIGN KEY (blueprint, domain_code) REFERENCES exam_domains (blueprint, code) ON DELETE CASCADE
+    UNIQUE (domain_id, code)
 );
 
 COMMENT ON TABLE exam_objectives IS
     'The objectives of a blueprint (question_bank.comptia_objectives and learning_components.comptia_objectives hold these codes); scenario: "given a scenario".';
 
-CREATE INDEX idx_exam_objectives_domain ON exam_objectives (blueprint, domain_code);
+-- The objectives of the current blueprint, with their domain's and blueprint's codes: what
+-- every read below joins.
+CREATE FUNCTION exam_current_objectives()
+RETURNS TABLE (objective_id uuid, blueprint varchar, domain_code varchar, domain_name text,
+               weight numeric, code varchar, name text)
+LANGUAGE sql
+STABLE
+AS $$
+    SELECT o.id, b.code, d.code, d.name, d.weight, o.code, o.name
+      FROM public.exam_blueprints b
+      JOIN public.exam_domains d ON d.blueprint_id = b.id
+      JOIN public.exam_objectives o ON o.domain_id = d.id
+     WHERE b.is_current
+$$;
+
+COMMENT ON FUNCTION exam_current_objectives() IS
+    'The objectives of the current blueprint with their domain (code, name, weight) and blueprint code. Inlined by the planner (one SELECT, tables schema-qualified, no SET clause).';
 
 INSERT INTO exam_blueprints (code, name, question_count, minutes, passing_score, scale_min,
                              scale_max, is_current)
 VALUES ('N10-009', 'CompTIA Network+', 90, 90, 720, 100, 900, true);
 
-INSERT INTO exam_domains (blueprint, code, name, weight, exam_items) VALUES
-    ('N10-009', '1.0', 'Networking Concepts', 23, 21),
-    ('N10-009', '2.0', 'Network Implementation', 20, 18),
-    ('N10-009', '3.0', 'Network Operations', 19, 17),
-    ('N10-009', '4.0', 'Network Security', 14, 13),
-    ('N10-009', '5.0', 'Network Troubleshooting', 24, 21);
+INSERT INTO exam_domains (blueprint_id, code, name, weight, exam_items)
+SELECT b.id, d.code, d.name, d.weight, d.exam_items
+  FROM exam_blueprints b
+ CROSS JOIN (VALUES
+    ('1.0', 'Networking Concepts', 23, 21),
+    ('2.0', 'Network Implementation', 20, 18),
+    ('3.0', 'Network Operations', 19, 17),
+    ('4.0', 'Network Security', 14, 13),
+    ('5.0', 'Network Troubleshooting', 24, 21)) AS d(code, name, weight, exam_items)
+ WHERE b.code = 'N10-009';
 
-INSERT INTO exam_objectives (blueprint, code, domain_code, name, scenario) VALUES
-    ('N10-009', '1.1', '1.0', 'OSI reference model concepts', false),
-    ('N10-009', '1.2', '1.0', 'Networking appliances, applications and functions', false),
-    ('N10-009', '1.3', '1.0', 'Cloud concepts and connectivity options', false),
-    ('N10-009', '1.4', '1.0', 'Common ports, protocols, services and traffic types', false),
-    ('N10-009', '1.5', '1.0', 'Transmission media and transceivers', false),
-    ('N10-009', '1.6', '1.0', 'Network topologies, architectures and types', false),
-    ('N10-009', '1.7', '1.0', 'IPv4 network addressing', true),
-    ('N10-009', '1.8', '1.0', 'Evolving use cases for modern network environments', false),
-    ('N10-009', '2.1', '2.0', 'Routing technologies', false),
-    ('N10-009', '2.2', '2.0', 'Switching technologies and features', true),
-    ('N10-009', '2.3', '2.0', 'Wireless devices and technologies', true),
-    ('N10-009', '2.4', '2.0', 'Physical installations', false),
-    ('N10-009', '3.1', '3.0', 'Organizational processes and procedures', false),
-    ('N10-009', '3.2', '3.0', 'Network monitoring technologies', true),
-    ('N10-009', '3.3', '3.0', 'Disaster recovery concepts', false),
-    ('N10-009', '3.4', '3.0', 'IPv4 and IPv6 network services', true),
-    ('N10-009', '3.5', '3.0', 'Network access and management methods', false),
-    ('N10-009', '4.1', '4.0', 'Basic network security concepts', false),
-    ('N10-009', '4.2', '4.0', 'Types of attacks and their impact', false),
-    ('N10-009', '4.3', '4.0', 'Network security features, defense techniques and solutions', true),
-    ('N10-009', '5.1', '5.0', 'Troubleshooting methodology', false),
-    ('N10-009', '5.2', '5.0', 'Cabling and physical interface issues', true),
-    ('N10-009', '5.3', '5.0', 'Network service issues', true),
-    ('N10-009', '5.4', '5.0', 'Performance issues', true),
-    ('N10-009', '5.5', '5.0', 'Tools and protocols for networking issues', true);
+INSERT INTO exam_objectives (domain_id, code, name, scenario)
+SELECT d.id, o.code, o.name, o.scenario
+  FROM exam_blueprints b
+  JOIN exam_domains d ON d.blueprint_id = b.id
+  JOIN (VALUES
+    ('1.1', '1.0', 'OSI reference model concepts', false),
+    ('1.2', '1.0', 'Networking appliances, applications and functions', false),
+    ('1.3', '1.0', 'Cloud concepts and connectivity options', false),
+    ('1.4', '1.0', 'Common ports, protocols, services and traffic types', false),
+    ('1.5', '1.0', 'Transmission media and transceivers', false),
+    ('1.6', '1.0', 'Network topologies, architectures and types', false),
+    ('1.7', '1.0', 'IPv4 network addressing', true),
+    ('1.8', '1.0', 'Evolving use cases for modern network environments', false),
+    ('2.1', '2.0', 'Routing technologies', false),
+    ('2.2', '2.0', 'Switching technologies and features', true),
+    ('2.3', '2.0', 'Wireless devices and technologies', true),
+    ('2.4', '2.0', 'Physical installations', false),
+    ('3.1', '3.0', 'Organizational processes and procedures', false),
+    ('3.2', '3.0', 'Network monitoring technologies', true),
+    ('3.3', '3.0', 'Disaster recovery concepts', false),
+    ('3.4', '3.0', 'IPv4 and IPv6 network services', true),
+    ('3.5', '3.0', 'Network access and management methods', false),
+    ('4.1', '4.0', 'Basic network security concepts', false),
+    ('4.2', '4.0', 'Types of attacks and their impact', false),
+    ('4.3', '4.0', 'Network security features, defense techniques and solutions', true),
+    ('5.1', '5.0', 'Troubleshooting methodology', false),
+    ('5.2', '5.0', 'Cabling and physical interface issues', true),
+    ('5.3', '5.0', 'Network service issues', true),
+    ('5.4', '5.0', 'Performance issues', true),
+    ('5.5', '5.0', 'Tools and protocols for networking issues', true))
+       AS o(code, domain_code, name, scenario) ON o.domain_code = d.code
+ WHERE b.code = 'N10-009';
 
 -- ---------------------------------------------------------------------------
 -- Mastery
 -- ---------------------------------------------------------------------------
 CREATE TABLE objective_mastery (
+    id               uuid              PRIMARY KEY DEFAULT gen_random_uuid(),
     user_id          uuid              NOT NULL REFERENCES users (id) ON DELETE CASCADE,
-    blueprint        varchar(20)       NOT NULL,
-    objective_code   varchar(10)       NOT NULL,
+    objective_id     uuid              NOT NULL REFERENCES exam_objectives (id) ON DELETE CASCADE,
     successes        double precision  NOT NULL DEFAULT 0,
     failures         double precision  NOT NULL DEFAULT 0,
     answers          integer           NOT NULL DEFAULT 0,
     correct_answers  integer           NOT NULL DEFAULT 0,
-    evidence_at      timestamptz       NOT NULL,
+    evidence_at      timestamptz       NOT NULL DEFAULT now(),
+    created_at       timestamptz       NOT NULL DEFAULT now(),
     updated_at       timestamptz       NOT NULL DEFAULT now(),
 
-    PRIMARY KEY (user_id, blueprint, objective_code),
-    FOREIGN KEY (blueprint, objective_code) REFERENCES exam_objectives (blueprint, code)
-        ON DELETE CASCADE,
+    UNIQUE (user_id, objective_id),
     CONSTRAINT objective_mastery_evidence_check
         CHECK (successes >= 0 AND failures >= 0 AND answers >= 0
                AND correct_answers BETWEEN 0 AND answers)
@@ -158,7 +184,11 @@ COMMENT ON TABLE objective_mastery IS
     'Per learner and objective: the recency-weighted credit earned (successes) and missed (failures) as of evidence_at (each answer weighs 0.5^(age/60 days)), and the raw answer counts. Posterior Beta(1 + successes, 1 + failures); read through mastery_estimate. Written by the submit trigger only.';
 
 -- Platform-wide reads go per objective.
-CREATE INDEX idx_objective_mastery_objective ON objective_mastery (blueprint, objective_code);
+CREATE INDEX idx_objective_mastery_objective_id ON objective_mastery (objective_id);
+
+CREATE TRIGGER trg_objective_mastery_updated_at
+    BEFORE UPDATE ON objective_mastery
+    FOR EACH ROW EXECUTE FUNCTION update_updated_at_column();
 
 -- mastery_decay, mastery_decayed and review_fuzz are one expression, every function they call
 -- schema-qualified, and pin no search_path: a SET clause would keep the planner from inlining
@@ -280,23 +310,24 @@ COMMENT ON FUNCTION mastery_estimate(double precision, double precision, double 
 -- Spaced review: FSRS 6 (the fsrs package 6.3.2, default scheduler)
 -- ---------------------------------------------------------------------------
 CREATE TABLE review_cards (
+    id           uuid              PRIMARY KEY DEFAULT gen_random_uuid(),
     user_id      uuid              NOT NULL REFERENCES users (id) ON DELETE CASCADE,
     question_id  uuid              NOT NULL REFERENCES question_bank (id) ON DELETE CASCADE,
     state        smallint          NOT NULL DEFAULT 1,
-    step         integer,
+    step         integer           DEFAULT 0,
     stability    double precision,
     difficulty   double precision,
-    due          timestamptz       NOT NULL,
+    due          timestamptz       NOT NULL DEFAULT now(),
     last_review  timestamptz,
     reps         integer           NOT NULL DEFAULT 0,
     lapses       integer           NOT NULL DEFAULT 0,
     created_at   timestamptz       NOT NULL DEFAULT now(),
     updated_at   timestamptz       NOT NULL DEFAULT now(),
 
-    PRIMARY KEY (user_id, question_id),
+    UNIQUE (user_id, question_id),
     CONSTRAINT review_cards_state_check CHECK (state BETWEEN 1 AND 3),
     CONSTRAINT review_cards_step_check
-        CHECK (state = 2 AND step IS NULL OR state <> 2 AND step >= 0),
+        CHECK (CASE WHEN state = 2 THEN step IS NULL ELSE step IS NOT NULL AND step >= 0 END),
     CONSTRAINT review_cards_stability_check CHECK (stability IS NULL OR stability >= 0.001),
     CONSTRAINT review_cards_difficulty_check CHECK (difficulty IS NULL
                                                     OR difficulty BETWEEN 1 AND 10),
@@ -310,6 +341,10 @@ COMMENT ON TABLE review_cards IS
 CREATE INDEX idx_review_cards_user_due ON review_cards (user_id, due);
 CREATE INDEX idx_review_cards_question ON review_cards (question_id);
 
+CREATE TRIGGER trg_review_cards_updated_at
+    BEFORE UPDATE ON review_cards
+    FOR EACH ROW EXECUTE FUNCTION update_updated_at_column();
+
 CREATE TABLE review_log (
     id              uuid              PRIMARY KEY DEFAULT gen_random_uuid(),
     user_id         uuid              NOT NULL REFERENCES users (id) ON DELETE CASCADE,
@@ -317,16 +352,17 @@ CREATE TABLE review_log (
     source          varchar(20)       NOT NULL,
     attempt_id      uuid              REFERENCES assessment_attempts (id) ON DELETE SET NULL,
     rating          smallint          NOT NULL,
-    reviewed_at     timestamptz       NOT NULL,
-    state           smallint          NOT NULL,
-    stability       double precision  NOT NULL,
-    difficulty      double precision  NOT NULL,
-    due             timestamptz       NOT NULL,
+    reviewed_at     timestamptz       NOT NULL DEFAULT now(),
+    state           smallint          NOT NULL DEFAULT 1,
+    stability       double precision  NOT NULL DEFAULT 0.212,
+    difficulty      double precision  NOT NULL DEFAULT 6.4133,
+    due             timestamptz       NOT NULL DEFAULT now(),
     user_answer     jsonb,
     time_spent_seconds integer,
 
     CONSTRAINT review_log_source_check CHECK (source IN ('attempt', 'review')),
-    CONSTRAINT review_log_rating_check CHECK (rating BETWEEN 1 AND 4)
+    CONSTRAINT review_log_rating_check CHECK (rating BETWEEN 1 AND 4),
+    CONSTRAINT review_log_state_check CHECK (state BETWEEN 1 AND 3)
 );
 
 COMMENT ON TABLE review_log IS
@@ -518,19 +554,16 @@ SET search_path = pg_catalog, public, pg_temp
 AS $$
 DECLARE
     v_at timestamptz := coalesce(NEW.completed_at, now());
-    v_blueprint varchar(20);
     v_reviews boolean;
 BEGIN
-    SELECT b.code INTO v_blueprint FROM exam_blueprints b WHERE b.is_current;
 
     -- Mastery: every graded answer of the attempt (unanswered ones earn nothing), its credit
     -- fraction counted for each objective of its question.
     INSERT INTO objective_mastery AS m
-           (user_id, blueprint, objective_code, successes, failures, answers, correct_answers,
-            evidence_at, updated_at)
-    SELECT NEW.user_id, o.blueprint, o.code,
+           (user_id, objective_id, successes, failures, answers, correct_answers, evidence_at)
+    SELECT NEW.user_id, o.objective_id,
            sum(g.credit), sum(1 - g.credit), count(*),
-           count(*) FILTER (WHERE g.is_correct), v_at, now()
+           count(*) FILTER (WHERE g.is_correct), v_at
       FROM (SELECT q.comptia_objectives,
                    coalesce(ans.is_correct, false) AS is_correct,
                    CASE WHEN q.points > 0
@@ -540,9 +573,9 @@ BEGIN
               FROM assessment_answers ans
               JOIN question_bank q ON q.id = ans.question_id
              WHERE ans.attempt_id = NEW.id) AS g
-      JOIN exam_objectives o ON o.blueprint = v_blueprint AND o.code = ANY (g.comptia_objectives)
-     GROUP BY o.blueprint, o.code
-    ON CONFLICT (user_id, blueprint, objective_code) DO UPDATE
+      JOIN exam_current_objectives() AS o ON o.code = ANY (g.comptia_objectives)
+     GROUP BY o.objective_id
+    ON CONFLICT (user_id, objective_id) DO UPDATE
        SET successes = mastery_decayed(m.successes,
                            extract(epoch FROM (EXCLUDED.evidence_at - m.evidence_at)) / 86400)
                        + EXCLUDED.successes,
@@ -551,8 +584,7 @@ BEGIN
                       + EXCLUDED.failures,
            answers = m.answers + EXCLUDED.answers,
            correct_answers = m.correct_answers + EXCLUDED.correct_answers,
-           evidence_at = greatest(m.evidence_at, EXCLUDED.evidence_at),
-           updated_at = now();
+           evidence_at = greatest(m.evidence_at, EXCLUDED.evidence_at);
 
     -- The review schedule, for assessments that show their answers afterwards.
     SELECT a.allow_review AND a.show_answers_after INTO v_reviews
@@ -639,14 +671,10 @@ AS $$
     SELECT o.blueprint, o.domain_code, o.code, o.name,
            coalesce(m.answers, 0), coalesce(m.correct_answers, 0),
            e.mean, e.variance, e.lower, e.upper, m.evidence_at
-      FROM exam_blueprints b
-      JOIN exam_objectives o ON o.blueprint = b.code
-      LEFT JOIN objective_mastery m
-             ON m.user_id = p_user_id AND m.blueprint = o.blueprint
-            AND m.objective_code = o.code
+      FROM exam_current_objectives() AS o
+      LEFT JOIN objective_mastery m ON m.user_id = p_user_id AND m.objective_id = o.objective_id
      CROSS JOIN LATERAL mastery_estimate(m.successes, m.failures,
                                          extract(epoch FROM (now() - m.evidence_at)) / 86400) AS e
-     WHERE b.is_current
      ORDER BY o.code
 $$;
 
@@ -671,11 +699,9 @@ AS $$
                1 + mastery_decayed(m.failures, extract(epoch FROM (now() - m.evidence_at))
                                                / 86400) AS b,
                coalesce(m.answers, 0) AS answers
-          FROM b
-          JOIN exam_objectives o ON o.blueprint = b.code
+          FROM exam_current_objectives() AS o
           LEFT JOIN objective_mastery m
-                 ON m.user_id = p_user_id AND m.blueprint = o.blueprint
-                AND m.objective_code = o.code
+                 ON m.user_id = p_user_id AND m.objective_id = o.objective_id
     ), obj AS (
         SELECT ab.domain_code, ab.answers, ab.a / (ab.a + ab.b) AS mastery,
                ab.a * ab.b / ((ab.a + ab.b) * (ab.a + ab.b) * (ab.a + ab.b + 1)) AS variance
@@ -684,7 +710,7 @@ AS $$
         SELECT d.code, d.name, d.weight, sum(obj.answers)::integer AS answers,
                avg(obj.mastery) AS p, sum(obj.variance) / (count(*)::double precision ^ 2) AS v
           FROM b
-          JOIN exam_domains d ON d.blueprint = b.code
+          JOIN exam_domains d ON d.blueprint_id = b.id
           JOIN obj ON obj.domain_code = d.code
          GROUP BY d.code, d.name, d.weight
     ), exam AS (
@@ -863,7 +889,7 @@ DECLARE
     v_user uuid := app_acting_user();
 BEGIN
     RETURN QUERY
-        SELECT d.code, d.name, o.code, o.name, count(*)::integer,
+        SELECT o.domain_code, o.domain_name, o.code, o.name, count(*)::integer,
                (count(*) FILTER (WHERE ans.is_correct))::integer,
                coalesce(sum(ans.points_earned), 0), sum(q.points)::numeric,
                CASE WHEN sum(q.points) > 0
@@ -873,12 +899,10 @@ BEGIN
           FROM assessment_attempts t
           JOIN assessment_answers ans ON ans.attempt_id = t.id
           JOIN question_bank q ON q.id = ans.question_id
-          JOIN exam_blueprints b ON b.is_current
-          JOIN exam_objectives o ON o.blueprint = b.code AND o.code = ANY (q.comptia_objectives)
-          JOIN exam_domains d ON d.blueprint = o.blueprint AND d.code = o.domain_code
+          JOIN exam_current_objectives() AS o ON o.code = ANY (q.comptia_objectives)
          WHERE t.id = p_attempt_id AND t.user_id = v_user
            AND t.status IN ('completed', 'timed_out')
-         GROUP BY d.code, d.name, o.code, o.name
+         GROUP BY o.domain_code, o.domain_name, o.code, o.name
          ORDER BY o.code;
 END;
 $$;
@@ -890,9 +914,10 @@ COMMENT ON FUNCTION attempt_objective_report(uuid) IS
 -- Item statistics (classical test theory)
 -- ---------------------------------------------------------------------------
 CREATE TABLE question_item_statistics (
-    question_id         uuid              PRIMARY KEY REFERENCES question_bank (id)
-                                                      ON DELETE CASCADE,
-    responses           integer           NOT NULL,
+    id                  uuid              PRIMARY KEY DEFAULT gen_random_uuid(),
+    question_id         uuid              NOT NULL UNIQUE REFERENCES question_bank (id)
+                                                          ON DELETE CASCADE,
+    responses           integer           NOT NULL DEFAULT 0,
     facility            double precision,
     standard_deviation  double precision,
     discrimination      double precision,
@@ -906,14 +931,15 @@ COMMENT ON TABLE question_item_statistics IS
     'Per question, over the graded answers of submitted attempts: facility (mean fraction of the points), its standard deviation (sample), discrimination (corrected point-biserial: Pearson correlation of the item''s fraction with the attempt''s points on the other items) and flags (too_few_responses, too_easy > 0.95, too_hard < 0.10, negative_discrimination, near_zero_discrimination < 0.10 or undefined). refresh_item_statistics() rebuilds it.';
 
 CREATE TABLE question_option_statistics (
+    id              uuid              PRIMARY KEY DEFAULT gen_random_uuid(),
     question_id     uuid              NOT NULL REFERENCES question_bank (id) ON DELETE CASCADE,
     option_id       text              NOT NULL,
-    is_key          boolean           NOT NULL,
-    selections      integer           NOT NULL,
-    selection_rate  double precision  NOT NULL,
+    is_key          boolean           NOT NULL DEFAULT false,
+    selections      integer           NOT NULL DEFAULT 0,
+    selection_rate  double precision  NOT NULL DEFAULT 0,
     refreshed_at    timestamptz       NOT NULL DEFAULT now(),
 
-    PRIMARY KEY (question_id, option_id),
+    UNIQUE (question_id, option_id),
     CONSTRAINT question_option_statistics_selections_check
         CHECK (selections >= 0 AND selection_rate BETWEEN 0 AND 1)
 );
@@ -1073,10 +1099,8 @@ BEGIN
         ), obj AS (
             SELECT o.domain_code, o.code, o.name, count(m.user_id)::integer AS learners,
                    coalesce(avg(e.mean), 0.5) AS p
-              FROM b
-              JOIN exam_objectives o ON o.blueprint = b.code
-              LEFT JOIN objective_mastery m
-                     ON m.blueprint = o.blueprint AND m.objective_code = o.code
+              FROM exam_current_objectives() AS o
+              LEFT JOIN objective_mastery m ON m.objective_id = o.objective_id
               LEFT JOIN LATERAL mastery_estimate(m.successes, m.failures,
                                    extract(epoch FROM (now() - m.evidence_at)) / 86400) AS e
                      ON m.user_id IS NOT NULL
@@ -1084,7 +1108,7 @@ BEGIN
         ), dom AS (
             SELECT d.code, d.name, d.weight, max(obj.learners) AS learners, avg(obj.p) AS p
               FROM b
-              JOIN exam_domains d ON d.blueprint = b.code
+              JOIN exam_domains d ON d.blueprint_id = b.id
               JOIN obj ON obj.domain_code = d.code
              GROUP BY d.code, d.name, d.weight
         ), exam AS (
@@ -1163,12 +1187,10 @@ BEGIN
                            FROM learning_components lc
                           WHERE lc.comptia_objectives @> ARRAY[o.code::text]
                             AND lc.is_published AND lc.deleted_at IS NULL), '{}')
-          FROM exam_blueprints b
-          JOIN exam_objectives o ON o.blueprint = b.code
-          JOIN objective_mastery m ON m.blueprint = o.blueprint AND m.objective_code = o.code
+          FROM exam_current_objectives() AS o
+          JOIN objective_mastery m ON m.objective_id = o.objective_id
          CROSS JOIN LATERAL mastery_estimate(m.successes, m.failures,
                                 extract(epoch FROM (now() - m.evidence_at)) / 86400) AS e
-         WHERE b.is_current
          GROUP BY o.domain_code, o.code, o.name
          ORDER BY avg(e.mean), o.code
          LIMIT p_limit;
@@ -1230,6 +1252,7 @@ GRANT SELECT ON TABLE question_item_statistics, question_option_statistics TO re
 GRANT ALL ON TABLE question_item_statistics, question_option_statistics TO admin;
 
 REVOKE EXECUTE ON FUNCTION
+    exam_current_objectives(),
     mastery_decay(double precision),
     mastery_decayed(double precision, double precision),
     mastery_digamma(double precision),
@@ -1254,6 +1277,7 @@ REVOKE EXECUTE ON FUNCTION
 
 -- The reads run as their caller (row-level security), so their helpers are the caller's too.
 GRANT EXECUTE ON FUNCTION
+    exam_current_objectives(),
     mastery_decay(double precision),
     mastery_decayed(double precision, double precision),
     mastery_digamma(double precision),
@@ -1310,6 +1334,7 @@ DROP FUNCTION mastery_digamma(double precision);
 DROP FUNCTION mastery_decayed(double precision, double precision);
 DROP FUNCTION mastery_decay(double precision);
 DROP TABLE objective_mastery;
+DROP FUNCTION exam_current_objectives();
 DROP TABLE exam_objectives;
 DROP TABLE exam_domains;
 DROP TABLE exam_blueprints;

@@ -357,7 +357,7 @@ DECLARE
     v_user uuid := app_acting_user();
 BEGIN
     RETURN QUERY
-        SELECT d.code, d.name, o.code, o.name, count(*)::integer,
+        SELECT o.domain_code, o.domain_name, o.code, o.name, count(*)::integer,
                (count(*) FILTER (WHERE ans.is_correct))::integer,
                coalesce(sum(ans.points_earned), 0), sum(q.points)::numeric,
                CASE WHEN sum(q.points) > 0
@@ -367,12 +367,10 @@ BEGIN
           FROM assessment_attempts t
           JOIN assessment_answers ans ON ans.attempt_id = t.id
           JOIN question_bank q ON q.id = ans.question_id
-          JOIN exam_blueprints b ON b.is_current
-          JOIN exam_objectives o ON o.blueprint = b.code AND o.code = ANY (q.comptia_objectives)
-          JOIN exam_domains d ON d.blueprint = o.blueprint AND d.code = o.domain_code
+          JOIN exam_current_objectives() AS o ON o.code = ANY (q.comptia_objectives)
          WHERE t.id = p_attempt_id AND t.user_id = v_user
            AND t.status IN ('completed', 'timed_out')
-         GROUP BY d.code, d.name, o.code, o.name
+         GROUP BY o.domain_code, o.domain_name, o.code, o.name
          ORDER BY o.code;
 END;
 $$;
@@ -708,10 +706,8 @@ BEGIN
         ), obj AS (
             SELECT o.domain_code, o.code, o.name, count(m.user_id)::integer AS learners,
                    coalesce(avg(e.mean), 0.5) AS p
-              FROM b
-              JOIN exam_objectives o ON o.blueprint = b.code
-              LEFT JOIN objective_mastery m
-                     ON m.blueprint = o.blueprint AND m.objective_code = o.code
+              FROM exam_current_objectives() AS o
+              LEFT JOIN objective_mastery m ON m.objective_id = o.objective_id
               LEFT JOIN LATERAL mastery_estimate(m.successes, m.failures,
                                    extract(epoch FROM (now() - m.evidence_at)) / 86400) AS e
                      ON m.user_id IS NOT NULL
@@ -719,7 +715,7 @@ BEGIN
         ), dom AS (
             SELECT d.code, d.name, d.weight, max(obj.learners) AS learners, avg(obj.p) AS p
               FROM b
-              JOIN exam_domains d ON d.blueprint = b.code
+              JOIN exam_domains d ON d.blueprint_id = b.id
               JOIN obj ON obj.domain_code = d.code
              GROUP BY d.code, d.name, d.weight
         ), exam AS (
@@ -873,6 +869,26 @@ $$;
 --
 
 COMMENT ON FUNCTION public.end_learning_session(p_session_id uuid, p_interaction_count integer, p_completion_achieved boolean, p_session_data jsonb) IS 'Close an open learning session of the acting user; its end and duration come from the database clock. No row: unknown, another user''s, or already closed.';
+
+--
+-- Name: exam_current_objectives(); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.exam_current_objectives() RETURNS TABLE(objective_id uuid, blueprint character varying, domain_code character varying, domain_name text, weight numeric, code character varying, name text)
+    LANGUAGE sql STABLE
+    AS $$
+    SELECT o.id, b.code, d.code, d.name, d.weight, o.code, o.name
+      FROM public.exam_blueprints b
+      JOIN public.exam_domains d ON d.blueprint_id = b.id
+      JOIN public.exam_objectives o ON o.domain_id = d.id
+     WHERE b.is_current
+$$;
+
+--
+-- Name: FUNCTION exam_current_objectives(); Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON FUNCTION public.exam_current_objectives() IS 'The objectives of the current blueprint with their domain (code, name, weight) and blueprint code. Inlined by the planner (one SELECT, tables schema-qualified, no SET clause).';
 
 --
 -- Name: fsrs_step(smallint, integer, double precision, double precision, timestamp with time zone, smallint, timestamp with time zone, double precision); Type: FUNCTION; Schema: public; Owner: -
@@ -3079,14 +3095,10 @@ CREATE FUNCTION public.learner_objective_mastery(p_user_id uuid) RETURNS TABLE(b
     SELECT o.blueprint, o.domain_code, o.code, o.name,
            coalesce(m.answers, 0), coalesce(m.correct_answers, 0),
            e.mean, e.variance, e.lower, e.upper, m.evidence_at
-      FROM exam_blueprints b
-      JOIN exam_objectives o ON o.blueprint = b.code
-      LEFT JOIN objective_mastery m
-             ON m.user_id = p_user_id AND m.blueprint = o.blueprint
-            AND m.objective_code = o.code
+      FROM exam_current_objectives() AS o
+      LEFT JOIN objective_mastery m ON m.user_id = p_user_id AND m.objective_id = o.objective_id
      CROSS JOIN LATERAL mastery_estimate(m.successes, m.failures,
                                          extract(epoch FROM (now() - m.evidence_at)) / 86400) AS e
-     WHERE b.is_current
      ORDER BY o.code
 $$;
 
@@ -3113,11 +3125,9 @@ CREATE FUNCTION public.learner_readiness(p_user_id uuid) RETURNS TABLE(scope tex
                1 + mastery_decayed(m.failures, extract(epoch FROM (now() - m.evidence_at))
                                                / 86400) AS b,
                coalesce(m.answers, 0) AS answers
-          FROM b
-          JOIN exam_objectives o ON o.blueprint = b.code
+          FROM exam_current_objectives() AS o
           LEFT JOIN objective_mastery m
-                 ON m.user_id = p_user_id AND m.blueprint = o.blueprint
-                AND m.objective_code = o.code
+                 ON m.user_id = p_user_id AND m.objective_id = o.objective_id
     ), obj AS (
         SELECT ab.domain_code, ab.answers, ab.a / (ab.a + ab.b) AS mastery,
                ab.a * ab.b / ((ab.a + ab.b) * (ab.a + ab.b) * (ab.a + ab.b + 1)) AS variance
@@ -3126,7 +3136,7 @@ CREATE FUNCTION public.learner_readiness(p_user_id uuid) RETURNS TABLE(scope tex
         SELECT d.code, d.name, d.weight, sum(obj.answers)::integer AS answers,
                avg(obj.mastery) AS p, sum(obj.variance) / (count(*)::double precision ^ 2) AS v
           FROM b
-          JOIN exam_domains d ON d.blueprint = b.code
+          JOIN exam_domains d ON d.blueprint_id = b.id
           JOIN obj ON obj.domain_code = d.code
          GROUP BY d.code, d.name, d.weight
     ), exam AS (
@@ -3200,19 +3210,16 @@ CREATE FUNCTION public.learning_after_submit() RETURNS trigger
     AS $$
 DECLARE
     v_at timestamptz := coalesce(NEW.completed_at, now());
-    v_blueprint varchar(20);
     v_reviews boolean;
 BEGIN
-    SELECT b.code INTO v_blueprint FROM exam_blueprints b WHERE b.is_current;
 
     -- Mastery: every graded answer of the attempt (unanswered ones earn nothing), its credit
     -- fraction counted for each objective of its question.
     INSERT INTO objective_mastery AS m
-           (user_id, blueprint, objective_code, successes, failures, answers, correct_answers,
-            evidence_at, updated_at)
-    SELECT NEW.user_id, o.blueprint, o.code,
+           (user_id, objective_id, successes, failures, answers, correct_answers, evidence_at)
+    SELECT NEW.user_id, o.objective_id,
            sum(g.credit), sum(1 - g.credit), count(*),
-           count(*) FILTER (WHERE g.is_correct), v_at, now()
+           count(*) FILTER (WHERE g.is_correct), v_at
       FROM (SELECT q.comptia_objectives,
                    coalesce(ans.is_correct, false) AS is_correct,
                    CASE WHEN q.points > 0
@@ -3222,9 +3229,9 @@ BEGIN
               FROM assessment_answers ans
               JOIN question_bank q ON q.id = ans.question_id
              WHERE ans.attempt_id = NEW.id) AS g
-      JOIN exam_objectives o ON o.blueprint = v_blueprint AND o.code = ANY (g.comptia_objectives)
-     GROUP BY o.blueprint, o.code
-    ON CONFLICT (user_id, blueprint, objective_code) DO UPDATE
+      JOIN exam_current_objectives() AS o ON o.code = ANY (g.comptia_objectives)
+     GROUP BY o.objective_id
+    ON CONFLICT (user_id, objective_id) DO UPDATE
        SET successes = mastery_decayed(m.successes,
                            extract(epoch FROM (EXCLUDED.evidence_at - m.evidence_at)) / 86400)
                        + EXCLUDED.successes,
@@ -3233,8 +3240,7 @@ BEGIN
                       + EXCLUDED.failures,
            answers = m.answers + EXCLUDED.answers,
            correct_answers = m.correct_answers + EXCLUDED.correct_answers,
-           evidence_at = greatest(m.evidence_at, EXCLUDED.evidence_at),
-           updated_at = now();
+           evidence_at = greatest(m.evidence_at, EXCLUDED.evidence_at);
 
     -- The review schedule, for assessments that show their answers afterwards.
     SELECT a.allow_review AND a.show_answers_after INTO v_reviews
@@ -3483,12 +3489,10 @@ BEGIN
                            FROM learning_components lc
                           WHERE lc.comptia_objectives @> ARRAY[o.code::text]
                             AND lc.is_published AND lc.deleted_at IS NULL), '{}')
-          FROM exam_blueprints b
-          JOIN exam_objectives o ON o.blueprint = b.code
-          JOIN objective_mastery m ON m.blueprint = o.blueprint AND m.objective_code = o.code
+          FROM exam_current_objectives() AS o
+          JOIN objective_mastery m ON m.objective_id = o.objective_id
          CROSS JOIN LATERAL mastery_estimate(m.successes, m.failures,
                                 extract(epoch FROM (now() - m.evidence_at)) / 86400) AS e
-         WHERE b.is_current
          GROUP BY o.domain_code, o.code, o.name
          ORDER BY avg(e.mean), o.code
          LIMIT p_limit;
@@ -4472,6 +4476,7 @@ COMMENT ON TABLE public.component_analytics IS 'Daily aggregated metrics per lea
 --
 
 CREATE TABLE public.exam_blueprints (
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
     code character varying(20) NOT NULL,
     name text NOT NULL,
     question_count integer NOT NULL,
@@ -4495,7 +4500,8 @@ COMMENT ON TABLE public.exam_blueprints IS 'An exam version (N10-009): length, p
 --
 
 CREATE TABLE public.exam_domains (
-    blueprint character varying(20) NOT NULL,
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    blueprint_id uuid NOT NULL,
     code character varying(10) NOT NULL,
     name text NOT NULL,
     weight numeric(5,2) NOT NULL,
@@ -4515,9 +4521,9 @@ COMMENT ON TABLE public.exam_domains IS 'The domains of a blueprint with their w
 --
 
 CREATE TABLE public.exam_objectives (
-    blueprint character varying(20) NOT NULL,
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    domain_id uuid NOT NULL,
     code character varying(10) NOT NULL,
-    domain_code character varying(10) NOT NULL,
     name text NOT NULL,
     scenario boolean DEFAULT false NOT NULL
 );
@@ -4765,14 +4771,15 @@ COMMENT ON MATERIALIZED VIEW public.mv_weekly_domain_progress IS 'Weekly (UTC, M
 --
 
 CREATE TABLE public.objective_mastery (
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
     user_id uuid NOT NULL,
-    blueprint character varying(20) NOT NULL,
-    objective_code character varying(10) NOT NULL,
+    objective_id uuid NOT NULL,
     successes double precision DEFAULT 0 NOT NULL,
     failures double precision DEFAULT 0 NOT NULL,
     answers integer DEFAULT 0 NOT NULL,
     correct_answers integer DEFAULT 0 NOT NULL,
-    evidence_at timestamp with time zone NOT NULL,
+    evidence_at timestamp with time zone DEFAULT now() NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
     updated_at timestamp with time zone DEFAULT now() NOT NULL,
     CONSTRAINT objective_mastery_evidence_check CHECK (((successes >= (0)::double precision) AND (failures >= (0)::double precision) AND (answers >= 0) AND ((correct_answers >= 0) AND (correct_answers <= answers))))
 );
@@ -4856,8 +4863,9 @@ COMMENT ON TABLE public.question_bank IS 'Reusable question pool for all assessm
 --
 
 CREATE TABLE public.question_item_statistics (
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
     question_id uuid NOT NULL,
-    responses integer NOT NULL,
+    responses integer DEFAULT 0 NOT NULL,
     facility double precision,
     standard_deviation double precision,
     discrimination double precision,
@@ -4877,11 +4885,12 @@ COMMENT ON TABLE public.question_item_statistics IS 'Per question, over the grad
 --
 
 CREATE TABLE public.question_option_statistics (
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
     question_id uuid NOT NULL,
     option_id text NOT NULL,
-    is_key boolean NOT NULL,
-    selections integer NOT NULL,
-    selection_rate double precision NOT NULL,
+    is_key boolean DEFAULT false NOT NULL,
+    selections integer DEFAULT 0 NOT NULL,
+    selection_rate double precision DEFAULT 0 NOT NULL,
     refreshed_at timestamp with time zone DEFAULT now() NOT NULL,
     CONSTRAINT question_option_statistics_selections_check CHECK (((selections >= 0) AND ((selection_rate >= (0)::double precision) AND (selection_rate <= (1)::double precision))))
 );
@@ -4897,13 +4906,14 @@ COMMENT ON TABLE public.question_option_statistics IS 'Per option of a multiple_
 --
 
 CREATE TABLE public.review_cards (
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
     user_id uuid NOT NULL,
     question_id uuid NOT NULL,
     state smallint DEFAULT 1 NOT NULL,
-    step integer,
+    step integer DEFAULT 0,
     stability double precision,
     difficulty double precision,
-    due timestamp with time zone NOT NULL,
+    due timestamp with time zone DEFAULT now() NOT NULL,
     last_review timestamp with time zone,
     reps integer DEFAULT 0 NOT NULL,
     lapses integer DEFAULT 0 NOT NULL,
@@ -4913,7 +4923,11 @@ CREATE TABLE public.review_cards (
     CONSTRAINT review_cards_difficulty_check CHECK (((difficulty IS NULL) OR ((difficulty >= (1)::double precision) AND (difficulty <= (10)::double precision)))),
     CONSTRAINT review_cards_stability_check CHECK (((stability IS NULL) OR (stability >= (0.001)::double precision))),
     CONSTRAINT review_cards_state_check CHECK (((state >= 1) AND (state <= 3))),
-    CONSTRAINT review_cards_step_check CHECK ((((state = 2) AND (step IS NULL)) OR ((state <> 2) AND (step >= 0))))
+    CONSTRAINT review_cards_step_check CHECK (
+CASE
+    WHEN (state = 2) THEN (step IS NULL)
+    ELSE ((step IS NOT NULL) AND (step >= 0))
+END)
 );
 
 ALTER TABLE ONLY public.review_cards FORCE ROW LEVEL SECURITY;
@@ -4935,15 +4949,16 @@ CREATE TABLE public.review_log (
     source character varying(20) NOT NULL,
     attempt_id uuid,
     rating smallint NOT NULL,
-    reviewed_at timestamp with time zone NOT NULL,
-    state smallint NOT NULL,
-    stability double precision NOT NULL,
-    difficulty double precision NOT NULL,
-    due timestamp with time zone NOT NULL,
+    reviewed_at timestamp with time zone DEFAULT now() NOT NULL,
+    state smallint DEFAULT 1 NOT NULL,
+    stability double precision DEFAULT 0.212 NOT NULL,
+    difficulty double precision DEFAULT 6.4133 NOT NULL,
+    due timestamp with time zone DEFAULT now() NOT NULL,
     user_answer jsonb,
     time_spent_seconds integer,
     CONSTRAINT review_log_rating_check CHECK (((rating >= 1) AND (rating <= 4))),
-    CONSTRAINT review_log_source_check CHECK (((source)::text = ANY ((ARRAY['attempt'::character varying, 'review'::character varying])::text[])))
+    CONSTRAINT review_log_source_check CHECK (((source)::text = ANY ((ARRAY['attempt'::character varying, 'review'::character varying])::text[]))),
+    CONSTRAINT review_log_state_check CHECK (((state >= 1) AND (state <= 3)))
 );
 
 ALTER TABLE ONLY public.review_log FORCE ROW LEVEL SECURITY;
@@ -5376,25 +5391,46 @@ ALTER TABLE ONLY public.component_analytics
     ADD CONSTRAINT component_analytics_pkey PRIMARY KEY (id);
 
 --
+-- Name: exam_blueprints exam_blueprints_code_key; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.exam_blueprints
+    ADD CONSTRAINT exam_blueprints_code_key UNIQUE (code);
+
+--
 -- Name: exam_blueprints exam_blueprints_pkey; Type: CONSTRAINT; Schema: public; Owner: -
 --
 
 ALTER TABLE ONLY public.exam_blueprints
-    ADD CONSTRAINT exam_blueprints_pkey PRIMARY KEY (code);
+    ADD CONSTRAINT exam_blueprints_pkey PRIMARY KEY (id);
+
+--
+-- Name: exam_domains exam_domains_blueprint_id_code_key; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.exam_domains
+    ADD CONSTRAINT exam_domains_blueprint_id_code_key UNIQUE (blueprint_id, code);
 
 --
 -- Name: exam_domains exam_domains_pkey; Type: CONSTRAINT; Schema: public; Owner: -
 --
 
 ALTER TABLE ONLY public.exam_domains
-    ADD CONSTRAINT exam_domains_pkey PRIMARY KEY (blueprint, code);
+    ADD CONSTRAINT exam_domains_pkey PRIMARY KEY (id);
+
+--
+-- Name: exam_objectives exam_objectives_domain_id_code_key; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.exam_objectives
+    ADD CONSTRAINT exam_objectives_domain_id_code_key UNIQUE (domain_id, code);
 
 --
 -- Name: exam_objectives exam_objectives_pkey; Type: CONSTRAINT; Schema: public; Owner: -
 --
 
 ALTER TABLE ONLY public.exam_objectives
-    ADD CONSTRAINT exam_objectives_pkey PRIMARY KEY (blueprint, code);
+    ADD CONSTRAINT exam_objectives_pkey PRIMARY KEY (id);
 
 --
 -- Name: learning_components learning_components_pkey; Type: CONSTRAINT; Schema: public; Owner: -
@@ -5436,7 +5472,14 @@ ALTER TABLE ONLY public.learning_streaks
 --
 
 ALTER TABLE ONLY public.objective_mastery
-    ADD CONSTRAINT objective_mastery_pkey PRIMARY KEY (user_id, blueprint, objective_code);
+    ADD CONSTRAINT objective_mastery_pkey PRIMARY KEY (id);
+
+--
+-- Name: objective_mastery objective_mastery_user_id_objective_id_key; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.objective_mastery
+    ADD CONSTRAINT objective_mastery_user_id_objective_id_key UNIQUE (user_id, objective_id);
 
 --
 -- Name: performance_metrics performance_metrics_pkey; Type: CONSTRAINT; Schema: public; Owner: -
@@ -5457,21 +5500,42 @@ ALTER TABLE ONLY public.question_bank
 --
 
 ALTER TABLE ONLY public.question_item_statistics
-    ADD CONSTRAINT question_item_statistics_pkey PRIMARY KEY (question_id);
+    ADD CONSTRAINT question_item_statistics_pkey PRIMARY KEY (id);
+
+--
+-- Name: question_item_statistics question_item_statistics_question_id_key; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.question_item_statistics
+    ADD CONSTRAINT question_item_statistics_question_id_key UNIQUE (question_id);
 
 --
 -- Name: question_option_statistics question_option_statistics_pkey; Type: CONSTRAINT; Schema: public; Owner: -
 --
 
 ALTER TABLE ONLY public.question_option_statistics
-    ADD CONSTRAINT question_option_statistics_pkey PRIMARY KEY (question_id, option_id);
+    ADD CONSTRAINT question_option_statistics_pkey PRIMARY KEY (id);
+
+--
+-- Name: question_option_statistics question_option_statistics_question_id_option_id_key; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.question_option_statistics
+    ADD CONSTRAINT question_option_statistics_question_id_option_id_key UNIQUE (question_id, option_id);
 
 --
 -- Name: review_cards review_cards_pkey; Type: CONSTRAINT; Schema: public; Owner: -
 --
 
 ALTER TABLE ONLY public.review_cards
-    ADD CONSTRAINT review_cards_pkey PRIMARY KEY (user_id, question_id);
+    ADD CONSTRAINT review_cards_pkey PRIMARY KEY (id);
+
+--
+-- Name: review_cards review_cards_user_id_question_id_key; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.review_cards
+    ADD CONSTRAINT review_cards_user_id_question_id_key UNIQUE (user_id, question_id);
 
 --
 -- Name: review_log review_log_pkey; Type: CONSTRAINT; Schema: public; Owner: -
@@ -5630,12 +5694,6 @@ CREATE INDEX idx_bookmarks_component_id ON public.bookmarks USING btree (compone
 CREATE UNIQUE INDEX idx_exam_blueprints_current ON public.exam_blueprints USING btree (is_current) WHERE is_current;
 
 --
--- Name: idx_exam_objectives_domain; Type: INDEX; Schema: public; Owner: -
---
-
-CREATE INDEX idx_exam_objectives_domain ON public.exam_objectives USING btree (blueprint, domain_code);
-
---
 -- Name: idx_learning_components_assessment_slug; Type: INDEX; Schema: public; Owner: -
 --
 
@@ -5714,10 +5772,10 @@ CREATE INDEX idx_mv_leaderboard_week ON public.mv_leaderboard USING btree (point
 CREATE UNIQUE INDEX idx_mv_weekly_domain_progress_week_start_domain ON public.mv_weekly_domain_progress USING btree (week_start, domain);
 
 --
--- Name: idx_objective_mastery_objective; Type: INDEX; Schema: public; Owner: -
+-- Name: idx_objective_mastery_objective_id; Type: INDEX; Schema: public; Owner: -
 --
 
-CREATE INDEX idx_objective_mastery_objective ON public.objective_mastery USING btree (blueprint, objective_code);
+CREATE INDEX idx_objective_mastery_objective_id ON public.objective_mastery USING btree (objective_id);
 
 --
 -- Name: idx_performance_metrics_metric_type_metric_name_timestamp; Type: INDEX; Schema: public; Owner: -
@@ -5942,6 +6000,12 @@ CREATE TRIGGER trg_learning_components_updated_at BEFORE UPDATE ON public.learni
 CREATE TRIGGER trg_learning_streaks_updated_at BEFORE UPDATE ON public.learning_streaks FOR EACH ROW EXECUTE FUNCTION public.update_updated_at_column();
 
 --
+-- Name: objective_mastery trg_objective_mastery_updated_at; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER trg_objective_mastery_updated_at BEFORE UPDATE ON public.objective_mastery FOR EACH ROW EXECUTE FUNCTION public.update_updated_at_column();
+
+--
 -- Name: question_bank trg_question_bank_audit; Type: TRIGGER; Schema: public; Owner: -
 --
 
@@ -5958,6 +6022,12 @@ CREATE TRIGGER trg_question_bank_audit_truncate AFTER TRUNCATE ON public.questio
 --
 
 CREATE TRIGGER trg_question_bank_updated_at BEFORE UPDATE ON public.question_bank FOR EACH ROW EXECUTE FUNCTION public.update_updated_at_column();
+
+--
+-- Name: review_cards trg_review_cards_updated_at; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER trg_review_cards_updated_at BEFORE UPDATE ON public.review_cards FOR EACH ROW EXECUTE FUNCTION public.update_updated_at_column();
 
 --
 -- Name: study_goals trg_study_goals_updated_at; Type: TRIGGER; Schema: public; Owner: -
@@ -6082,18 +6152,18 @@ ALTER TABLE ONLY public.component_analytics
     ADD CONSTRAINT component_analytics_component_id_fkey FOREIGN KEY (component_id) REFERENCES public.learning_components(id) ON DELETE CASCADE;
 
 --
--- Name: exam_domains exam_domains_blueprint_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+-- Name: exam_domains exam_domains_blueprint_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
 --
 
 ALTER TABLE ONLY public.exam_domains
-    ADD CONSTRAINT exam_domains_blueprint_fkey FOREIGN KEY (blueprint) REFERENCES public.exam_blueprints(code) ON DELETE CASCADE;
+    ADD CONSTRAINT exam_domains_blueprint_id_fkey FOREIGN KEY (blueprint_id) REFERENCES public.exam_blueprints(id) ON DELETE CASCADE;
 
 --
--- Name: exam_objectives exam_objectives_blueprint_domain_code_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+-- Name: exam_objectives exam_objectives_domain_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
 --
 
 ALTER TABLE ONLY public.exam_objectives
-    ADD CONSTRAINT exam_objectives_blueprint_domain_code_fkey FOREIGN KEY (blueprint, domain_code) REFERENCES public.exam_domains(blueprint, code) ON DELETE CASCADE;
+    ADD CONSTRAINT exam_objectives_domain_id_fkey FOREIGN KEY (domain_id) REFERENCES public.exam_domains(id) ON DELETE CASCADE;
 
 --
 -- Name: learning_components learning_components_created_by_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
@@ -6124,11 +6194,11 @@ ALTER TABLE ONLY public.learning_streaks
     ADD CONSTRAINT learning_streaks_user_id_fkey FOREIGN KEY (user_id) REFERENCES public.users(id) ON DELETE CASCADE;
 
 --
--- Name: objective_mastery objective_mastery_blueprint_objective_code_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+-- Name: objective_mastery objective_mastery_objective_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
 --
 
 ALTER TABLE ONLY public.objective_mastery
-    ADD CONSTRAINT objective_mastery_blueprint_objective_code_fkey FOREIGN KEY (blueprint, objective_code) REFERENCES public.exam_objectives(blueprint, code) ON DELETE CASCADE;
+    ADD CONSTRAINT objective_mastery_objective_id_fkey FOREIGN KEY (objective_id) REFERENCES public.exam_objectives(id) ON DELETE CASCADE;
 
 --
 -- Name: objective_mastery objective_mastery_user_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
@@ -6774,6 +6844,15 @@ REVOKE ALL ON FUNCTION public.create_history_partitions(p_months_ahead integer) 
 REVOKE ALL ON FUNCTION public.end_learning_session(p_session_id uuid, p_interaction_count integer, p_completion_achieved boolean, p_session_data jsonb) FROM PUBLIC;
 GRANT ALL ON FUNCTION public.end_learning_session(p_session_id uuid, p_interaction_count integer, p_completion_achieved boolean, p_session_data jsonb) TO app_user;
 GRANT ALL ON FUNCTION public.end_learning_session(p_session_id uuid, p_interaction_count integer, p_completion_achieved boolean, p_session_data jsonb) TO admin;
+
+--
+-- Name: FUNCTION exam_current_objectives(); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.exam_current_objectives() FROM PUBLIC;
+GRANT ALL ON FUNCTION public.exam_current_objectives() TO app_user;
+GRANT ALL ON FUNCTION public.exam_current_objectives() TO readonly;
+GRANT ALL ON FUNCTION public.exam_current_objectives() TO admin;
 
 --
 -- Name: FUNCTION fsrs_step(p_state smallint, p_step integer, p_stability double precision, p_difficulty double precision, p_last_review timestamp with time zone, p_rating smallint, p_now timestamp with time zone, p_fuzz double precision, OUT state smallint, OUT step integer, OUT stability double precision, OUT difficulty double precision, OUT due timestamp with time zone, OUT interval_days integer); Type: ACL; Schema: public; Owner: -

@@ -278,9 +278,9 @@ SELECT count(DISTINCT p.user_id) FROM public.user_progress p
 -- submitted: mastery per learner and objective from every graded answer of submitted attempts
 -- (weighted by age, as of now), and a review card (rated again at the attempt) for the latest
 -- miss of each question in assessments that show their answers afterwards.
-INSERT INTO objective_mastery (user_id, blueprint, objective_code, successes, failures,
+INSERT INTO objective_mastery (user_id, objective_id, successes, failures,
                                answers, correct_answers, evidence_at)
-SELECT t.user_id, o.blueprint, o.code,
+SELECT t.user_id, o.objective_id,
        sum(g.credit * mastery_decay(extract(epoch FROM (now() - t.completed_at)) / 86400)),
        sum((1 - g.credit) * mastery_decay(extract(epoch FROM (now() - t.completed_at)) / 86400)),
        count(*), count(*) FILTER (WHERE g.is_correct), now()
@@ -293,10 +293,9 @@ SELECT t.user_id, o.blueprint, o.code,
           FROM assessment_answers a
           JOIN question_bank q ON q.id = a.question_id
          WHERE a.attempt_id = t.id) AS g ON true
-  JOIN exam_objectives o ON o.code = ANY (g.comptia_objectives)
-  JOIN exam_blueprints b ON b.code = o.blueprint AND b.is_current
+  JOIN exam_current_objectives() AS o ON o.code = ANY (g.comptia_objectives)
  WHERE t.status IN ('completed', 'timed_out') AND t.completed_at IS NOT NULL
- GROUP BY t.user_id, o.blueprint, o.code
+ GROUP BY t.user_id, o.objective_id
 ON CONFLICT DO NOTHING;
 
 INSERT INTO review_cards (user_id, question_id, state, step, stability, difficulty, due,

@@ -78,7 +78,12 @@ def take(conn: Conn, user: UUID, assessment: UUID, answers: Sequence[bool | None
 
 
 def mastery_rows(conn: Conn, user: UUID) -> dict[str, dict[str, Any]]:
-    rows = f.rows(conn, "SELECT * FROM objective_mastery WHERE user_id = %s", [user])
+    rows = f.rows(
+        conn,
+        "SELECT o.code AS objective_code, m.* FROM objective_mastery m"
+        " JOIN exam_objectives o ON o.id = m.objective_id WHERE m.user_id = %s",
+        [user],
+    )
     return {r["objective_code"]: r for r in rows}
 
 
@@ -225,9 +230,9 @@ def test_readiness_of_a_strong_learner_is_likely_ready(tx: Conn) -> None:
     # -> 845; lower 845.45 - 800 * 1.64485 * 0.00769 = 835.33 -> 835 >= 720: likely ready.
     learner = f.user(tx)
     tx.execute(
-        "INSERT INTO objective_mastery (user_id, blueprint, objective_code, successes, failures,"
+        "INSERT INTO objective_mastery (user_id, objective_id, successes, failures,"
         " answers, correct_answers, evidence_at)"
-        " SELECT %s, blueprint, code, 40, 2, 42, 40, now() FROM exam_objectives",
+        " SELECT %s, id, 40, 2, 42, 40, now() FROM exam_objectives",
         [learner],
     )
     exam = readiness(tx, learner)["N10-009"]
@@ -245,14 +250,17 @@ def test_a_high_estimate_with_a_wide_interval_is_not_likely_ready(tx: Conn) -> N
     # 5 right on all but domain 4.0, nothing there: its prior pulls the lower end down.
     learner = f.user(tx)
     tx.execute(
-        "INSERT INTO objective_mastery (user_id, blueprint, objective_code, successes, failures,"
+        "INSERT INTO objective_mastery (user_id, objective_id, successes, failures,"
         " answers, correct_answers, evidence_at)"
-        " SELECT %s, blueprint, code, 5, 0, 5, 5, now() FROM exam_objectives",
+        " SELECT %s, id, 5, 0, 5, 5, now() FROM exam_objectives",
         [learner],
     )
     exam = readiness(tx, learner)["N10-009"]
     assert (exam["estimated_score"], exam["score_lower"]) == (786, 752) and exam["likely_ready"]
-    tx.execute("DELETE FROM objective_mastery WHERE objective_code LIKE '4.%%'")
+    tx.execute(
+        "DELETE FROM objective_mastery"
+        " WHERE objective_id IN (SELECT id FROM exam_objectives WHERE code LIKE '4.%%')"
+    )
     exam = readiness(tx, learner)["N10-009"]
     # domain 4.0 at 1/2: p = .86 * .857143 + .14 * .5 = 0.807143 -> 746; its variance
     # .0196 / 36 adds 0.00054444 to 0.00064111 * (1 - .0196/.0418858 * ...) - simply below 720:
@@ -265,9 +273,9 @@ def test_the_weakest_objectives_come_with_the_components_that_teach_them(tx: Con
     lesson = f.component(tx, comptia_objectives=["3.3"], title="Disaster recovery")
     f.component(tx, comptia_objectives=["3.3"], title="Hidden draft", is_published=False)
     tx.execute(
-        "INSERT INTO objective_mastery (user_id, blueprint, objective_code, successes, failures,"
+        "INSERT INTO objective_mastery (user_id, objective_id, successes, failures,"
         " answers, correct_answers, evidence_at)"
-        " SELECT %s, blueprint, code, CASE code WHEN '3.3' THEN 0 WHEN '1.1' THEN 1 ELSE 9 END,"
+        " SELECT %s, id, CASE code WHEN '3.3' THEN 0 WHEN '1.1' THEN 1 ELSE 9 END,"
         " CASE code WHEN '3.3' THEN 6 WHEN '1.1' THEN 3 ELSE 1 END, 1, 0, now()"
         " FROM exam_objectives",
         [learner],
@@ -586,8 +594,8 @@ def test_a_learner_reads_its_own_study_state_only_and_writes_none(
     ):
         assert tx.execute(query, [bob]).fetchall() == tx.execute(query, [nobody]).fetchall()
     for statement in (
-        "INSERT INTO objective_mastery (user_id, blueprint, objective_code, successes,"
-        " evidence_at) VALUES (%(me)s, 'N10-009', '1.1', 1000, now())",
+        "INSERT INTO objective_mastery (user_id, objective_id, successes)"
+        " SELECT %(me)s, id, 1000 FROM exam_objectives",
         "UPDATE objective_mastery SET successes = 1000",
         "DELETE FROM objective_mastery",
         "INSERT INTO review_cards (user_id, question_id, due)"

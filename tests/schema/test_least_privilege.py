@@ -106,6 +106,7 @@ LEARNER_FUNCTIONS = {
     "answer_review",
     "attempt_objective_report",
     "cohort_readiness",
+    "exam_current_objectives",
     "item_flags",
     "learner_objective_mastery",
     "learner_readiness",
