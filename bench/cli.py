@@ -125,7 +125,7 @@ def bench_backup(env: CliContext, runs: int) -> None:
     "--only",
     "only",
     help="Comma-separated query classes: login, dashboard, component_list, progress_update,"
-    " assessment_submit, analytics.",
+    " assessment_submit, analytics, readiness, dashboard_readiness, review_queue.",
 )
 @click.option(
     "--skip",

@@ -69,6 +69,12 @@ EXPECTED: dict[str, tuple[tuple[str, ...], ...]] = {
     "learning_session": (
         ("learning_sessions_pkey", "idx_learning_sessions_user_id_session_start"),
     ),
+    "readiness": (("objective_mastery_user_id_objective_id_key",),),
+    "dashboard_readiness": (
+        ("objective_mastery_user_id_objective_id_key",),
+        ("idx_review_cards_user_due", "review_cards_user_id_question_id_key"),
+    ),
+    "review_queue": (("idx_review_cards_user_due",),),
 }
 
 LARGE_ROWS = 10_000

@@ -734,6 +734,105 @@ class Analytics(QueryClass):
         ]
 
 
+# --- learning intelligence (migration 0019) -------------------------------------------------------
+
+
+class LearnerRead(QueryClass):
+    """One named query of queries/learning.sql acting as a learner, with its user id (and a
+    limit where it takes one)."""
+
+    area: ClassVar[str] = "learning"
+    name: ClassVar[str]
+    limit: ClassVar[int | None] = None
+
+    def draw(self, s: Samples, rng: Random, n: int) -> list[Any]:
+        return [rng.choice(s.learners) for _ in range(n)]
+
+    def arguments(self, user_id: uuid.UUID) -> dict[str, Any]:
+        """The query's arguments for one learner."""
+        given: dict[str, Any] = {"user_id": user_id}
+        if self.limit is not None:
+            given["limit"] = self.limit
+        return given
+
+    def api(self, ctx: Context) -> Runner:
+        db, area, name = ctx.db, self.area, self.name
+
+        def call(user_id: uuid.UUID) -> object:
+            with db.as_user(user_id) as q:
+                return getattr(getattr(q, area), name)(**self.arguments(user_id))
+
+        return Runner(call)
+
+    def raw(self, ctx: Context) -> Runner:
+        conn, sql_text = ctx.raw, sql_of(self.area, self.name)
+
+        def call(user_id: uuid.UUID) -> object:
+            with conn.transaction(), conn.cursor() as cur:
+                act_as(cur, APP_ROLE, user_id)
+                return cur.execute(sql_text, self.arguments(user_id)).fetchall()
+
+        return Runner(call)
+
+    def pgbench(self, ctx: Context) -> PgbenchPlan:
+        text = transaction_script(
+            [
+                "\\set n random(1, :learners)",
+                "SELECT user_id FROM netplus_bench.learners WHERE n = :n \\gset",
+            ],
+            ":app_role",
+            ":user_id",
+            [
+                command(q, {"limit": str(self.limit)} if self.limit else None)
+                for q in self.statements()
+            ],
+        )
+        return PgbenchPlan(
+            [Script(self.key, text)],
+            {"learners": str(len(ctx.samples.learners)), "app_role": APP_ROLE},
+        )
+
+    def statements(self) -> list[SqlQuery]:
+        return [query(self.area, self.name)]
+
+
+class Readiness(LearnerRead):
+    """learning.readiness: the exam and its domains, estimated from mastery per objective."""
+
+    key = "readiness"
+    title = "Readiness (exam and domains, estimated)"
+    spec_ms = 200
+    target_ms = 10
+    what = "`as_user(learner)`: `learning.readiness` (learner_readiness over 25 objectives)"
+    name = "readiness"
+
+
+class DashboardWithReadiness(LearnerRead):
+    """learning.dashboard_with_readiness: the dashboard, the exam estimate, reviews due."""
+
+    key = "dashboard_readiness"
+    title = "Dashboard with readiness and reviews due"
+    spec_ms = 200
+    target_ms = 10
+    what = (
+        "`as_user(learner)`: `learning.dashboard_with_readiness` (dashboard summary, exam"
+        " estimate, review_due_counts)"
+    )
+    name = "dashboard_with_readiness"
+
+
+class ReviewQueue(LearnerRead):
+    """learning.review_queue: the 20 cards due first, questions without keys."""
+
+    key = "review_queue"
+    title = "Review queue (20 due cards)"
+    spec_ms = 100
+    target_ms = 5
+    what = "`as_user(learner)`: `learning.review_queue` (20 due cards with their questions)"
+    name = "review_queue"
+    limit = 20
+
+
 CLASSES: tuple[QueryClass, ...] = (
     Login(),
     Dashboard(),
@@ -741,6 +840,9 @@ CLASSES: tuple[QueryClass, ...] = (
     ProgressUpdate(),
     AssessmentSubmit(),
     Analytics(),
+    Readiness(),
+    DashboardWithReadiness(),
+    ReviewQueue(),
 )
 
 

@@ -168,6 +168,13 @@ def _build(
         started = time.perf_counter()
         conn.execute("SELECT refresh_analytics_views()")
         info["refresh_seconds"] = time.perf_counter() - started
+        started = time.perf_counter()
+        bench_sql().learning_backfill(conn)
+        info["learning_backfill_seconds"] = time.perf_counter() - started
+        started = time.perf_counter()
+        refreshed = bench_sql().refresh_item_statistics(conn)
+        info["item_statistics_seconds"] = time.perf_counter() - started
+        info["item_statistics_answers"] = int(refreshed[1]) if refreshed else 0
     info["vacuum_seconds"] = _vacuum(bench)
     with connect(bench, autocommit=True) as conn:
         bench_sql().meta_create(conn)

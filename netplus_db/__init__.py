@@ -27,6 +27,7 @@ from netplus_db.errors import (
     DomainError,
     MaxAttemptsReached,
     NetplusError,
+    NotDue,
     NotFound,
     NotReadOnly,
     QueryArgumentError,
@@ -37,6 +38,7 @@ from netplus_db.flows.accounts import LoginResult
 from netplus_db.flows.assessments import StartedAttempt, SubmittedAttempt
 from netplus_db.flows.catalog import ComponentPage
 from netplus_db.flows.learning import ProgressResult
+from netplus_db.flows.review import LearnerReadiness, ReviewSession
 from netplus_db.routing import ReadStats
 from netplus_db.rows import Row, json_default
 
@@ -51,14 +53,17 @@ __all__ = [
     "ConnectionLost",
     "Database",
     "DomainError",
+    "LearnerReadiness",
     "LoginResult",
     "MaxAttemptsReached",
     "NetplusError",
+    "NotDue",
     "NotFound",
     "NotReadOnly",
     "ProgressResult",
     "QueryArgumentError",
     "ReadStats",
+    "ReviewSession",
     "Row",
     "StartedAttempt",
     "SubmittedAttempt",

@@ -47,10 +47,12 @@ from netplus_db.flows import (
     catalog,
     drive_pooled,
     learning,
+    review,
 )
 from netplus_db.generated import AsyncQueries, Queries
 from netplus_db.generated.analytics import DashboardSummaryRow
 from netplus_db.generated.assessments import Attempt, ReviewAttemptRow, SaveAnswerRow
+from netplus_db.generated.learning import AnswerReviewRow, AttemptObjectiveReportRow
 from netplus_db.generated.users import User
 from netplus_db.poolcheck import AsyncBorrowCheck, BorrowCheck
 from netplus_db.routing import (
@@ -325,6 +327,46 @@ class Database:
             assessments.abandon_attempt(user_id=user_id, attempt_id=attempt_id), _acting(user_id)
         )
 
+    def attempt_report(
+        self, *, user_id: uuid.UUID, attempt_id: uuid.UUID
+    ) -> list[AttemptObjectiveReportRow]:
+        """A submitted attempt's score report per objective (empty: not the learner's, not
+        submitted, or no question with an objective)."""
+        return self.run(
+            review.attempt_report(user_id=user_id, attempt_id=attempt_id), _acting(user_id)
+        )
+
+    def readiness(self, *, user_id: uuid.UUID, weakest: int = 5) -> review.LearnerReadiness:
+        """The learner's ESTIMATED exam readiness per domain and for the exam (100-900 with a
+        90 % interval; likely_ready only when its lower end clears 720), the `weakest`
+        objectives (1-25) with the components that teach them, and the reviews due."""
+        return self.run(review.readiness(user_id=user_id, weakest=weakest), _acting(user_id))
+
+    def review_session(self, *, user_id: uuid.UUID, limit: int = 20) -> review.ReviewSession:
+        """The review cards due now (1-100 of them, oldest first), questions without keys."""
+        return self.run(review.review_session(user_id=user_id, limit=limit), _acting(user_id))
+
+    def answer_review(
+        self,
+        *,
+        user_id: uuid.UUID,
+        question_id: uuid.UUID,
+        user_answer: Json,
+        time_spent_seconds: int | None = None,
+    ) -> AnswerReviewRow:
+        """Answer a due review card: graded, rescheduled (FSRS) and logged in the database,
+        then the key and explanation. NotFound: no such card; NotDue: not due yet;
+        ValidationError naming the field: a malformed answer."""
+        return self.run(
+            review.answer_review(
+                user_id=user_id,
+                question_id=question_id,
+                user_answer=user_answer,
+                time_spent_seconds=time_spent_seconds,
+            ),
+            _acting(user_id),
+        )
+
     def browse_components(
         self,
         *,
@@ -583,6 +625,46 @@ class AsyncDatabase:
         """Give up an attempt in progress."""
         return await self.run(
             assessments.abandon_attempt(user_id=user_id, attempt_id=attempt_id), _acting(user_id)
+        )
+
+    async def attempt_report(
+        self, *, user_id: uuid.UUID, attempt_id: uuid.UUID
+    ) -> list[AttemptObjectiveReportRow]:
+        """A submitted attempt's score report per objective (empty: not the learner's, not
+        submitted, or no question with an objective)."""
+        return await self.run(
+            review.attempt_report(user_id=user_id, attempt_id=attempt_id), _acting(user_id)
+        )
+
+    async def readiness(self, *, user_id: uuid.UUID, weakest: int = 5) -> review.LearnerReadiness:
+        """The learner's ESTIMATED exam readiness per domain and for the exam (100-900 with a
+        90 % interval; likely_ready only when its lower end clears 720), the `weakest`
+        objectives (1-25) with the components that teach them, and the reviews due."""
+        return await self.run(review.readiness(user_id=user_id, weakest=weakest), _acting(user_id))
+
+    async def review_session(self, *, user_id: uuid.UUID, limit: int = 20) -> review.ReviewSession:
+        """The review cards due now (1-100 of them, oldest first), questions without keys."""
+        return await self.run(review.review_session(user_id=user_id, limit=limit), _acting(user_id))
+
+    async def answer_review(
+        self,
+        *,
+        user_id: uuid.UUID,
+        question_id: uuid.UUID,
+        user_answer: Json,
+        time_spent_seconds: int | None = None,
+    ) -> AnswerReviewRow:
+        """Answer a due review card: graded, rescheduled (FSRS) and logged in the database,
+        then the key and explanation. NotFound: no such card; NotDue: not due yet;
+        ValidationError naming the field: a malformed answer."""
+        return await self.run(
+            review.answer_review(
+                user_id=user_id,
+                question_id=question_id,
+                user_answer=user_answer,
+                time_spent_seconds=time_spent_seconds,
+            ),
+            _acting(user_id),
         )
 
     async def browse_components(

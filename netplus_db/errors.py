@@ -177,6 +177,10 @@ class MaxAttemptsReached(DomainError):
     """The learner has used every attempt the assessment allows."""
 
 
+class NotDue(DomainError):
+    """The review card is not due yet: the review schedule says when it is."""
+
+
 class QueryArgumentError(NetplusError, TypeError):
     """A query was called with missing or unexpected keyword arguments; nothing was sent."""
 

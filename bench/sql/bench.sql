@@ -272,3 +272,45 @@ SELECT s.user_id, s.current_streak, s.longest_streak, s.total_active_days,
 -- How many of these users completed a component since `since` (their streak must end today).
 SELECT count(DISTINCT p.user_id) FROM public.user_progress p
  WHERE p.user_id = ANY (:user_ids::uuid[]) AND p.completion_date >= :since::timestamptz;
+
+-- name: learning_backfill#
+-- The study state of migration 0019 for the scale history, which is loaded as rows, not
+-- submitted: mastery per learner and objective from every graded answer of submitted attempts
+-- (weighted by age, as of now), and a review card (rated again at the attempt) for the latest
+-- miss of each question in assessments that show their answers afterwards.
+INSERT INTO objective_mastery (user_id, objective_id, successes, failures,
+                               answers, correct_answers, evidence_at)
+SELECT t.user_id, o.objective_id,
+       sum(g.credit * mastery_decay(extract(epoch FROM (now() - t.completed_at)) / 86400)),
+       sum((1 - g.credit) * mastery_decay(extract(epoch FROM (now() - t.completed_at)) / 86400)),
+       count(*), count(*) FILTER (WHERE g.is_correct), now()
+  FROM assessment_attempts t
+  JOIN LATERAL (
+        SELECT q.comptia_objectives, coalesce(a.is_correct, false) AS is_correct,
+               CASE WHEN q.points > 0
+                    THEN least(greatest(coalesce(a.points_earned, 0) / q.points, 0), 1)
+                    ELSE 0 END::double precision AS credit
+          FROM assessment_answers a
+          JOIN question_bank q ON q.id = a.question_id
+         WHERE a.attempt_id = t.id) AS g ON true
+  JOIN exam_current_objectives() AS o ON o.code = ANY (g.comptia_objectives)
+ WHERE t.status IN ('completed', 'timed_out') AND t.completed_at IS NOT NULL
+ GROUP BY t.user_id, o.objective_id
+ON CONFLICT DO NOTHING;
+
+INSERT INTO review_cards (user_id, question_id, state, step, stability, difficulty, due,
+                          last_review, reps, lapses)
+SELECT m.user_id, m.question_id, s.state, s.step, s.stability, s.difficulty, s.due,
+       m.completed_at, 1, 0
+  FROM (SELECT DISTINCT ON (t.user_id, a.question_id) t.user_id, a.question_id, t.completed_at
+          FROM assessment_attempts t
+          JOIN assessments x ON x.id = t.assessment_id AND x.allow_review AND x.show_answers_after
+          JOIN assessment_answers a ON a.attempt_id = t.id AND NOT coalesce(a.is_correct, false)
+         WHERE t.status IN ('completed', 'timed_out') AND t.completed_at IS NOT NULL
+         ORDER BY t.user_id, a.question_id, t.completed_at DESC) AS m
+ CROSS JOIN LATERAL fsrs_step(NULL, NULL, NULL, NULL, NULL, 1::smallint, m.completed_at, NULL) AS s
+ON CONFLICT DO NOTHING;
+
+-- name: refresh_item_statistics()^
+-- The item statistics over the whole history (timed by the build).
+SELECT questions, answers, flagged FROM refresh_item_statistics();

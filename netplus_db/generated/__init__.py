@@ -14,6 +14,7 @@ from netplus_db.generated.audit import AsyncAuditQueries, AuditQueries
 from netplus_db.generated.bookmarks import AsyncBookmarksQueries, BookmarksQueries
 from netplus_db.generated.content import AsyncContentQueries, ContentQueries
 from netplus_db.generated.goals import AsyncGoalsQueries, GoalsQueries
+from netplus_db.generated.learning import AsyncLearningQueries, LearningQueries
 from netplus_db.generated.profiles import AsyncProfilesQueries, ProfilesQueries
 from netplus_db.generated.progress import AsyncProgressQueries, ProgressQueries
 from netplus_db.generated.users import AsyncUsersQueries, UsersQueries
@@ -70,6 +71,11 @@ class Queries:
     def goals(self) -> GoalsQueries:
         """The goals queries."""
         return GoalsQueries(self.conn)
+
+    @property
+    def learning(self) -> LearningQueries:
+        """The learning queries."""
+        return LearningQueries(self.conn)
 
     @property
     def profiles(self) -> ProfilesQueries:
@@ -138,6 +144,11 @@ class AsyncQueries:
     def goals(self) -> AsyncGoalsQueries:
         """The goals queries."""
         return AsyncGoalsQueries(self.conn)
+
+    @property
+    def learning(self) -> AsyncLearningQueries:
+        """The learning queries."""
+        return AsyncLearningQueries(self.conn)
 
     @property
     def profiles(self) -> AsyncProfilesQueries:

@@ -147,6 +147,13 @@ class QuestionType(StrEnum):
     SIMULATION = "simulation"
 
 
+class ReviewLogSource(StrEnum):
+    """The values CHECK review_log_source_check allows in review_log.source."""
+
+    ATTEMPT = "attempt"
+    REVIEW = "review"
+
+
 class StudyGoalMetric(StrEnum):
     """The values CHECK study_goals_metric_check allows in study_goals.metric."""
 
@@ -221,6 +228,7 @@ ENUMERATIONS: dict[str, CheckedColumn] = {
     "question_bank_question_type_check": CheckedColumn(
         "question_bank", "question_type", False, QuestionType
     ),
+    "review_log_source_check": CheckedColumn("review_log", "source", False, ReviewLogSource),
     "study_goals_goal_type_check": CheckedColumn("study_goals", "goal_type", False, GoalType),
     "study_goals_metric_check": CheckedColumn("study_goals", "metric", False, StudyGoalMetric),
     "study_goals_status_check": CheckedColumn("study_goals", "status", False, StudyGoalStatus),

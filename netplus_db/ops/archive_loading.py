@@ -292,6 +292,7 @@ def load(
         version = prepared.manifest.migration_version
         with phase(report, f"schema rebuilt by migrating {scratch.dbname} to version {version}"):
             Migrator(scratch, migrations_dir).up(to=version)
+            _empty_migrated_rows(scratch)
     if jobs > 1 and (
         prepared.encrypted or prepared.format not in (Format.CUSTOM, Format.DIRECTORY)
     ):
@@ -307,6 +308,25 @@ def load(
     if prepared.kind == "data":
         with phase(report, "materialized views refreshed"):
             refresh_materialized_views(scratch)
+
+
+def _empty_migrated_rows(scratch: Target) -> None:
+    """Empty the tables a migration filled (reference rows): the data backup holds them as
+    they were, and loading them beside the migration's copy would be a duplicate key."""
+    with connect(scratch) as conn, conn.transaction():
+        filled = [
+            name
+            for (name,) in sql_files().backup.public_tables(conn)
+            if conn.execute(
+                sql.SQL("SELECT 1 FROM {} LIMIT 1").format(sql.Identifier("public", name))
+            ).fetchone()
+        ]
+        if filled:
+            conn.execute(
+                sql.SQL("TRUNCATE {} CASCADE").format(
+                    sql.SQL(", ").join(sql.Identifier("public", name) for name in filled)
+                )
+            )
 
 
 def refresh_materialized_views(target: Target) -> None:

@@ -8,6 +8,7 @@ should see. Running it again changes nothing but adds the learner's next quiz at
 from __future__ import annotations
 
 import json
+import uuid
 from collections.abc import Callable
 
 from netplus_db import Database
@@ -109,3 +110,41 @@ def _learner(target: Target, report: Callable[[str], None]) -> None:
             f"{s.achievements_count}, average score {s.average_assessment_score}%, "
             f"overall progress {s.overall_progress}%"
         )
+        _readiness(db, user_id, a.id, report)
+
+
+def _readiness(
+    db: Database, user_id: uuid.UUID, attempt_id: uuid.UUID, report: Callable[[str], None]
+) -> None:
+    """The learner's score report per objective, ESTIMATED readiness, weakest objectives
+    and reviews due (migration 0019)."""
+    missed = [r for r in db.attempt_report(user_id=user_id, attempt_id=attempt_id) if r.missed]
+    report(
+        "  objectives missed in this attempt: "
+        + (", ".join(f"{r.objective_code} ({r.correct}/{r.items})" for r in missed) or "none")
+    )
+    ready = db.readiness(user_id=user_id, weakest=3)
+    e = ready.exam
+    report(
+        f"Readiness ({e.code}, an ESTIMATE: CompTIA publishes no raw-to-scaled mapping): "
+        f"{e.estimated_score} (90% interval {e.score_lower}-{e.score_upper}; passing "
+        f"{e.passing_score}) — {'likely ready' if e.likely_ready else 'not yet likely ready'}"
+    )
+    for d in ready.domains:
+        report(
+            f"  {d.code} {d.name:<26} {d.estimated_score:>4} ({d.score_lower}-{d.score_upper}),"
+            f" {d.answers} answers"
+        )
+    report("Weakest objectives:")
+    for w in ready.weakest:
+        teach = ", ".join(str(c) for c in w.component_slugs[:2]) or "no component yet"
+        report(
+            f"  {w.objective_code} {w.objective_name}: mastery {w.mastery:.2f} "
+            f"({w.mastery_lower:.2f}-{w.mastery_upper:.2f}); study {teach}"
+        )
+    r = ready.reviews
+    next_due = r.next_due.isoformat(timespec="minutes") if r.next_due else "none"
+    report(
+        f"Reviews: {r.due_now} due now, {r.due_today} due today, {r.scheduled} scheduled "
+        f"(next {next_due})"
+    )

@@ -12,8 +12,9 @@
   (rows, sha256 of the CSV, md5 of the rows), the archive read back and checked against the
   manifest and the table, and only then dropped. A partition holding a row at or after the
   cutoff is never dropped (the default partition never is).
-- The routine: daily (partitions ahead, refresh the views, slow queries, default partitions,
-  idle transactions), weekly (ANALYZE, sessions retention), monthly (VACUUM (ANALYZE), activity
+- The routine: daily (partitions ahead, refresh the views, rebuild the item statistics of
+  migration 0019, slow queries, default partitions, idle transactions), weekly (ANALYZE,
+  sessions retention), monthly (VACUUM (ANALYZE), activity
   retention, unused indexes), report (read only: what the DBA reads on Monday).
 """
 
@@ -23,6 +24,7 @@ import csv
 import gzip
 import hashlib
 import json
+import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -589,6 +591,7 @@ def daily(target: Target, options: Options) -> list[Step]:
     with connect(target, autocommit=True) as conn:
         steps = [ensure_partitions(conn, options.months_ahead, options.dry_run)]
         steps.append(_refresh(conn, options.dry_run))
+        steps.append(refresh_item_statistics(conn, options.dry_run))
         steps.append(watch_default_partitions(conn))
         steps.append(slow_queries(conn, options.slow_queries))
         steps.append(idle_in_transaction(conn, options.idle_seconds))
@@ -677,6 +680,28 @@ def _refresh(conn: psycopg.Connection[Any], dry_run: bool) -> Step:
     sql_files().maintenance.refresh_views(conn)
     return Step(
         "refresh-views", "done", "refreshed the materialized views (refresh_analytics_views())"
+    )
+
+
+def refresh_item_statistics(conn: psycopg.Connection[Any], dry_run: bool) -> Step:
+    """Rebuild the item statistics (facility, discrimination, option rates, flags) from every
+    graded answer of submitted attempts, and say how long it took."""
+    if dry_run:
+        return Step(
+            "item-statistics",
+            "would",
+            "would rebuild the item statistics (refresh_item_statistics())",
+        )
+    started = time.perf_counter()
+    found = sql_files().maintenance.refresh_item_statistics(conn)
+    seconds = time.perf_counter() - started
+    questions, answers, flagged = found if found else (0, 0, 0)
+    return Step(
+        "item-statistics",
+        "done",
+        f"rebuilt the item statistics of {questions} question(s) from {answers} answer(s) in "
+        f"{seconds:.2f} s; {flagged} flagged for instructors",
+        {"questions": questions, "answers": answers, "flagged": flagged, "seconds": seconds},
     )
 
 

@@ -96,6 +96,10 @@ SELECT a.attname
 -- The spec's daily refresh of the materialized views.
 SELECT refresh_analytics_views();
 
+-- name: refresh_item_statistics()^
+-- The daily rebuild of the item statistics (migration 0019): questions, answers, flagged.
+SELECT questions, answers, flagged FROM refresh_item_statistics();
+
 -- name: statements_extension()^
 -- Whether pg_stat_statements is installed in this database, and whether the server loads it.
 SELECT EXISTS (SELECT 1 FROM pg_extension WHERE extname = 'pg_stat_statements'),

@@ -295,7 +295,7 @@ def test_every_routine_on_an_empty_database(db: Target, tmp_path: Path, routine:
     assert not [s for s in real if s.status == "failed"], real
     assert not (tmp_path / "archives").exists()  # nothing old enough to archive
     assert {s.step for s in real} <= {
-        "partitions", "refresh-views", "default-partitions", "slow-queries",
+        "partitions", "refresh-views", "item-statistics", "default-partitions", "slow-queries",
         "idle-in-transaction", "analyze", "vacuum", "retention", "unused-indexes",
         "retention-plan", "sizes", "vacuum-analyze-ages", "pg-cron",
     }  # fmt: skip
@@ -322,6 +322,9 @@ def test_the_routine_on_a_populated_database(server: Any, template: str, tmp_pat
         for routine in (m.daily, m.weekly, m.monthly):
             steps = routine(target, options(tmp_path))
             assert not [s for s in steps if s.status == "failed"], steps
+            if routine is m.daily:  # the item statistics of the scale's answers (0019)
+                items = next(s for s in steps if s.step == "item-statistics")
+                assert items.details["answers"] > 0 and items.details["questions"] > 0
         # The scale history (800 days up to its anchor) is all in the "before" partitions,
         # whose range reaches this month: nothing may go yet, and nothing went.
         with connect(target) as conn:

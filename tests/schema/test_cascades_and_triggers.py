@@ -20,6 +20,18 @@ EXTRA_RULES: dict[tuple[str, str], str] = {
     ("users", "user_profiles"): "CASCADE",
     ("users", "user_settings"): "CASCADE",
     ("users", "learning_streaks"): "CASCADE",
+    # migration 0019: the blueprint, the study state and the item statistics
+    ("exam_blueprints", "exam_domains"): "CASCADE",
+    ("exam_domains", "exam_objectives"): "CASCADE",
+    ("users", "objective_mastery"): "CASCADE",
+    ("exam_objectives", "objective_mastery"): "CASCADE",
+    ("users", "review_cards"): "CASCADE",
+    ("question_bank", "review_cards"): "CASCADE",
+    ("users", "review_log"): "CASCADE",
+    ("question_bank", "review_log"): "CASCADE",
+    ("assessment_attempts", "review_log"): "SET NULL",
+    ("question_bank", "question_item_statistics"): "CASCADE",
+    ("question_bank", "question_option_statistics"): "CASCADE",
 }
 
 RULES: dict[tuple[str, str], str] = {**cascade_rules(), **EXTRA_RULES}
@@ -178,6 +190,8 @@ TABLES_WITH_UPDATED_AT = sorted(
         "learning_streaks",
         "study_goals",
         "component_analytics",
+        "objective_mastery",
+        "review_cards",
     ]
 )
 
@@ -257,5 +271,12 @@ def test_only_the_write_once_tables_lack_updated_at(tx: Conn) -> None:
         "user_activity_logs",
         "performance_metrics",
         "audit_log",  # append-only
+        "review_log",  # append-only (0019)
+        # reference rows written by the migration, statistics rebuilt whole (0019)
+        "exam_blueprints",
+        "exam_domains",
+        "exam_objectives",
+        "question_item_statistics",
+        "question_option_statistics",
     }
     assert f.public_tables(tx) - updated_at_tables(tx) == write_once

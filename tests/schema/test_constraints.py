@@ -311,6 +311,46 @@ BAD_VALUES: list[Bad] = [
     # performance_metrics
     Bad("performance_metrics_metric_type_check", "performance_metrics", {"metric_type": ""}),
     Bad("performance_metrics_metric_name_check", "performance_metrics", {"metric_name": " "}),
+    # the blueprint, the study state, the item statistics (0019)
+    Bad("exam_blueprints_scale_check", "exam_blueprints", {"passing_score": 950}),
+    Bad("exam_blueprints_scale_check", "exam_blueprints", {"passing_score": 100}),
+    Bad("exam_blueprints_question_count_check", "exam_blueprints", {"question_count": 0}),
+    Bad("exam_domains_weight_check", "exam_domains", {"weight": 0}),
+    Bad("exam_domains_weight_check", "exam_domains", {"weight": 101}),
+    Bad("exam_domains_exam_items_check", "exam_domains", {"exam_items": -1}),
+    Bad("objective_mastery_evidence_check", "objective_mastery", {"successes": -1}),
+    Bad("objective_mastery_evidence_check", "objective_mastery", {"failures": -0.5}),
+    Bad(
+        "objective_mastery_evidence_check",
+        "objective_mastery",
+        {"correct_answers": 3},
+        base={"answers": 2},
+        label="more right than answered",
+    ),
+    Bad(
+        "review_cards_state_check", "review_cards", {"state": 4}, drop=("review_cards_step_check",)
+    ),
+    Bad("review_cards_step_check", "review_cards", {"step": None}, label="learning without step"),
+    Bad("review_cards_step_check", "review_cards", {"step": -1}),
+    Bad("review_cards_step_check", "review_cards", {"state": 2}, label="review with a step"),
+    Bad("review_cards_stability_check", "review_cards", {"stability": 0}),
+    Bad("review_cards_difficulty_check", "review_cards", {"difficulty": 10.5}),
+    Bad("review_cards_difficulty_check", "review_cards", {"difficulty": 0.5}),
+    Bad("review_cards_counts_check", "review_cards", {"lapses": -1}),
+    Bad("review_log_rating_check", "review_log", {"rating": 0}),
+    Bad("review_log_rating_check", "review_log", {"rating": 5}),
+    Bad("review_log_state_check", "review_log", {"state": 0}),
+    Bad("question_item_statistics_responses_check", "question_item_statistics", {"responses": -1}),
+    Bad(
+        "question_option_statistics_selections_check",
+        "question_option_statistics",
+        {"selection_rate": 1.5},
+    ),
+    Bad(
+        "question_option_statistics_selections_check",
+        "question_option_statistics",
+        {"selections": -1},
+    ),
 ]
 
 
@@ -509,6 +549,35 @@ UNIQUES = [
     ),
     Unique("assessments_slug_key", "assessments", ("slug",), other={"slug": "another-slug"}),
     Unique("achievements_code_key", "achievements", ("code",), other={"code": "another-code"}),
+    # 0019
+    Unique("exam_blueprints_code_key", "exam_blueprints", ("code",), other={"code": "OTHER-1"}),
+    Unique(
+        "exam_domains_blueprint_id_code_key",
+        "exam_domains",
+        ("blueprint_id", "code"),
+        other={"code": "9.0"},
+    ),
+    Unique(
+        "exam_objectives_domain_id_code_key",
+        "exam_objectives",
+        ("domain_id", "code"),
+        other={"code": "9.9"},
+    ),
+    Unique(
+        "objective_mastery_user_id_objective_id_key",
+        "objective_mastery",
+        ("user_id", "objective_id"),
+    ),
+    Unique("review_cards_user_id_question_id_key", "review_cards", ("user_id", "question_id")),
+    Unique(
+        "question_item_statistics_question_id_key", "question_item_statistics", ("question_id",)
+    ),
+    Unique(
+        "question_option_statistics_question_id_option_id_key",
+        "question_option_statistics",
+        ("question_id", "option_id"),
+        other={"option_id": "b"},
+    ),
 ]
 
 
@@ -615,9 +684,10 @@ def test_every_table_has_a_uuid_id_primary_key_defaulting_to_gen_random_uuid(tx:
 
 @pytest.mark.parametrize("table", sorted(BUILDERS))
 def test_id_default_fills_distinct_random_uuids(tx: Conn, table: str) -> None:
+    before = f.count(tx, table)  # the blueprint's rows come with the migration (0019)
     first = BUILDERS[table](tx)
     second = BUILDERS[table](tx)
     assert isinstance(first, UUID)
     assert first != second
     assert first.version == 4 and second.version == 4
-    assert f.count(tx, table) == 2
+    assert f.count(tx, table) == before + 2

@@ -92,11 +92,32 @@ SECRET_COLUMNS = {
     ("assessment_answers", "is_correct"),
     ("assessment_answers", "points_earned"),
 }
-SECRET_RELATIONS = {"audit_log", "performance_metrics", "mv_leaderboard"}
+SECRET_RELATIONS = {
+    "audit_log",
+    "performance_metrics",
+    "mv_leaderboard",
+    "question_item_statistics",  # instructors read them through item_flags (0019)
+    "question_option_statistics",
+}
 # The functions app_user may execute, each attacked below (a new one fails
 # test_every_function_a_learner_can_run_is_attacked_here until it is).
 LEARNER_FUNCTIONS = {
     "abandon_attempt",
+    "answer_review",
+    "attempt_objective_report",
+    "cohort_readiness",
+    "exam_current_objectives",
+    "item_flags",
+    "learner_objective_mastery",
+    "learner_readiness",
+    "learner_weakest_objectives",
+    "mastery_decay",
+    "mastery_decayed",
+    "mastery_digamma",
+    "mastery_estimate",
+    "mastery_trigamma",
+    "platform_weakest_objectives",
+    "review_due_counts",
     "app_current_user_id",
     "calculate_overall_progress",
     "end_learning_session",
@@ -134,6 +155,7 @@ class World:
     bob_goal: UUID
     alice_goal: UUID
     bob_email: str
+    teacher: UUID  # an instructor's account (0019's cohort reads)
 
 
 def act(conn: Conn, user: UUID, query: LiteralString, params: list[Any]) -> Any:
@@ -175,6 +197,7 @@ def build_world(conn: Conn) -> World:
         bob_goal=f.goal(conn, user_id=bob),
         alice_goal=f.goal(conn, user_id=alice),
         bob_email=f.scalar(conn, "SELECT email FROM users WHERE id = %s", [bob]),
+        teacher=f.user(conn, role="instructor"),
     )
 
 
@@ -625,6 +648,10 @@ def test_read_functions_reveal_nothing_of_another_learner(tx: Conn, world: World
     for query in (
         "SELECT * FROM get_user_dashboard_summary(%s)",
         "SELECT calculate_overall_progress(%s)",
+        "SELECT * FROM learner_objective_mastery(%s)",
+        "SELECT * FROM learner_readiness(%s)",
+        "SELECT * FROM learner_weakest_objectives(%s, 25)",
+        "SELECT * FROM review_due_counts(%s)",
     ):
         assert tx.execute(query, [world.bob]).fetchall() == tx.execute(query, [nobody]).fetchall()
     assert f.scalar(tx, "SELECT app_current_user_id()") == world.alice
@@ -699,6 +726,24 @@ FUNCTION_ATTACKS: dict[str, tuple[LiteralString, type[psycopg.Error] | None]] = 
     "leaderboard_everyone": (
         "SELECT * FROM leaderboard('all_time', 1000000)",
         psycopg.errors.InvalidParameterValue,
+    ),
+    "review_a_card_never_made": (
+        "SELECT * FROM answer_review(%(tf)s, '{\"value\": true}', 1)",
+        psycopg.errors.NoDataFound,
+    ),
+    "report_bobs_attempt": ("SELECT * FROM attempt_objective_report(%(bob_done)s)", None),
+    "report_before_submit": ("SELECT * FROM attempt_objective_report(%(alice_open)s)", None),
+    "cohort_as_a_learner": (
+        "SELECT * FROM cohort_readiness()",
+        psycopg.errors.InsufficientPrivilege,
+    ),
+    "item_flags_as_a_learner": (
+        "SELECT * FROM item_flags(10)",
+        psycopg.errors.InsufficientPrivilege,
+    ),
+    "weakest_everywhere_as_a_learner": (
+        "SELECT * FROM platform_weakest_objectives(5)",
+        psycopg.errors.InsufficientPrivilege,
     ),
     "leaderboard_other_period": (
         "SELECT * FROM leaderboard('forever', 10)",
@@ -866,6 +911,24 @@ def test_a_failed_login_keeps_nothing_typed(db: Target, conn: Conn) -> None:
 # tables, which come first in any search_path that does not place pg_temp itself.
 DEFINER_CALLS: dict[str, tuple[str, str | None, LiteralString]] = {
     "abandon_attempt": ("app_user", "alice", "SELECT * FROM abandon_attempt(%(alice_open)s)"),
+    "answer_review": (
+        "app_user",
+        "alice",
+        "SELECT is_correct, rating, state, correct_answer"
+        " FROM answer_review(%(tf)s, '{\"value\": false}', 3)",
+    ),
+    "attempt_objective_report": (
+        "app_user",
+        "alice",
+        "SELECT * FROM attempt_objective_report(%(alice_hidden_done)s)",
+    ),
+    "cohort_readiness": ("app_user", "teacher", "SELECT * FROM cohort_readiness()"),
+    "item_flags": ("app_user", "teacher", "SELECT question_text, flags FROM item_flags(10)"),
+    "platform_weakest_objectives": (
+        "app_user",
+        "teacher",
+        "SELECT * FROM platform_weakest_objectives(5)",
+    ),
     "end_learning_session": (
         "app_user",
         "alice",
@@ -976,10 +1039,19 @@ def test_a_definer_function_ignores_tables_its_caller_shadows(
         "assessment": world.course.assessment,
         "tf": world.course.questions["true_false"],
     }
-    users = {"alice": world.alice, "newcomer": uuid.uuid4()}  # registration acts as the new id
+    # registration acts as the new id; the instructor reads the cohort
+    users = {"alice": world.alice, "newcomer": uuid.uuid4(), "teacher": world.teacher}
 
     def fill() -> None:
-        """The leaderboard reads its materialized view: give alice points and refresh it."""
+        """The leaderboard reads its materialized view: give alice points and refresh it.
+        A review needs a due card of alice's; the item flags need statistics."""
+        if function == "answer_review":
+            tx.execute(
+                "INSERT INTO review_cards (user_id, question_id, due) VALUES (%s, %s, now())",
+                [world.alice, world.course.questions["true_false"]],
+            )
+        if function == "item_flags":
+            tx.execute("SELECT refresh_item_statistics(1)")
         if function == "leaderboard":
             tx.execute(
                 "INSERT INTO user_settings (user_id) VALUES (%s) ON CONFLICT DO NOTHING",

@@ -52,7 +52,17 @@ VIEWS = (
     "v_question_performance",
 )
 MATERIALIZED_VIEWS = ("mv_daily_user_activity", "mv_weekly_domain_progress", "mv_leaderboard")
-RELATIONS = TABLES + VIEWS + MATERIALIZED_VIEWS
+# Migration 0019: the blueprint, the learner's study state (RLS) and the item statistics.
+STUDY_TABLES = ("objective_mastery", "review_cards", "review_log")
+LEARNING_TABLES = (
+    "exam_blueprints",
+    "exam_domains",
+    "exam_objectives",
+    *STUDY_TABLES,
+    "question_item_statistics",
+    "question_option_statistics",
+)
+RELATIONS = TABLES + LEARNING_TABLES + VIEWS + MATERIALIZED_VIEWS
 WRITE_FUNCTIONS = {
     "update_learning_streak": "SELECT update_learning_streak(%s, current_date)",
     "check_and_award_achievement": "SELECT check_and_award_achievement(%s, 'welcome')",
@@ -214,7 +224,8 @@ def test_the_user_owned_tables_and_only_those_force_row_level_security(tx: Conn)
            AND NOT relispartition
         """,
     )
-    owned = set(RLS_TABLES) | {"users", "audit_log"}  # users since 0010, audit_log 0014
+    # users since 0010, audit_log 0014, the study state 0019
+    owned = set(RLS_TABLES) | {"users", "audit_log"} | set(STUDY_TABLES)
     assert {r["relname"] for r in found if r["relrowsecurity"]} == owned
     assert {r["relname"] for r in found if r["relforcerowsecurity"]} == owned
 
@@ -548,10 +559,29 @@ def test_the_relations_tested_are_all_of_them(tx: Conn) -> None:
 
 
 def populate_everything(conn: Conn) -> None:
-    two_learners(conn)
+    alice, _ = two_learners(conn)
     f.component_day(conn)
     f.metric(conn)
     conn.execute("SELECT refresh_analytics_views()")
+    # A submitted attempt with a missed multiple-choice question: mastery, a review card and
+    # its log; then the item statistics.
+    question = f.question(
+        conn,
+        question_data={"options": [{"id": "a", "text": "A"}, {"id": "b", "text": "B"}]},
+        correct_answer={"option": "a"},
+        comptia_objectives=["1.1"],
+    )
+    attempt = f.attempt(conn, user_id=alice.id, assessment_id=f.assessment(conn))
+    f.answer(
+        conn,
+        attempt_id=attempt,
+        question_id=question,
+        user_answer={"option": "b"},
+        is_correct=False,
+        points_earned=0,
+    )
+    f.update(conn, "assessment_attempts", attempt, {"status": "completed"})
+    conn.execute("SELECT refresh_item_statistics(1)")
 
 
 @pytest.mark.parametrize("relation", RELATIONS)

@@ -198,6 +198,7 @@ def build_catalog(conn: psycopg.Connection[Any], **assessment: Any) -> Catalog:
                 "correct_answer": key,
                 "explanation": f"Why the {qtype} key is right",
                 "points": 2,
+                "comptia_objectives": ["1.4"],
             },
         )
     slug = f"quiz-{tag}"

@@ -242,6 +242,58 @@ def audit_entry(conn: Conn, **kw: Any) -> UUID:
     return insert(conn, "audit_log", {"table_name": "users", "action": "update", **kw})
 
 
+def exam_blueprint(conn: Conn, **kw: Any) -> UUID:
+    values = {
+        "code": f"TEST-{_n()}",
+        "name": "A test exam",
+        "question_count": 90,
+        "minutes": 90,
+        "passing_score": 720,
+        "scale_min": 100,
+        "scale_max": 900,
+    }
+    return insert(conn, "exam_blueprints", {**values, **kw})
+
+
+def exam_domain(conn: Conn, **kw: Any) -> UUID:
+    _need(conn, kw, "blueprint_id", exam_blueprint)
+    values = {"code": f"D{_n()}", "name": "A domain", "weight": 20, "exam_items": 18}
+    return insert(conn, "exam_domains", {**values, **kw})
+
+
+def exam_objective(conn: Conn, **kw: Any) -> UUID:
+    _need(conn, kw, "domain_id", exam_domain)
+    return insert(conn, "exam_objectives", {"code": f"O{_n()}", "name": "An objective", **kw})
+
+
+def mastery(conn: Conn, **kw: Any) -> UUID:
+    _need(conn, kw, "user_id", user)
+    _need(conn, kw, "objective_id", exam_objective)
+    return insert(conn, "objective_mastery", kw)
+
+
+def review_card(conn: Conn, **kw: Any) -> UUID:
+    _need(conn, kw, "user_id", user)
+    _need(conn, kw, "question_id", question)
+    return insert(conn, "review_cards", kw)
+
+
+def review_entry(conn: Conn, **kw: Any) -> UUID:
+    _need(conn, kw, "user_id", user)
+    _need(conn, kw, "question_id", question)
+    return insert(conn, "review_log", {"source": "review", "rating": 3, **kw})
+
+
+def item_statistics(conn: Conn, **kw: Any) -> UUID:
+    _need(conn, kw, "question_id", question)
+    return insert(conn, "question_item_statistics", kw)
+
+
+def option_statistics(conn: Conn, **kw: Any) -> UUID:
+    _need(conn, kw, "question_id", question)
+    return insert(conn, "question_option_statistics", {"option_id": "a", **kw})
+
+
 BUILDERS: dict[str, Builder] = {
     "users": user,
     "user_profiles": profile,
@@ -262,6 +314,14 @@ BUILDERS: dict[str, Builder] = {
     "component_analytics": component_day,
     "performance_metrics": metric,
     "audit_log": audit_entry,
+    "exam_blueprints": exam_blueprint,
+    "exam_domains": exam_domain,
+    "exam_objectives": exam_objective,
+    "objective_mastery": mastery,
+    "review_cards": review_card,
+    "review_log": review_entry,
+    "question_item_statistics": item_statistics,
+    "question_option_statistics": option_statistics,
 }
 
 
