@@ -909,11 +909,17 @@ CREATE FUNCTION public.draw_candidates(p_assessment_id uuid, p_user_id uuid, p_s
         SELECT DISTINCT s.question_id
           FROM assessment_attempts t
          CROSS JOIN LATERAL unnest(t.question_order) AS s(question_id)
-         WHERE t.user_id = p_user_id)
+         WHERE t.user_id = p_user_id),
+    due AS (
+        SELECT c.question_id
+          FROM review_cards c
+         WHERE c.user_id = p_user_id AND c.due <= now())
     SELECT q.id, q.domain::text, coalesce(q.subdomain, q.domain)::text, q.question_type::text,
            q.difficulty_level::text,
            EXISTS (SELECT 1 FROM recent r WHERE r.question_id = q.id),
-           CASE WHEN EXISTS (SELECT 1 FROM seen s WHERE s.question_id = q.id) THEN 1 ELSE 0 END,
+           CASE WHEN EXISTS (SELECT 1 FROM due d WHERE d.question_id = q.id) THEN 0
+                WHEN EXISTS (SELECT 1 FROM seen s WHERE s.question_id = q.id) THEN 2
+                ELSE 1 END,
            draw_hash(p_seed, 'question/' || q.id::text)
       FROM question_bank q
       JOIN a ON (a.draw_split -> q.domain::text) IS NOT NULL
@@ -924,7 +930,7 @@ $$;
 -- Name: FUNCTION draw_candidates(p_assessment_id uuid, p_user_id uuid, p_seed bigint); Type: COMMENT; Schema: public; Owner: -
 --
 
-COMMENT ON FUNCTION public.draw_candidates(p_assessment_id uuid, p_user_id uuid, p_seed bigint) IS 'The ranking of a draw: the published questions of a drawn assessment''s domains for a learner, with avoid (in the learner''s last draw_avoid_recent attempts at it), preference (lower first: 0 unseen, 1 seen) and the seeded tiebreak. The one function a later migration replaces to rank differently (e.g. due for spaced review first). Internal: executable by its owner only.';
+COMMENT ON FUNCTION public.draw_candidates(p_assessment_id uuid, p_user_id uuid, p_seed bigint) IS 'The ranking of a draw: the published questions of a drawn assessment''s domains for a learner, with avoid (in the learner''s last draw_avoid_recent attempts at it), preference (lower first: 0 due for spaced review in review_cards, 1 unseen, 2 seen) and the seeded tiebreak; due is judged at the draw''s moment. The one function a later migration replaces to rank differently. Internal: executable by its owner only.';
 
 --
 -- Name: draw_hash(bigint, text); Type: FUNCTION; Schema: public; Owner: -

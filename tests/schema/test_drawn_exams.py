@@ -298,6 +298,28 @@ def test_unseen_questions_come_first(db: Conn) -> None:
     assert first.isdisjoint(second) and first | second == set(questions)
 
 
+def test_questions_due_for_review_come_before_unseen_ones(db: Conn) -> None:
+    questions = [
+        f.question(db, domain="9.0", subdomain="9.1", question_type="true_false",
+                   question_data={}, correct_answer={"value": True})
+        for _ in range(4)
+    ]  # fmt: skip
+    quiz = f.assessment(db, draw_split=Jsonb({"9.0": 1}), draw_size=2, question_ids=[])
+    user = f.user(db)
+    first = start(db, user, quiz)["question_order"]
+    due, not_due = first  # both seen; one is due in the review schedule, one is not yet
+    db.execute(
+        "INSERT INTO review_cards (user_id, question_id, due) VALUES"
+        " (%(u)s, %(due)s, now() - interval '1 hour'),"
+        " (%(u)s, %(later)s, now() + interval '1 day')",
+        {"u": user, "due": due, "later": not_due},
+    )
+    second = start(db, user, quiz)["question_order"]
+    unseen = set(questions) - set(first)
+    assert due in second and not_due not in second  # due first, then unseen, then the rest
+    assert len(set(second) & unseen) == 1
+
+
 def test_the_simulation_minimum_comes_before_everything_else(db: Conn) -> None:
     plain = [f.question(db, domain="8.0", subdomain="8.1") for _ in range(6)]
     sims = [f.question(db, domain="8.0", subdomain="8.2", question_type="simulation")
