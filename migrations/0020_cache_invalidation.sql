@@ -10,15 +10,17 @@
 --     content changes and announce nothing (the trigger names the content columns).
 --   * `user_settings:<id>,<id>...`: the settings of those users (at most 200 ids; beyond that
 --     the payload is `user_settings` alone: every cached setting).
--- The trigger functions run as their owner (SECURITY DEFINER, pinned search_path) and nobody
--- may call them directly. NOTIFY needs no privilege in PostgreSQL, so any role connected to
--- the database can send a notification on `netplus_cache`: a forged one only makes the caches
--- drop entries and read them again (no cache entry is ever written from a payload).
+-- The trigger functions need no privilege (pg_notify is open to every role, a transition
+-- table to its trigger): they run with the rights of whoever changed the table (SECURITY
+-- INVOKER, the least there is), with a pinned search_path, and nobody may call them directly.
+-- NOTIFY needs no privilege in PostgreSQL, so any role connected to the database can send a
+-- notification on `netplus_cache`: a forged one only makes the caches drop entries and read
+-- them again (no cache entry is ever written from a payload).
 
 CREATE FUNCTION notify_cache_change()
 RETURNS trigger
 LANGUAGE plpgsql
-SECURITY DEFINER
+SECURITY INVOKER
 SET search_path = pg_catalog, public, pg_temp
 AS $$
 BEGIN
@@ -33,7 +35,7 @@ COMMENT ON FUNCTION notify_cache_change() IS
 CREATE FUNCTION notify_settings_change()
 RETURNS trigger
 LANGUAGE plpgsql
-SECURITY DEFINER
+SECURITY INVOKER
 SET search_path = pg_catalog, public, pg_temp
 AS $$
 DECLARE

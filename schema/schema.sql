@@ -2732,7 +2732,7 @@ COMMENT ON FUNCTION public.login_candidate(p_login text) IS 'Login look-up in an
 --
 
 CREATE FUNCTION public.notify_cache_change() RETURNS trigger
-    LANGUAGE plpgsql SECURITY DEFINER
+    LANGUAGE plpgsql
     SET search_path TO 'pg_catalog', 'public', 'pg_temp'
     AS $$
 BEGIN
@@ -2752,7 +2752,7 @@ COMMENT ON FUNCTION public.notify_cache_change() IS 'Statement trigger: announce
 --
 
 CREATE FUNCTION public.notify_settings_change() RETURNS trigger
-    LANGUAGE plpgsql SECURITY DEFINER
+    LANGUAGE plpgsql
     SET search_path TO 'pg_catalog', 'public', 'pg_temp'
     AS $$
 DECLARE
