@@ -35,6 +35,10 @@ CONNECT_OPTIONS: dict[str, Any] = {
     "keepalives_interval": 3,
     "keepalives_count": 3,
 }
+NOT_LISTENING = (
+    "the listener's session no longer listens (a pooler in transaction mode moved it: give"
+    " CacheSettings(listen_dsn=...) a direct or session-pooling connection)"
+)
 FIRST_CONNECT_TIMEOUT = 10.0  # seconds the first cached read waits for the listener at most
 CLOSE_TIMEOUT = 10.0
 
@@ -108,7 +112,8 @@ class CacheListener:
             while not self._stop.is_set():
                 payloads = [n.payload for n in conn.notifies(timeout=heartbeat, stop_after=1)]
                 if not payloads:
-                    sql_files().cache.heartbeat(conn)
+                    if not sql_files().cache.heartbeat(conn):
+                        raise psycopg.OperationalError(NOT_LISTENING)
                     continue
                 if self._positions:
                     self._cache.note_position(int(sql_files().replica.commit_position(conn) or 0))
@@ -177,7 +182,9 @@ class AsyncCacheListener:
             while True:
                 payloads = [n.payload async for n in conn.notifies(timeout=heartbeat, stop_after=1)]
                 if not payloads:
-                    await conn.execute(sql_files().cache.heartbeat.sql)
+                    row = await (await conn.execute(sql_files().cache.heartbeat.sql)).fetchone()
+                    if not (row and row[0]):
+                        raise psycopg.OperationalError(NOT_LISTENING)
                     continue
                 if self._positions:
                     row = await (await conn.execute(commit_position_sql())).fetchone()

@@ -5,8 +5,9 @@
 LISTEN netplus_cache;
 
 -- name: heartbeat()$
--- Prove the listener's connection still reaches its server (sent when it has been quiet).
-SELECT 1;
+-- Prove the listener's connection still reaches its server and that the session it reaches
+-- is still listening (a pooler that moved the client to another server connection: false).
+SELECT 'netplus_cache' = ANY (ARRAY(SELECT pg_listening_channels()));
 
 -- name: notify(payload)!
 -- Send a notification on the cache channel (tests, and `netplus-db` tools that change content

@@ -302,7 +302,7 @@ def test_a_learner_may_notify_but_not_call_or_disable_the_triggers(
             "DROP TRIGGER trg_user_settings_cache_update ON user_settings",
         ):
             with pytest.raises(psycopg.errors.InsufficientPrivilege), lib.as_user(learner.id) as q:
-                q.conn.execute(statement)  # type: ignore[arg-type]
+                q.conn.execute(statement)
 
 
 def test_a_learner_sees_its_own_settings_change_at_once(api: Api) -> None:

@@ -115,4 +115,4 @@ def test_a_learner_cannot_call_disable_or_replace_the_triggers(conn: Conn, state
     learner = f.user(conn)
     with pytest.raises(psycopg.errors.InsufficientPrivilege), conn.transaction():
         as_app_user(conn, learner)
-        conn.execute(statement)  # type: ignore[arg-type]
+        conn.execute(statement)
