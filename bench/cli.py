@@ -18,6 +18,7 @@ from netplus_db.config import load_env_file
 
 if TYPE_CHECKING:
     from bench.operations import TimedRuns
+    from bench.scaling import ScalingResult
 
 # --- bench ------------------------------------------------------------------------------------
 
@@ -120,6 +121,13 @@ def bench_backup(env: CliContext, runs: int) -> None:
 )
 @_count_option("--warmup", 50, 0)
 @click.option("--mixed-seconds", default=60.0, show_default=True, type=click.FloatRange(min=1))
+@click.option(
+    "--scaling-seconds",
+    default=20.0,
+    show_default=True,
+    type=click.FloatRange(min=1),
+    help="Each mixed-workload run of the scaling part (direct, PgBouncer, replica).",
+)
 @_count_option("--processes", 4)
 @click.option(
     "--only",
@@ -130,7 +138,7 @@ def bench_backup(env: CliContext, runs: int) -> None:
 @click.option(
     "--skip",
     multiple=True,
-    type=click.Choice(["pgbench", "plans", "reads", "mixed", "extras", "backup"]),
+    type=click.Choice(["pgbench", "plans", "reads", "mixed", "scaling", "extras", "backup"]),
     help="Leave a part out (repeatable).",
 )
 @click.option("--rebuild", is_flag=True, help="Build the benchmark database again.")
@@ -159,6 +167,7 @@ def bench_suite(
     submit_iterations: int | None,
     warmup: int,
     mixed_seconds: float,
+    scaling_seconds: float,
     processes: int,
     only: str | None,
     skip: tuple[str, ...],
@@ -197,6 +206,7 @@ def bench_suite(
         submit_iterations=submit_iterations or (200 if big else 50),
         warmup=warmup,
         mixed_seconds=mixed_seconds,
+        scaling_seconds=scaling_seconds,
         processes=processes,
         random_seed=random_seed,
         classes=tuple(c.strip() for c in only.split(",") if c.strip()) if only else None,
@@ -224,6 +234,92 @@ def bench_suite(
             f"mixed: {m.throughput:,.0f} tx/s, errors {sum(m.errors.values())},"
             f" deadlocks {m.deadlocks}, invariants {'hold' if m.ok else 'BROKEN'}"
         )
+    if result.scaling is not None:
+        _echo_scaling(result.scaling)
+
+
+@bench.command(name="scaling", context_settings=CONTEXT)
+@click.option("--scale", default=1, show_default=True, type=click.IntRange(min=1))
+@click.option("--users", type=click.IntRange(min=1), hidden=True, help="Exact user count.")
+@click.option("--seconds", default=20.0, show_default=True, type=click.FloatRange(min=1))
+@_count_option("--processes", 4)
+@_count_option("--calls", 300, 10, "Cache comparison: timed calls per read and way.")
+@click.option("--dbname", help="Benchmark database name [default: netplus_bench_s<SCALE>].")
+@click.option("--seed", "random_seed", default=42, show_default=True, type=int)
+@click.option(
+    "--output",
+    default="docs/benchmarks.md",
+    show_default=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Report whose 'Past one server' section is replaced ('-': print it).",
+)
+@click.option("--allow-demo-accounts", is_flag=True, help="Seed a non-local server too.")
+@pass_cli_context
+def bench_scaling(
+    env: CliContext,
+    scale: int,
+    users: int | None,
+    seconds: float,
+    processes: int,
+    calls: int,
+    dbname: str | None,
+    random_seed: int,
+    output: Path,
+    allow_demo_accounts: bool,
+) -> None:
+    """Past one server: the mixed workload direct, through PgBouncer and with a replica.
+
+    On the benchmark database (built or reused as `suite` does): the mixed workload (a)
+    direct, (b) through a PgBouncer of its own in transaction pooling, (c) with its reads on
+    a streaming standby of the server (transactions/s, p95 per transaction, errors and stale
+    reads, both must be 0); the failover time of a scratch primary/standby pair; the component
+    list and dashboard with the cache on and off. Exit status 1 when an error or a stale read
+    was seen.
+    """
+    from bench import report, scale_database
+    from bench.scaling import render, run_scaling
+
+    build = scale_database.ensure(
+        env.target(),
+        users=users or scale * 1000,
+        random_seed=random_seed,
+        dbname=dbname,
+        allow_demo_accounts=allow_demo_accounts,
+        report=lambda m: click.echo(m, err=True),
+    )
+    result = run_scaling(
+        build.target,
+        processes=processes,
+        seconds=seconds,
+        calls=calls,
+        random_seed=random_seed,
+        report=lambda m: click.echo(m, err=True),
+    )
+    section = render(result)
+    if str(output) == "-":
+        click.echo(section)
+    else:
+        report.splice_scaling(section, output)
+        click.echo(f"section written to {output}", err=True)
+    _echo_scaling(result)
+    if not result.ok:
+        sys.exit(1)
+
+
+def _echo_scaling(result: ScalingResult) -> None:
+    for m in result.modes:
+        if m.result is None:
+            click.echo(f"scaling {m.name}: skipped ({m.skipped})")
+            continue
+        r = m.result
+        click.echo(
+            f"scaling {m.name}: {r.throughput:,.0f} tx/s, errors {sum(r.errors.values())},"
+            f" stale reads {r.stale_reads}"
+        )
+    if result.failover is not None:
+        click.echo(f"failover: {result.failover.seconds:.2f} s to the first write")
+    for c in result.cache:
+        click.echo(f"{c.what}: p95 {c.on.p95_ms:.3f} ms cached, {c.off.p95_ms:.3f} ms not")
 
 
 def _overhead_word(meets: bool | None) -> str:

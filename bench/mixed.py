@@ -7,6 +7,12 @@ streaks, goals and achievements), learning sessions (open, then close), quiz att
 answer every question, submit) and dashboards. Every transaction is timed; every error is
 counted by operation and kind (deadlocks apart: there must be none).
 
+Reads are read-only sessions (browse, dashboard), so with replicas they go to one; after each
+progress update the learner's row is read back the same way (`progress.read_back`) and a
+stale read is counted when it does not show the update (its accumulated minutes below what the
+update returned: later updates only add). `options` go to each process's `Database`
+(`pgbouncer=True`, `replicas=[...]`, `cache=False`...).
+
 Afterwards the invariants are checked on every user the workload touched: finished attempts'
 totals equal the sum of their answers, no (user, component) has two progress rows, and
 streaks agree with the activity (in range, and ending today for whoever completed something).
@@ -55,6 +61,8 @@ class WorkerResult:
     operations: int = 0
     started: float = 0.0
     finished: float = 0.0
+    stale_reads: int = 0
+    reads: dict[str, int] = field(default_factory=dict)  # read-only sessions by server
 
 
 @dataclass(frozen=True)
@@ -85,6 +93,8 @@ class MixedResult:
     server_deadlocks: int  # pg_stat_database.deadlocks during the run
     invariants: list[Invariant]
     users: int
+    stale_reads: int = 0
+    reads: dict[str, int] = field(default_factory=dict)  # read-only sessions by server
 
     @property
     def total_transactions(self) -> int:
@@ -101,6 +111,7 @@ class MixedResult:
         """No error, no deadlock, every invariant holds."""
         return (
             not self.errors
+            and not self.stale_reads
             and not self.deadlocks
             and not self.server_deadlocks
             and all(i.ok for i in self.invariants)
@@ -108,10 +119,20 @@ class MixedResult:
 
 
 def run_mixed(
-    target: Target, *, processes: int = 4, seconds: float = 60.0, random_seed: int = 42
+    target: Target,
+    *,
+    processes: int = 4,
+    seconds: float = 60.0,
+    random_seed: int = 42,
+    options: dict[str, Any] | None = None,
+    check_target: Target | None = None,
 ) -> MixedResult:
-    """Run the workload on `processes` spawned processes for `seconds`, then check."""
-    with connect(target, autocommit=True) as conn:
+    """Run the workload on `processes` spawned processes for `seconds`, then check.
+    `options` go to each process's Database; `check_target` (default `target`) is where the
+    invariants and statistics are read (the server itself when `target` is a pooler)."""
+    options = options or {}
+    direct = check_target or target
+    with connect(direct, autocommit=True) as conn:
         since = conn.execute("SELECT now()").fetchone()
         deadlocks_before = int(bench_sql().deadlocks(conn) or 0)
     assert since is not None
@@ -119,23 +140,25 @@ def run_mixed(
     context = multiprocessing.get_context("spawn")
     with ProcessPoolExecutor(max_workers=processes, mp_context=context) as pool:
         futures = [
-            pool.submit(_worker, target, i, start_at, seconds, random_seed)
+            pool.submit(_worker, target, i, start_at, seconds, random_seed, options)
             for i in range(processes)
         ]
         results = [f.result() for f in futures]
     time.sleep(0.5)  # let the exited backends' statistics reach pg_stat_database
-    with connect(target, autocommit=True) as conn:
+    with connect(direct, autocommit=True) as conn:
         deadlocks_after = int(bench_sql().deadlocks(conn) or 0)
     merged: dict[str, list[int]] = {}
     errors: Counter[str] = Counter()
     users: set[str] = set()
+    reads: Counter[str] = Counter()
     for r in results:
         for kind, values in r.samples.items():
             merged.setdefault(kind, []).extend(values)
         errors.update(r.errors)
         users |= r.users
+        reads.update(r.reads)
     duration = max(r.finished for r in results) - min(r.started for r in results)
-    invariants = check_invariants(target, sorted(users), since[0])
+    invariants = check_invariants(direct, sorted(users), since[0])
     return MixedResult(
         processes=processes,
         seconds=duration,
@@ -147,6 +170,8 @@ def run_mixed(
         server_deadlocks=deadlocks_after - deadlocks_before,
         invariants=invariants,
         users=len(users),
+        stale_reads=sum(r.stale_reads for r in results),
+        reads=dict(reads),
     )
 
 
@@ -181,7 +206,12 @@ def check_invariants(target: Target, users: list[str], since: datetime) -> list[
 
 
 def _worker(
-    target: Target, index: int, start_at: float, seconds: float, random_seed: int
+    target: Target,
+    index: int,
+    start_at: float,
+    seconds: float,
+    random_seed: int,
+    options: dict[str, Any],
 ) -> WorkerResult:
     """One client process: its own pool, its own random stream, until the deadline."""
     rng = Random(f"netplus-bench-mixed:{random_seed}:{index}")
@@ -190,7 +220,7 @@ def _worker(
     result = WorkerResult()
     names = list(WEIGHTS)
     weights = [WEIGHTS[n] for n in names]
-    with Database(target, min_size=1, max_size=1) as db:
+    with Database(target, **{"min_size": 1, "max_size": 1, **options}) as db:
         ops: dict[str, Callable[[], None]] = {
             "browse": lambda: _browse(db, samples, rng, result),
             "progress": lambda: _progress(db, samples, rng, result),
@@ -213,6 +243,7 @@ def _worker(
                 result.errors[f"{name}: {type(exc).__name__} {state or ''}".strip()] += 1
             result.operations += 1
         result.finished = time.time()
+        result.reads = dict(db.read_stats.snapshot()["reads"])
     return result
 
 
@@ -234,7 +265,7 @@ def _browse(db: Database, s: Samples, rng: Random, result: WorkerResult) -> None
     page = draw_page(s, rng)
 
     def call() -> object:
-        with db.as_user(user_id) as q:
+        with db.as_user(user_id, read_only=True) as q:
             return browse(q, page)
 
     _timed(result, "browse", call)
@@ -244,7 +275,7 @@ def _progress(db: Database, s: Samples, rng: Random, result: WorkerResult) -> No
     user_id = _learner(s, rng, result)
     completing = rng.random() < 0.25
     component_id = rng.choice(s.completable if completing else s.components)
-    _timed(
+    written = _timed(
         result,
         "progress.complete" if completing else "progress.update",
         lambda: db.record_progress(
@@ -255,13 +286,23 @@ def _progress(db: Database, s: Samples, rng: Random, result: WorkerResult) -> No
             time_spent_minutes=rng.randint(1, 5),
         ),
     )
+    # Read-your-writes: the learner's next read shows this update (or a later one).
+    row = _timed(
+        result,
+        "progress.read_back",
+        lambda: db.read(
+            user_id, lambda q: q.progress.get_progress(user_id=user_id, component_id=component_id)
+        ),
+    )
+    if row is None or row.time_spent_minutes < written.progress.time_spent_minutes:
+        result.stale_reads += 1
 
 
 def _dashboard(db: Database, s: Samples, rng: Random, result: WorkerResult) -> None:
     user_id = _learner(s, rng, result)
 
     def call() -> object:
-        with db.as_user(user_id) as q:
+        with db.as_user(user_id, read_only=True) as q:
             return q.analytics.dashboard_summary(user_id=user_id)
 
     _timed(result, "dashboard", call)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+from bench import scaling
 from bench.stats import Summary, fmt_ms
 from bench.suite import OVERHEAD_BUDGET_US, ClassResult, SuiteResult
 
@@ -209,6 +210,8 @@ def render(result: SuiteResult, notes: str = DEFAULT_NOTES) -> str:
         add("")
     if result.mixed is not None:
         add(_mixed(result))
+    if result.scaling is not None:
+        add(scaling.render(result.scaling))
     if result.plans:
         add("## Plans")
         add("")
@@ -281,7 +284,9 @@ def _mixed(result: SuiteResult) -> str:
     errors = ", ".join(f"{k}: {v}" for k, v in m.errors.items()) or "none"
     lines.append(
         f"Errors: **{sum(m.errors.values())}** ({errors}). Deadlocks: **{m.deadlocks}** seen by"
-        f" the clients, **{m.server_deadlocks}** counted by the server."
+        f" the clients, **{m.server_deadlocks}** counted by the server. Stale reads (a"
+        f" learner's progress read back right after its update not showing it):"
+        f" **{m.stale_reads}**."
     )
     lines.append("")
     lines.append("| transaction | count | p50 / p95 / p99 ms | per second |")
@@ -304,3 +309,19 @@ def _mixed(result: SuiteResult) -> str:
 
 def _rate(s: Summary, seconds: float) -> str:
     return f"{s.n / seconds:,.1f}" if seconds else ""
+
+
+def splice_scaling(section: str, path: Path) -> None:
+    """Put the scaling section into an existing report in place of the one there (or before
+    its Notes), leaving the rest as it is."""
+    text = path.read_text() if path.exists() else ""
+    found = re.search(r"^## Past one server.*?(?=^## |\Z)", text, flags=re.S | re.M)
+    block = section.rstrip("\n") + "\n\n"
+    if found:
+        text = text[: found.start()] + block + text[found.end() :]
+    elif "\n## Notes" in text:
+        at = text.index("\n## Notes") + 1
+        text = text[:at] + block + text[at:]
+    else:
+        text = text + ("\n" if text else "") + block
+    path.write_text(text)

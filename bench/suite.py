@@ -19,7 +19,7 @@ from typing import Any
 import bcrypt
 import psycopg
 
-from bench import library_reads, mixed, operations, overhead, pgbench, plans
+from bench import library_reads, mixed, operations, overhead, pgbench, plans, scaling
 from bench import query_classes as qc
 from bench import scale_database as database
 from bench.sql import bench_sql
@@ -41,7 +41,7 @@ from netplus_db.generated.analytics import AnalyticsQueries
 from netplus_db.migrate.migrator import default_migrations_dir
 from netplus_db.types import Progress
 
-PARTS = ("pgbench", "plans", "reads", "mixed", "extras", "backup")
+PARTS = ("pgbench", "plans", "reads", "mixed", "scaling", "extras", "backup")
 OVERHEAD_BUDGET_US = 30.0
 
 
@@ -58,6 +58,8 @@ class SuiteConfig:
     overhead_calls: int = 300  # the warm overhead measure: calls per round on one argument
     overhead_rounds: int = 7
     mixed_seconds: float = 60.0
+    scaling_seconds: float = 20.0  # each of the scaling part's three mixed-workload runs
+    scaling_calls: int = 300  # the scaling part's cache comparison: calls per read and way
     processes: int = 4
     random_seed: int = 42
     classes: tuple[str, ...] | None = None
@@ -138,6 +140,7 @@ class SuiteResult:
     bcrypt: list[tuple[str, Summary]] = field(default_factory=list)
     plans: list[plans.PlanCheck] = field(default_factory=list)
     mixed: mixed.MixedResult | None = None
+    scaling: scaling.ScalingResult | None = None
     operations: list[operations.OperationLine] = field(default_factory=list)
     overhead_parts: list[overhead.Part] = field(default_factory=list)
     reads: list[library_reads.ReadResult] = field(default_factory=list)
@@ -205,6 +208,15 @@ def run_suite(target: Target, config: SuiteConfig, report: Progress = print) -> 
             processes=config.processes,
             seconds=config.mixed_seconds,
             random_seed=config.random_seed,
+        )
+    if config.runs("scaling"):
+        result.scaling = scaling.run_scaling(
+            bench,
+            processes=config.processes,
+            seconds=config.scaling_seconds,
+            calls=config.scaling_calls,
+            random_seed=config.random_seed,
+            report=report,
         )
     if config.runs("extras"):
         report("migrate up, seed, materialized-view refresh")

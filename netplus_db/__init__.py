@@ -15,6 +15,7 @@ operations and the `netplus-db` command come with the `cli` extra (`netplus_db.o
 `netplus_db.cli`).
 """
 
+from netplus_db.cache import CacheSettings, CacheStats
 from netplus_db.config import Target, resolve_target
 from netplus_db.database import AsyncDatabase, Database
 from netplus_db.errors import (
@@ -45,6 +46,8 @@ from netplus_db.rows import Row, json_default
 __all__ = [
     "AsyncDatabase",
     "AttemptClosed",
+    "CacheSettings",
+    "CacheStats",
     "CommitOutcomeUnknown",
     "ComponentPage",
     "ConfigError",

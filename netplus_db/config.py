@@ -45,6 +45,7 @@ KNOWN_VARIABLES = (
     "NETPLUS_PGBOUNCER",
     "NETPLUS_REPLICA_DSNS",
     "NETPLUS_CACHE",
+    "NETPLUS_CACHE_LISTEN_DSN",
 )
 
 # Variables `load_env_file` took from `.env` (not from the shell): name -> (file, value).
@@ -344,6 +345,23 @@ def replica_dsns_from_env(env: Mapping[str, str] | None = None) -> list[str]:
     for number, dsn in enumerate(dsns, start=1):
         _parse(dsn, f"NETPLUS_REPLICA_DSNS entry {number}")
     return dsns
+
+
+def cache_from_env(env: Mapping[str, str] | None = None) -> bool:
+    """`NETPLUS_CACHE`: whether Database keeps the spec's in-process cache (default on)."""
+    return flag_from_env("NETPLUS_CACHE", True, env)
+
+
+def cache_listen_dsn_from_env(env: Mapping[str, str] | None = None) -> str | None:
+    """`NETPLUS_CACHE_LISTEN_DSN`: where the cache's listener connects instead of the target
+    (the server itself, or a session-pooling port, when the target is a PgBouncer in
+    transaction pooling); checked like any connection string."""
+    env = os.environ if env is None else env
+    dsn = env.get("NETPLUS_CACHE_LISTEN_DSN", "").strip()
+    if not dsn:
+        return None
+    _parse(dsn, "NETPLUS_CACHE_LISTEN_DSN")
+    return dsn
 
 
 def embedded_home(env: Mapping[str, str] | None = None) -> Path:

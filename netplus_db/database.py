@@ -13,6 +13,10 @@ nothing leaks to the next borrower of a pooled connection.
 Behind PgBouncer in transaction pooling, pass `pgbouncer=True` (or set NETPLUS_PGBOUNCER=1)
 unless it is 1.21 or newer with `max_prepared_statements` set: README, "PgBouncer".
 
+The catalog, achievement definitions, the learner-facing question bank and user settings are
+cached in process and dropped at once when they change anywhere (cache.py); `cache=False` or
+NETPLUS_CACHE=0 turns that off, `cache=CacheSettings(...)` sets TTLs and the listener.
+
 Keyword arguments beyond the sizes go to psycopg_pool (`max_lifetime=`, `timeout=`...). The
 pool checks a connection before lending it with `poolcheck.BorrowCheck` (`check=` replaces
 it). How a session begins, switches role and ends, and why pooled connections are
@@ -22,14 +26,38 @@ autocommit: session.py.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Coroutine, Hashable, Sequence
 from contextlib import AbstractAsyncContextManager, AbstractContextManager
 from functools import partial
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
+import psycopg
 from psycopg_pool import AsyncConnectionPool, ConnectionPool
 
 from netplus_db import validation as check
+from netplus_db.cache import (
+    ACHIEVEMENTS,
+    CATALOG,
+    MISS,
+    QUESTIONS,
+    SETTINGS,
+    Cache,
+    CacheSettings,
+    CacheStats,
+)
+from netplus_db.cache_listener import AsyncCacheListener, CacheListener
+from netplus_db.cached_reads import (
+    browse_key,
+    cache_lookup,
+    component_key,
+    fresh,
+    hashable,
+    listen_conninfo,
+    make_cache,
+    picked,
+    store,
+)
+from netplus_db.cached_reads import question_ids as question_ids_checked
 from netplus_db.config import (
     Target,
     load_env_file,
@@ -50,9 +78,17 @@ from netplus_db.flows import (
     review,
 )
 from netplus_db.generated import AsyncQueries, Queries
+from netplus_db.generated.achievements import ListAchievementsRow
 from netplus_db.generated.analytics import DashboardSummaryRow
-from netplus_db.generated.assessments import Attempt, ReviewAttemptRow, SaveAnswerRow
+from netplus_db.generated.assessments import (
+    Attempt,
+    LearnerQuestion,
+    ReviewAttemptRow,
+    SaveAnswerRow,
+)
+from netplus_db.generated.content import Component
 from netplus_db.generated.learning import AnswerReviewRow, AttemptObjectiveReportRow
+from netplus_db.generated.profiles import Settings as UserSettings
 from netplus_db.generated.users import User
 from netplus_db.poolcheck import AsyncBorrowCheck, BorrowCheck
 from netplus_db.routing import (
@@ -121,10 +157,12 @@ class Database:
         pgbouncer: bool | None = None,
         replicas: Sequence[Target | str] | None = None,
         routing: Settings | None = None,
+        cache: bool | CacheSettings | None = None,
         **pool_kwargs: Any,
     ) -> None:
         self.target = _target(target)
         self.app_role = app_role
+        self.cache: Cache | None = make_cache(cache)
         self.router = Router(
             _replicas(replicas),
             routing or Settings(),
@@ -139,11 +177,23 @@ class Database:
             name="netplus-db",
             **_pool_options(pool_kwargs, BorrowCheck(), GuardedConnection, pgbouncer),
         )
+        self._listener: CacheListener | None = None
+        if self.cache is not None:
+            conninfo = listen_conninfo(self.cache, self.target, _pgbouncer(pgbouncer))
+            if conninfo is not None:
+                self._listener = CacheListener(self.cache, conninfo, positions=self.router.enabled)
 
     def close(self) -> None:
-        """Close every pooled connection (the replicas' too)."""
+        """Close every pooled connection (the replicas' and the cache listener's too)."""
+        if self._listener is not None:
+            self._listener.close()
         self.router.close()
         self.pool.close()
+
+    @property
+    def cache_stats(self) -> CacheStats:
+        """What the cache did (hits, misses, invalidations, listener); all zero when off."""
+        return self.cache.stats() if self.cache is not None else CacheStats(reason="off")
 
     @property
     def read_stats(self) -> ReadStats:
@@ -169,7 +219,22 @@ class Database:
         (routing.py)."""
         if read_only:
             return ReadSession(self.pool, self.router, self.app_role, user_id)
-        return Session(self.pool, self.app_role, user_id, on_commit=self.router.on_commit(user_id))
+        return Session(self.pool, self.app_role, user_id, on_commit=self._on_commit(user_id))
+
+    def _on_commit(self, user_id: object) -> Callable[[psycopg.Connection[Any]], None] | None:
+        """After a learner's commit: note its WAL position (replicas), drop its cached
+        settings (its next read sees its write without waiting for the notification)."""
+        routed = self.router.on_commit(user_id)
+        cache = self.cache
+        if cache is None or not isinstance(user_id, uuid.UUID):
+            return routed
+
+        def after(conn: psycopg.Connection[Any]) -> None:
+            if routed is not None:
+                routed(conn)
+            cache.invalidate(SETTINGS, [user_id])
+
+        return after
 
     def run(self, flow: Flow[R], user_id: uuid.UUID | None = None) -> R:
         """Run a flow acting as `user_id` (or nobody yet): its query steps in one transaction,
@@ -180,22 +245,100 @@ class Database:
     def read(self, user_id: uuid.UUID | None, fn: Callable[[Queries], R]) -> R:
         """`fn(q)` in a read-only session (as_user(user_id, read_only=True)), run once more
         when the connection is lost under it (a replica stopped, a failover)."""
+        return self._read(user_id, fn)
+
+    def _read(self, user_id: uuid.UUID | None, fn: Callable[[Queries], R], at_least: int = 0) -> R:
         try:
-            with self.as_user(user_id, read_only=True) as q:
+            with ReadSession(self.pool, self.router, self.app_role, user_id, at_least) as q:
                 return fn(q)
         except TransactionLost:
             self.router.stats.count("", "retried")
-            with self.as_user(user_id, read_only=True) as q:
+            with ReadSession(self.pool, self.router, self.app_role, user_id, at_least) as q:
                 return fn(q)
 
-    def _read_flow(self, make: Callable[[], Flow[R]], user_id: uuid.UUID | None) -> R:
+    def _read_flow(
+        self, make: Callable[[], Flow[R]], user_id: uuid.UUID | None, at_least: int = 0
+    ) -> R:
         """A read-only flow, routed as `read` routes, retried once on a lost connection."""
-        begin = partial(self.as_user, user_id, read_only=True)
+
+        def begin() -> AbstractContextManager[Queries]:
+            return ReadSession(self.pool, self.router, self.app_role, user_id, at_least)
+
         try:
             return drive_pooled(make(), begin, self.app_role)
         except TransactionLost:
             self.router.stats.count("", "retried")
             return drive_pooled(make(), begin, self.app_role)
+
+    def _cached(self, region: str, key: Hashable, load: Callable[[int], R]) -> R:
+        """The cached value, else `load(position)` stored unless invalidated meanwhile
+        (`position`: what a replica must have replayed to serve the fill)."""
+        cache = self.cache
+        if cache is None or not hashable(key):
+            return load(0)  # an unhashable argument: the load refuses it (ValidationError)
+        if self._listener is not None:
+            self._listener.ensure()
+        found = cache.get(region, key)
+        if found is not MISS:
+            return fresh(cast(R, found))
+        ticket = cache.ticket(region)
+        value = load(cache.fill_position)
+        cache.put(region, key, value, ticket)
+        return fresh(value)
+
+    def component(
+        self, *, slug: str | None = None, component_id: uuid.UUID | None = None
+    ) -> Component | None:
+        """One published, live component by slug or by id (exactly one), cached for the
+        catalog's TTL (its view and completion counters are as of the fill)."""
+        key = component_key(slug, component_id)
+        wanted = check.uuid_("component_id", component_id) if slug is None else uuid.UUID(int=0)
+
+        def load(at_least: int) -> Component | None:
+            if slug is not None:
+                return self._read(None, lambda q: q.content.get_component(slug=slug), at_least)
+            return self._read(
+                None, lambda q: q.content.get_component_by_id(component_id=wanted), at_least
+            )
+
+        return self._cached(CATALOG, key, load)
+
+    def achievements(self) -> list[ListAchievementsRow]:
+        """The active achievement definitions, cached for an hour (or until they change)."""
+        return self._cached(
+            ACHIEVEMENTS,
+            "all",
+            lambda at_least: self._read(
+                None, lambda q: q.achievements.list_achievements(), at_least
+            ),
+        )
+
+    def questions(self, *, question_ids: Sequence[uuid.UUID]) -> list[LearnerQuestion]:
+        """Published questions as a learner sees them (never the answer key or explanation),
+        in the order asked, unknown or unpublished ones left out; cached per question."""
+        ids = question_ids_checked(question_ids)
+        cache = self.cache
+        if cache is None:
+            return picked(ids, self._read(None, partial(_learner_questions, ids=ids)))
+        if self._listener is not None:
+            self._listener.ensure()
+        found, missing = cache_lookup(cache, ids)
+        if missing:
+            ticket = cache.ticket(QUESTIONS)
+            loaded = self._read(None, partial(_learner_questions, ids=missing), cache.fill_position)
+            store(cache, loaded, ticket, found)
+        return picked(ids, found)
+
+    def settings(self, *, user_id: uuid.UUID) -> UserSettings | None:
+        """A learner's settings (as that learner: RLS), cached for `settings_ttl`."""
+        learner = _acting(user_id)
+        return self._cached(
+            SETTINGS,
+            learner,
+            lambda at_least: self._read(
+                learner, lambda q: q.profiles.get_settings(user_id=learner), at_least
+            ),
+        )
 
     def dashboard(self, *, user_id: uuid.UUID) -> DashboardSummaryRow | None:
         """The learner's dashboard (a read: a replica serves it when one is fit)."""
@@ -382,20 +525,22 @@ class Database:
         """One page of the published catalog by title, filtered by any of the arguments
         (None: any); ValidationError for an unknown domain, type or difficulty. Pass the
         page's `next_after_title` / `next_after_id` for the next page; `has_more` says
-        whether there is one."""
-        return self._read_flow(
-            partial(
-                catalog.browse_components,
-                domain=domain,
-                subdomain=subdomain,
-                component_type=component_type,
-                difficulty_level=difficulty_level,
-                after_title=after_title,
-                after_id=after_id,
-                page_size=page_size,
-            ),
-            None if user_id is None else _acting(user_id),
+        whether there is one. Pages are cached for the catalog's TTL."""
+        make = partial(
+            catalog.browse_components,
+            domain=domain,
+            subdomain=subdomain,
+            component_type=component_type,
+            difficulty_level=difficulty_level,
+            after_title=after_title,
+            after_id=after_id,
+            page_size=page_size,
         )
+        learner = None if user_id is None else _acting(user_id)
+        key = browse_key(
+            domain, subdomain, component_type, difficulty_level, after_title, after_id, page_size
+        )
+        return self._cached(CATALOG, key, lambda at: self._read_flow(make, learner, at))
 
 
 class AsyncDatabase:
@@ -411,10 +556,12 @@ class AsyncDatabase:
         pgbouncer: bool | None = None,
         replicas: Sequence[Target | str] | None = None,
         routing: Settings | None = None,
+        cache: bool | CacheSettings | None = None,
         **pool_kwargs: Any,
     ) -> None:
         self.target = _target(target)
         self.app_role = app_role
+        self.cache: Cache | None = make_cache(cache)
         self.router = AsyncRouter(
             _replicas(replicas),
             routing or Settings(),
@@ -429,6 +576,13 @@ class AsyncDatabase:
             name="netplus-db-async",
             **_pool_options(pool_kwargs, AsyncBorrowCheck(), AsyncGuardedConnection, pgbouncer),
         )
+        self._listener: AsyncCacheListener | None = None
+        if self.cache is not None:
+            conninfo = listen_conninfo(self.cache, self.target, _pgbouncer(pgbouncer))
+            if conninfo is not None:
+                self._listener = AsyncCacheListener(
+                    self.cache, conninfo, positions=self.router.enabled
+                )
 
     async def open(self) -> AsyncDatabase:
         """Open the pool (also done by `async with`)."""
@@ -437,9 +591,16 @@ class AsyncDatabase:
         return self
 
     async def close(self) -> None:
-        """Close every pooled connection (the replicas' too)."""
+        """Close every pooled connection (the replicas' and the cache listener's too)."""
+        if self._listener is not None:
+            await self._listener.close()
         await self.router.close()
         await self.pool.close()
+
+    @property
+    def cache_stats(self) -> CacheStats:
+        """What the cache did (hits, misses, invalidations, listener); all zero when off."""
+        return self.cache.stats() if self.cache is not None else CacheStats(reason="off")
 
     @property
     def read_stats(self) -> ReadStats:
@@ -463,9 +624,23 @@ class AsyncDatabase:
         `read_only`: routed as Database.as_user routes it."""
         if read_only:
             return AsyncReadSession(self.pool, self.router, self.app_role, user_id)
-        return AsyncSession(
-            self.pool, self.app_role, user_id, on_commit=self.router.on_commit(user_id)
-        )
+        return AsyncSession(self.pool, self.app_role, user_id, on_commit=self._on_commit(user_id))
+
+    def _on_commit(
+        self, user_id: object
+    ) -> Callable[[psycopg.AsyncConnection[Any]], Coroutine[Any, Any, None]] | None:
+        """After a learner's commit: as Database._on_commit."""
+        routed = self.router.on_commit(user_id)
+        cache = self.cache
+        if cache is None or not isinstance(user_id, uuid.UUID):
+            return routed
+
+        async def after(conn: psycopg.AsyncConnection[Any]) -> None:
+            if routed is not None:
+                await routed(conn)
+            cache.invalidate(SETTINGS, [user_id])
+
+        return after
 
     async def run(self, flow: Flow[R], user_id: uuid.UUID | None = None) -> R:
         """Run a flow acting as `user_id` (or nobody yet): its query steps in one transaction,
@@ -477,21 +652,100 @@ class AsyncDatabase:
         self, user_id: uuid.UUID | None, fn: Callable[[AsyncQueries], Awaitable[R]]
     ) -> R:
         """`await fn(q)` in a read-only session, run once more when the connection is lost."""
+        return await self._read(user_id, fn)
+
+    async def _read(
+        self,
+        user_id: uuid.UUID | None,
+        fn: Callable[[AsyncQueries], Awaitable[R]],
+        at_least: int = 0,
+    ) -> R:
         try:
-            async with self.as_user(user_id, read_only=True) as q:
+            async with AsyncReadSession(
+                self.pool, self.router, self.app_role, user_id, at_least
+            ) as q:
                 return await fn(q)
         except TransactionLost:
             self.router.stats.count("", "retried")
-            async with self.as_user(user_id, read_only=True) as q:
+            async with AsyncReadSession(
+                self.pool, self.router, self.app_role, user_id, at_least
+            ) as q:
                 return await fn(q)
 
-    async def _read_flow(self, make: Callable[[], Flow[R]], user_id: uuid.UUID | None) -> R:
-        begin = partial(self.as_user, user_id, read_only=True)
+    async def _read_flow(
+        self, make: Callable[[], Flow[R]], user_id: uuid.UUID | None, at_least: int = 0
+    ) -> R:
+        def begin() -> AbstractAsyncContextManager[AsyncQueries]:
+            return AsyncReadSession(self.pool, self.router, self.app_role, user_id, at_least)
+
         try:
             return await adrive_pooled(make(), begin, self.app_role)
         except TransactionLost:
             self.router.stats.count("", "retried")
             return await adrive_pooled(make(), begin, self.app_role)
+
+    async def _cached(self, region: str, key: Hashable, load: Callable[[int], Awaitable[R]]) -> R:
+        """As Database._cached."""
+        cache = self.cache
+        if cache is None or not hashable(key):
+            return await load(0)
+        if self._listener is not None:
+            await self._listener.ensure()
+        found = cache.get(region, key)
+        if found is not MISS:
+            return fresh(cast(R, found))
+        ticket = cache.ticket(region)
+        value = await load(cache.fill_position)
+        cache.put(region, key, value, ticket)
+        return fresh(value)
+
+    async def component(
+        self, *, slug: str | None = None, component_id: uuid.UUID | None = None
+    ) -> Component | None:
+        """One published, live component by slug or by id (Database.component)."""
+        key = component_key(slug, component_id)
+        wanted = check.uuid_("component_id", component_id) if slug is None else uuid.UUID(int=0)
+
+        async def get(q: AsyncQueries) -> Component | None:
+            if slug is not None:
+                return await q.content.get_component(slug=slug)
+            return await q.content.get_component_by_id(component_id=wanted)
+
+        return await self._cached(CATALOG, key, partial(self._read, None, get))
+
+    async def achievements(self) -> list[ListAchievementsRow]:
+        """The active achievement definitions, cached for an hour (or until they change)."""
+
+        async def get(q: AsyncQueries) -> list[ListAchievementsRow]:
+            return await q.achievements.list_achievements()
+
+        return await self._cached(ACHIEVEMENTS, "all", partial(self._read, None, get))
+
+    async def questions(self, *, question_ids: Sequence[uuid.UUID]) -> list[LearnerQuestion]:
+        """Published questions as a learner sees them (Database.questions)."""
+        ids = question_ids_checked(question_ids)
+        cache = self.cache
+        if cache is None:
+            return picked(ids, await self._read(None, partial(_alearner_questions, ids=ids)))
+        if self._listener is not None:
+            await self._listener.ensure()
+        found, missing = cache_lookup(cache, ids)
+        if missing:
+            ticket = cache.ticket(QUESTIONS)
+            loaded = await self._read(
+                None, partial(_alearner_questions, ids=missing), cache.fill_position
+            )
+            store(cache, loaded, ticket, found)
+        return picked(ids, found)
+
+    async def settings(self, *, user_id: uuid.UUID) -> UserSettings | None:
+        """A learner's settings (as that learner: RLS), cached for `settings_ttl`."""
+        learner = _acting(user_id)
+
+        async def get(q: AsyncQueries) -> UserSettings | None:
+            return await q.profiles.get_settings(user_id=learner)
+
+        return await self._cached(SETTINGS, learner, partial(self._read, learner, get))
 
     async def dashboard(self, *, user_id: uuid.UUID) -> DashboardSummaryRow | None:
         """The learner's dashboard (a read: a replica serves it when one is fit)."""
@@ -682,20 +936,30 @@ class AsyncDatabase:
         """One page of the published catalog by title, filtered by any of the arguments
         (None: any); ValidationError for an unknown domain, type or difficulty. Pass the
         page's `next_after_title` / `next_after_id` for the next page; `has_more` says
-        whether there is one."""
-        return await self._read_flow(
-            partial(
-                catalog.browse_components,
-                domain=domain,
-                subdomain=subdomain,
-                component_type=component_type,
-                difficulty_level=difficulty_level,
-                after_title=after_title,
-                after_id=after_id,
-                page_size=page_size,
-            ),
-            None if user_id is None else _acting(user_id),
+        whether there is one. Pages are cached for the catalog's TTL."""
+        make = partial(
+            catalog.browse_components,
+            domain=domain,
+            subdomain=subdomain,
+            component_type=component_type,
+            difficulty_level=difficulty_level,
+            after_title=after_title,
+            after_id=after_id,
+            page_size=page_size,
         )
+        learner = None if user_id is None else _acting(user_id)
+        key = browse_key(
+            domain, subdomain, component_type, difficulty_level, after_title, after_id, page_size
+        )
+        return await self._cached(CATALOG, key, partial(self._read_flow, make, learner))
+
+
+def _learner_questions(q: Queries, ids: list[uuid.UUID]) -> list[LearnerQuestion]:
+    return q.assessments.learner_questions(question_ids=ids)
+
+
+async def _alearner_questions(q: AsyncQueries, ids: list[uuid.UUID]) -> list[LearnerQuestion]:
+    return await q.assessments.learner_questions(question_ids=ids)
 
 
 def _acting(user_id: object) -> uuid.UUID:

@@ -229,9 +229,12 @@ class Router(_Routing):
             )
             self.replicas.append(_Replica(target.describe(), pool))
 
-    def borrow(self, user_id: object) -> tuple[_Replica, psycopg.Connection[Any]] | None:
-        """A replica connection fit for this learner's read, or None (use the primary)."""
-        needed = self.positions.needed(user_id)
+    def borrow(
+        self, user_id: object, at_least: int = 0
+    ) -> tuple[_Replica, psycopg.Connection[Any]] | None:
+        """A replica connection fit for this learner's read (replayed past the learner's last
+        commit and past `at_least`), or None (use the primary)."""
+        needed = max(self.positions.needed(user_id), at_least)
         for replica in self._in_turn():
             if not self._usable(replica):
                 continue
@@ -310,9 +313,11 @@ class AsyncRouter(_Routing):
         for replica in self.replicas:
             await replica.pool.open()
 
-    async def borrow(self, user_id: object) -> tuple[_Replica, psycopg.AsyncConnection[Any]] | None:
-        """A replica connection fit for this learner's read, or None (use the primary)."""
-        needed = self.positions.needed(user_id)
+    async def borrow(
+        self, user_id: object, at_least: int = 0
+    ) -> tuple[_Replica, psycopg.AsyncConnection[Any]] | None:
+        """A replica connection fit for this learner's read (Router.borrow), or None."""
+        needed = max(self.positions.needed(user_id), at_least)
         for replica in self._in_turn():
             if not self._usable(replica):
                 continue
@@ -370,13 +375,21 @@ class AsyncRouter(_Routing):
 
 class ReadSession:
     """`with ReadSession(...) as q:` a READ ONLY transaction on a fit replica, else on the
-    primary. A replica that fails its BEGIN is left alone for a while; the primary serves."""
+    primary. A replica that fails its BEGIN is left alone for a while; the primary serves.
+    `at_least`: a WAL position the replica must have replayed besides the learner's own (the
+    cache's fills after a content change)."""
 
-    __slots__ = ("_inner", "_primary", "_role", "_router", "_user_id")
+    __slots__ = ("_at_least", "_inner", "_primary", "_role", "_router", "_user_id")
 
     def __init__(
-        self, primary: ConnectionPool[Any], router: Router | None, role: str | None, user_id: Any
+        self,
+        primary: ConnectionPool[Any],
+        router: Router | None,
+        role: str | None,
+        user_id: Any,
+        at_least: int = 0,
     ) -> None:
+        self._at_least = at_least
         self._primary = primary
         self._router = router
         self._role = role
@@ -385,7 +398,11 @@ class ReadSession:
 
     def __enter__(self) -> Queries:
         router = self._router
-        picked = router.borrow(self._user_id) if router is not None and router.enabled else None
+        picked = (
+            router.borrow(self._user_id, self._at_least)
+            if router is not None and router.enabled
+            else None
+        )
         if picked is not None and router is not None:
             replica, conn = picked
             inner = Session(replica.pool, self._role, self._user_id, read_only=True, conn=conn)
@@ -416,7 +433,7 @@ class ReadSession:
 class AsyncReadSession:
     """The async twin of ReadSession."""
 
-    __slots__ = ("_inner", "_primary", "_role", "_router", "_user_id")
+    __slots__ = ("_at_least", "_inner", "_primary", "_role", "_router", "_user_id")
 
     def __init__(
         self,
@@ -424,7 +441,9 @@ class AsyncReadSession:
         router: AsyncRouter | None,
         role: str | None,
         user_id: Any,
+        at_least: int = 0,
     ) -> None:
+        self._at_least = at_least
         self._primary = primary
         self._router = router
         self._role = role
@@ -434,7 +453,9 @@ class AsyncReadSession:
     async def __aenter__(self) -> AsyncQueries:
         router = self._router
         picked = (
-            await router.borrow(self._user_id) if router is not None and router.enabled else None
+            await router.borrow(self._user_id, self._at_least)
+            if router is not None and router.enabled
+            else None
         )
         if picked is not None and router is not None:
             replica, conn = picked

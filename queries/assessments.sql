@@ -188,3 +188,14 @@ SELECT id, user_id, assessment_id, attempt_number, status, started_at, completed
 SELECT question_id, position, question_type, question_text, question_data, user_answer,
        is_correct, points_earned, points, correct_answer, explanation
   FROM review_attempt(:attempt_id);
+
+-- name: learner_questions(question_ids)
+-- Published, live questions of the bank by id, as a learner may see them: no correct
+-- answer, no explanation (what the library's question cache holds).
+-- row: LearnerQuestion
+-- replica: yes
+SELECT id, question_type, domain, subdomain, difficulty_level, question_text, question_data,
+       hints, points, comptia_objectives
+  FROM question_bank
+ WHERE id = ANY (:question_ids::uuid[]) AND is_published AND deleted_at IS NULL
+ ORDER BY id;

@@ -3736,6 +3736,59 @@ $$;
 COMMENT ON FUNCTION public.mastery_trigamma(p_x double precision) IS 'trigamma(x) for x >= 1 (recurrence, then the asymptotic series).';
 
 --
+-- Name: notify_cache_change(); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.notify_cache_change() RETURNS trigger
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'public', 'pg_temp'
+    AS $$
+BEGIN
+    PERFORM pg_notify('netplus_cache', TG_TABLE_NAME);
+    RETURN NULL;
+END
+$$;
+
+--
+-- Name: FUNCTION notify_cache_change(); Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON FUNCTION public.notify_cache_change() IS 'Statement trigger: announce on netplus_cache that the table''s content changed.';
+
+--
+-- Name: notify_settings_change(); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.notify_settings_change() RETURNS trigger
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'public', 'pg_temp'
+    AS $$
+DECLARE
+    v_ids text[];
+BEGIN
+    -- changed_rows: the new rows of an UPDATE, the old rows of a DELETE.
+    SELECT array_agg(DISTINCT s.user_id::text)
+      INTO v_ids
+      FROM (SELECT user_id FROM changed_rows LIMIT 201) AS s;
+    IF v_ids IS NULL THEN
+        RETURN NULL;  -- no row changed
+    END IF;
+    IF cardinality(v_ids) > 200 THEN
+        PERFORM pg_notify('netplus_cache', 'user_settings');
+    ELSE
+        PERFORM pg_notify('netplus_cache', 'user_settings:' || array_to_string(v_ids, ','));
+    END IF;
+    RETURN NULL;
+END
+$$;
+
+--
+-- Name: FUNCTION notify_settings_change(); Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON FUNCTION public.notify_settings_change() IS 'Statement trigger: announce on netplus_cache whose settings changed.';
+
+--
 -- Name: option_order_for(text, text, jsonb, bigint); Type: FUNCTION; Schema: public; Owner: -
 --
 
@@ -6344,6 +6397,12 @@ CREATE TRIGGER trg_achievements_audit AFTER INSERT OR DELETE OR UPDATE OF achiev
 CREATE TRIGGER trg_achievements_audit_truncate AFTER TRUNCATE ON public.achievements FOR EACH STATEMENT EXECUTE FUNCTION public.audit_truncate();
 
 --
+-- Name: achievements trg_achievements_cache; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER trg_achievements_cache AFTER INSERT OR DELETE OR UPDATE OR TRUNCATE ON public.achievements FOR EACH STATEMENT EXECUTE FUNCTION public.notify_cache_change();
+
+--
 -- Name: achievements trg_achievements_updated_at; Type: TRIGGER; Schema: public; Owner: -
 --
 
@@ -6410,6 +6469,12 @@ CREATE TRIGGER trg_learning_components_audit AFTER INSERT OR DELETE OR UPDATE OF
 CREATE TRIGGER trg_learning_components_audit_truncate AFTER TRUNCATE ON public.learning_components FOR EACH STATEMENT EXECUTE FUNCTION public.audit_truncate();
 
 --
+-- Name: learning_components trg_learning_components_cache; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER trg_learning_components_cache AFTER INSERT OR DELETE OR UPDATE OF id, component_type, domain, subdomain, title, slug, description, content, difficulty_level, estimated_duration_minutes, prerequisites, objectives, comptia_objectives, is_published, created_by, deleted_at OR TRUNCATE ON public.learning_components FOR EACH STATEMENT EXECUTE FUNCTION public.notify_cache_change();
+
+--
 -- Name: learning_components trg_learning_components_updated_at; Type: TRIGGER; Schema: public; Owner: -
 --
 
@@ -6438,6 +6503,12 @@ CREATE TRIGGER trg_question_bank_audit AFTER INSERT OR DELETE OR UPDATE OF quest
 --
 
 CREATE TRIGGER trg_question_bank_audit_truncate AFTER TRUNCATE ON public.question_bank FOR EACH STATEMENT EXECUTE FUNCTION public.audit_truncate();
+
+--
+-- Name: question_bank trg_question_bank_cache; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER trg_question_bank_cache AFTER INSERT OR DELETE OR UPDATE OF id, question_type, domain, subdomain, difficulty_level, question_text, question_data, correct_answer, explanation, hints, points, comptia_objectives, is_published, created_by, deleted_at OR TRUNCATE ON public.question_bank FOR EACH STATEMENT EXECUTE FUNCTION public.notify_cache_change();
 
 --
 -- Name: question_bank trg_question_bank_updated_at; Type: TRIGGER; Schema: public; Owner: -
@@ -6480,6 +6551,18 @@ CREATE TRIGGER trg_user_profiles_updated_at BEFORE UPDATE ON public.user_profile
 --
 
 CREATE TRIGGER trg_user_progress_updated_at BEFORE UPDATE ON public.user_progress FOR EACH ROW EXECUTE FUNCTION public.update_updated_at_column();
+
+--
+-- Name: user_settings trg_user_settings_cache_delete; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER trg_user_settings_cache_delete AFTER DELETE ON public.user_settings REFERENCING OLD TABLE AS changed_rows FOR EACH STATEMENT EXECUTE FUNCTION public.notify_settings_change();
+
+--
+-- Name: user_settings trg_user_settings_cache_update; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER trg_user_settings_cache_update AFTER UPDATE ON public.user_settings REFERENCING NEW TABLE AS changed_rows FOR EACH STATEMENT EXECUTE FUNCTION public.notify_settings_change();
 
 --
 -- Name: user_settings trg_user_settings_updated_at; Type: TRIGGER; Schema: public; Owner: -
@@ -7662,6 +7745,18 @@ REVOKE ALL ON FUNCTION public.mastery_trigamma(p_x double precision) FROM PUBLIC
 GRANT ALL ON FUNCTION public.mastery_trigamma(p_x double precision) TO app_user;
 GRANT ALL ON FUNCTION public.mastery_trigamma(p_x double precision) TO readonly;
 GRANT ALL ON FUNCTION public.mastery_trigamma(p_x double precision) TO admin;
+
+--
+-- Name: FUNCTION notify_cache_change(); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.notify_cache_change() FROM PUBLIC;
+
+--
+-- Name: FUNCTION notify_settings_change(); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.notify_settings_change() FROM PUBLIC;
 
 --
 -- Name: FUNCTION option_order_for(p_label text, p_question_type text, p_question_data jsonb, p_seed bigint); Type: ACL; Schema: public; Owner: -

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, cast
@@ -183,6 +184,22 @@ class ReviewAttemptRow(Row):
     explanation: str | None
 
 
+@dataclass(slots=True)
+class LearnerQuestion(Row):
+    """A row of assessments.learner_questions."""
+
+    id: uuid.UUID
+    question_type: str
+    domain: str
+    subdomain: str | None
+    difficulty_level: str
+    question_text: str
+    question_data: Json
+    hints: list[str | None]
+    points: int
+    comptia_objectives: list[str | None]
+
+
 _GET_ASSESSMENT = query("assessments", "get_assessment")
 _GET_ASSESSMENT_BY_ID = query("assessments", "get_assessment_by_id")
 _LIST_ASSESSMENTS = query("assessments", "list_assessments")
@@ -197,6 +214,7 @@ _SUBMIT_ATTEMPT = query("assessments", "submit_attempt")
 _ABANDON_ATTEMPT = query("assessments", "abandon_attempt")
 _GET_ATTEMPT = query("assessments", "get_attempt")
 _REVIEW_ATTEMPT = query("assessments", "review_attempt")
+_LEARNER_QUESTIONS = query("assessments", "learner_questions")
 
 
 class AssessmentsQueries:
@@ -485,6 +503,27 @@ class AssessmentsQueries:
                     "attempt_id": attempt_id,
                 },
                 ReviewAttemptRow,
+            ),
+        )
+
+    def learner_questions(
+        self,
+        *,
+        question_ids: Sequence[uuid.UUID | None],
+    ) -> list[LearnerQuestion]:
+        """Published, live questions of the bank by id, as a learner may see them: no correct
+        answer, no explanation (what the library's question cache holds). Read-only: may run on
+        a replica (as_user(..., read_only=True)).
+        """
+        return cast(
+            "list[LearnerQuestion]",
+            run(
+                self.conn,
+                _LEARNER_QUESTIONS,
+                {
+                    "question_ids": question_ids,
+                },
+                LearnerQuestion,
             ),
         )
 
@@ -780,5 +819,26 @@ class AsyncAssessmentsQueries:
                     "attempt_id": attempt_id,
                 },
                 ReviewAttemptRow,
+            ),
+        )
+
+    async def learner_questions(
+        self,
+        *,
+        question_ids: Sequence[uuid.UUID | None],
+    ) -> list[LearnerQuestion]:
+        """Published, live questions of the bank by id, as a learner may see them: no correct
+        answer, no explanation (what the library's question cache holds). Read-only: may run on
+        a replica (as_user(..., read_only=True)).
+        """
+        return cast(
+            "list[LearnerQuestion]",
+            await arun(
+                self.conn,
+                _LEARNER_QUESTIONS,
+                {
+                    "question_ids": question_ids,
+                },
+                LearnerQuestion,
             ),
         )

@@ -34,6 +34,7 @@ def test_the_suite_runs_end_to_end_and_writes_a_report(server: Server, tmp_path:
         overhead_rounds=1,
         dbname=name,
         command="python -m bench suite --users 30",
+        skip=frozenset({"scaling"}),  # tests/bench/test_scaling.py runs it on its own
     )
     messages: list[str] = []
     try:
@@ -47,7 +48,7 @@ def test_the_suite_runs_end_to_end_and_writes_a_report(server: Server, tmp_path:
                 warmup=1,
                 overhead_calls=2,
                 classes=("dashboard",),
-                skip=frozenset({"plans", "mixed", "extras"}),
+                skip=frozenset({"plans", "mixed", "scaling", "extras"}),
             ),
             report=messages.append,
         )

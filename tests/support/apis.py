@@ -8,6 +8,7 @@ the same shapes and raise the same errors. `Catalog` builds a small, complete co
 from __future__ import annotations
 
 import asyncio
+import time
 import uuid
 from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass
@@ -32,8 +33,8 @@ class SyncApi:
 
     kind = "sync"
 
-    def __init__(self, target: Target) -> None:
-        self.db = Database(target, min_size=1, max_size=4)
+    def __init__(self, target: Target, **options: Any) -> None:
+        self.db = Database(target, **{"min_size": 1, "max_size": 4, **options})
 
     def close(self) -> None:
         self.db.close()
@@ -54,15 +55,19 @@ class SyncApi:
         with self.db.transaction() as q:
             return getattr(getattr(q, area), name)(**kwargs)
 
+    def pause(self, seconds: float) -> None:
+        """Wait a while (the cache listener's thread runs meanwhile)."""
+        time.sleep(seconds)
+
 
 class AsyncApi:
     """The async library, driven on a private event loop."""
 
     kind = "async"
 
-    def __init__(self, target: Target) -> None:
+    def __init__(self, target: Target, **options: Any) -> None:
         self.loop = asyncio.new_event_loop()
-        self.db = AsyncDatabase(target, min_size=1, max_size=4)
+        self.db = AsyncDatabase(target, **{"min_size": 1, "max_size": 4, **options})
         self.loop.run_until_complete(self.db.open())
 
     def close(self) -> None:
@@ -71,6 +76,10 @@ class AsyncApi:
 
     def _wait(self, coro: Awaitable[T]) -> T:
         return self.loop.run_until_complete(coro)
+
+    def pause(self, seconds: float) -> None:
+        """Let the event loop run (the cache listener's task with it) for a while."""
+        self.loop.run_until_complete(asyncio.sleep(seconds))
 
     def run(self, flow: Flow[T], user_id: uuid.UUID | None = None) -> T:
         return self._wait(self.db.run(flow, user_id))
