@@ -25,8 +25,8 @@ install: $(STAMP) ## create .venv and install netplus-db with its dev extra
 test: $(STAMP)   ## run the whole suite against a real PostgreSQL (embedded when nothing is configured)
 	$(BIN)/pytest $(PYTEST_ARGS)
 
-test-fast: $(STAMP) ## the inner loop: the suite without the tests marked slow (subprocesses, end to end)
-	$(BIN)/pytest $(PYTEST_ARGS) -m "not slow"
+test-fast: $(STAMP) ## the inner loop: without the tests marked slow (subprocesses, end to end) or needing PgBouncer or a standby
+	$(BIN)/pytest $(PYTEST_ARGS) -m "not slow and not pgbouncer and not replica"
 
 lint: $(STAMP)   ## ruff, mypy --strict and the question bank's linter
 	$(BIN)/ruff check netplus_db bench tests examples
