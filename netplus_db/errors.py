@@ -8,6 +8,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import psycopg
+import psycopg_pool
 
 
 class NetplusError(Exception):
@@ -205,6 +206,12 @@ class TransactionLost(ConnectionLost):
     nothing of it was written, so it may be run again, e.g. after a failover."""
 
     retriable = True
+
+
+class NoConnection(TransactionLost, psycopg_pool.PoolTimeout):
+    """No connection could be had within the pool's timeout (the server is down or every
+    connection is busy): nothing was written. Also a `psycopg_pool.PoolTimeout`, so code that
+    catches the pool's own error keeps working."""
 
 
 class CommitOutcomeUnknown(ConnectionLost):

@@ -29,7 +29,7 @@ from typing import Any
 import psycopg
 from psycopg_pool import AsyncConnectionPool, ConnectionPool, PoolTimeout
 
-from netplus_db.errors import CommitOutcomeUnknown, TransactionLost
+from netplus_db.errors import CommitOutcomeUnknown, NoConnection, TransactionLost
 from netplus_db.generated import AsyncQueries, Queries
 from netplus_db.sql import sql_files
 
@@ -194,7 +194,7 @@ class Session:
         try:
             conn: psycopg.Connection[Any] = self._pool.getconn()
         except PoolTimeout as exc:
-            raise TransactionLost(
+            raise NoConnection(
                 f"no connection to the server within the pool's timeout ({exc}); nothing was "
                 "written, the transaction may be run again"
             ) from exc
@@ -311,7 +311,7 @@ class AsyncSession:
         try:
             conn: psycopg.AsyncConnection[Any] = await self._pool.getconn()
         except PoolTimeout as exc:
-            raise TransactionLost(
+            raise NoConnection(
                 f"no connection to the server within the pool's timeout ({exc}); nothing was "
                 "written, the transaction may be run again"
             ) from exc

@@ -22,7 +22,7 @@ import pytest
 from netplus_db import Database
 from netplus_db.config import resolve_target
 from netplus_db.connection import connect, wait_for_server
-from netplus_db.errors import ConnectError
+from netplus_db.errors import ConnectError, NoConnection
 from tests.ops.test_cli import clean_env
 
 pytestmark = pytest.mark.slow  # runs the CLI as subprocesses
@@ -201,8 +201,10 @@ def test_the_library_pool_takes_a_connect_timeout_in_its_kwargs(silent: SilentSe
     started = time.monotonic()
     db = Database(resolve_target(silent.url, {}), kwargs={"connect_timeout": 2}, timeout=4)
     try:
-        with pytest.raises(psycopg_pool.PoolTimeout), db.transaction():
+        with pytest.raises(psycopg_pool.PoolTimeout) as caught, db.transaction():
             pass
     finally:
         db.pool.close(timeout=1)
     assert time.monotonic() - started < GENEROUS
+    # the library's own class, which is still the pool's: retriable, nothing was written
+    assert isinstance(caught.value, NoConnection) and caught.value.retriable
