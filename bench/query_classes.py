@@ -644,6 +644,71 @@ def fill_submit_queue(ctx: Context, count: int) -> None:
         bench_sql().submit_queue_put(ctx.raw, n=n, attempt_id=attempt_id, user_id=user_id)
 
 
+# --- practice exam build ------------------------------------------------------------------------
+
+
+class ExamBuild(QueryClass):
+    """start_attempt of the drawn practice exam: the draw of its 90 questions on the blueprint
+    (migration 0018, ranked by the learner's review schedule since 0021) and the attempt's
+    questions in their stored order, as `Database.start_attempt` returns them."""
+
+    key = "exam_build"
+    title = "Practice exam build (draw of 90)"
+    spec_ms = 500  # the spec names no target for a start: its assessment (submit) target
+    target_ms = 20
+    heavy = True
+    what = (
+        "`start_attempt(practice exam)`: `assessments.start_attempt` (the draw: 21/18/17/13/21,"
+        " simulations, objectives and difficulties in turn, due and unseen first) and"
+        " `assessments.attempt_questions` (90 questions, options in the attempt's order)"
+    )
+
+    def draw(self, s: Samples, rng: Random, n: int) -> list[Any]:
+        return [rng.choice(s.learners) for _ in range(n)]
+
+    def api(self, ctx: Context) -> Runner:
+        db, exam = ctx.db, ctx.samples.practice_exam
+
+        def call(user_id: uuid.UUID) -> object:
+            return db.start_attempt(user_id=user_id, assessment_id=exam)
+
+        return Runner(call)
+
+    def raw(self, ctx: Context) -> Runner:
+        conn, exam = ctx.raw, ctx.samples.practice_exam
+
+        def call(user_id: uuid.UUID) -> object:
+            flow = assessments.start_attempt(user_id=user_id, assessment_id=exam)
+            return run_flow(conn, APP_ROLE, user_id, flow)
+
+        return Runner(call)
+
+    def pgbench(self, ctx: Context) -> PgbenchPlan:
+        text = transaction_script(
+            [
+                "\\set n random(1, :learners)",
+                "SELECT user_id FROM netplus_bench.learners WHERE n = :n \\gset",
+            ],
+            ":app_role",
+            ":user_id",
+            [
+                command(query("assessments", "start_attempt"), gset="a_"),
+                command(query("assessments", "attempt_questions"), {"attempt_id": ":a_id"}),
+            ],
+        )
+        return PgbenchPlan(
+            [Script("exam_build", text)],
+            {
+                "learners": str(len(ctx.samples.learners)),
+                "app_role": APP_ROLE,
+                "assessment_id": str(ctx.samples.practice_exam),
+            },
+        )
+
+    def statements(self) -> list[SqlQuery]:
+        return [query("assessments", "start_attempt"), query("assessments", "attempt_questions")]
+
+
 # --- analytics ----------------------------------------------------------------------------------
 
 
@@ -843,6 +908,7 @@ CLASSES: tuple[QueryClass, ...] = (
     Readiness(),
     DashboardWithReadiness(),
     ReviewQueue(),
+    ExamBuild(),
 )
 
 
