@@ -70,6 +70,7 @@ def privileges(target: Target) -> list[Any]:
             SELECT 'column', c.relname, a.attname, a.attacl::text
               FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid
              WHERE c.relnamespace = 'public'::regnamespace AND a.attnum > 0
+               AND NOT a.attisdropped  -- PostgreSQL 15 keeps a dropped column's grants
                AND a.attacl IS NOT NULL AND cardinality(a.attacl) > 0
             UNION ALL
             SELECT 'function', p.oid::regprocedure::text, NULL, p.proacl::text FROM pg_proc p
