@@ -29,8 +29,8 @@ test-fast: $(STAMP) ## the inner loop: without the tests marked slow (subprocess
 	$(BIN)/pytest $(PYTEST_ARGS) -m "not slow and not pgbouncer and not replica"
 
 lint: $(STAMP)   ## ruff, mypy --strict and the question bank's linter
-	$(BIN)/ruff check netplus_db bench tests examples
-	$(BIN)/ruff format --check netplus_db bench tests examples
+	$(BIN)/ruff check netplus_db bench tests examples mutation
+	$(BIN)/ruff format --check netplus_db bench tests examples mutation
 	$(BIN)/mypy
 	$(BIN)/netplus-db seed lint
 
