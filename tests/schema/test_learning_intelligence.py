@@ -154,7 +154,9 @@ def test_mastery_stays_in_bounds_and_more_correct_never_lowers_it(
     assert estimate(shared, s + turned, fails - turned, age)["mean"] >= got["mean"] - 1e-12
     # Time pulls it towards the prior's 1/2, never past it.
     later = estimate(shared, s, fails, age + 30)["mean"]
-    assert min(got["mean"], 0.5) - 1e-12 <= later <= max(got["mean"], 0.5) + 1e-12
+    # Evidence under 1e-9 answers counts as none (mastery_decayed), each side on its own: when
+    # only one side drops under it the mean steps by at most ~1e-9 the other way.
+    assert min(got["mean"], 0.5) - 1e-8 <= later <= max(got["mean"], 0.5) + 1e-8
 
 
 def test_submit_adds_an_attempt_to_mastery_incrementally(tx: Conn) -> None:
