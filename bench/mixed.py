@@ -199,7 +199,8 @@ def check_invariants(target: Target, users: list[str], since: datetime) -> list[
         ),
         Invariant(
             "streaks consistent with activity",
-            f"{len(ids):,} users, {completed:,} of whom completed a component (streak ends today)",
+            f"{len(ids):,} users, {completed:,} of whom completed a component"
+            " (the streak reaches that day in their time zone)",
             [f"user {r[0]}: {r[1:]}" for r in streaks],
         ),
     ]

@@ -253,8 +253,8 @@ HAVING count(*) > 1;
 -- name: invariant_streaks(user_ids, since)
 -- Streak rows of these users that disagree with their activity: the current streak above the
 -- longest or the longest above the active days, a streak without a last day, or a user who
--- completed a component since `since` whose streak does not end today (update_learning_streak
--- counts the server's current_date).
+-- completed a component since `since` whose streak ends before the day of that completion in
+-- the learner's time zone (learner_day, as update_learning_streak counts it since 0015).
 SELECT s.user_id, s.current_streak, s.longest_streak, s.total_active_days,
        s.last_activity_date, s.streak_start_date
   FROM public.learning_streaks s
@@ -263,10 +263,14 @@ SELECT s.user_id, s.current_streak, s.longest_streak, s.total_active_days,
         OR s.longest_streak > s.total_active_days
         OR (s.current_streak > 0 AND s.last_activity_date IS NULL)
         OR s.streak_start_date > s.last_activity_date
-        OR (EXISTS (SELECT 1 FROM public.user_progress p
-                     WHERE p.user_id = s.user_id
-                       AND p.completion_date >= :since::timestamptz)
-            AND s.last_activity_date IS DISTINCT FROM current_date));
+        OR s.last_activity_date IS NULL AND EXISTS (
+               SELECT 1 FROM public.user_progress p
+                WHERE p.user_id = s.user_id AND p.completion_date >= :since::timestamptz)
+        OR EXISTS (SELECT 1 FROM public.user_progress p
+                    WHERE p.user_id = s.user_id
+                      AND p.completion_date >= :since::timestamptz
+                      AND s.last_activity_date
+                          < public.learner_day(s.user_id, p.completion_date)));
 
 -- name: invariant_streaks_checked(user_ids, since)$
 -- How many of these users completed a component since `since` (their streak must end today).

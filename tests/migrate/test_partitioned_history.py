@@ -5,13 +5,12 @@ history tables become partitioned, while a writer keeps logging activity, and ag
 from __future__ import annotations
 
 import os
-import threading
 import time
 from typing import Any
 
-import psycopg
 import pytest
 
+from bench.writer import WRITER_ACTIVITY, Writer
 from netplus_db.config import Target
 from netplus_db.connection import connect
 from netplus_db.migrate.migrator import Migrator
@@ -28,31 +27,6 @@ VERSION = 17
 BEFORE = max(int(p.name[:4]) for p in MIGRATIONS.glob("*.sql") if int(p.name[:4]) < VERSION)
 
 
-class Writer(threading.Thread):
-    """Logs activity entries, one transaction each, as an application would, until stopped;
-    counts them and keeps the longest wait of one insert."""
-
-    def __init__(self, target: Target) -> None:
-        super().__init__(daemon=True)
-        self.target = target
-        self.stop = threading.Event()
-        self.done = 0
-        self.errors: list[str] = []
-        self.longest = 0.0
-
-    def run(self) -> None:
-        with connect(self.target, autocommit=True) as conn:
-            while not self.stop.is_set():
-                started = time.perf_counter()
-                try:
-                    conn.execute("INSERT INTO user_activity_logs (activity_type) VALUES ('writer')")
-                    self.done += 1
-                except psycopg.Error as exc:
-                    self.errors.append(str(exc))
-                self.longest = max(self.longest, time.perf_counter() - started)
-                time.sleep(0.002)
-
-
 def _populate(target: Target) -> None:
     Migrator(target, MIGRATIONS, report=lambda _: None).up(to=BEFORE)
     seed_database(target, report=lambda _: None)
@@ -65,7 +39,8 @@ def _without_writer(sums: dict[str, tuple[int, str]], target: Target) -> dict[st
     with connect(target) as conn:
         row = conn.execute(
             "SELECT count(*), md5(coalesce(string_agg(t::text, '|' ORDER BY t::text), ''))"
-            " FROM user_activity_logs t WHERE activity_type <> 'writer'"
+            " FROM user_activity_logs t WHERE activity_type <> %s",
+            [WRITER_ACTIVITY],
         ).fetchone()
     assert row is not None
     return {**sums, "user_activity_logs": (int(row[0]), str(row[1]))}
@@ -79,27 +54,23 @@ def test_a_populated_database_converts_and_comes_back_with_every_row(empty_db: T
     grants = privileges_markdown(empty_db)
     assert before["learning_sessions"][0] > 1000 and before["user_activity_logs"][0] > 1000
 
-    writer = Writer(empty_db)
-    writer.start()
-    try:
+    with Writer(empty_db) as writer:  # an application logging activity every 2 ms throughout
         time.sleep(0.2)
         migrator.up(to=VERSION)
         time.sleep(0.2)
-    finally:
-        writer.stop.set()
-        writer.join()
-    assert writer.errors == [] and writer.done > 0  # the writer never failed
+    failures = [error for _, _, error in writer.samples if error is not None]
+    assert failures == [] and writer.committed > 0  # the writer never failed
     after = checksums(empty_db)
     with connect(empty_db) as conn:
         writes = conn.execute(
-            "SELECT count(*) FROM user_activity_logs WHERE activity_type = 'writer'"
+            "SELECT count(*) FROM user_activity_logs WHERE activity_type = %s", [WRITER_ACTIVITY]
         ).fetchone()
         kinds = conn.execute(
             "SELECT relname, relkind FROM pg_class WHERE relname IN"
             " ('learning_sessions', 'user_activity_logs', 'learning_sessions_before')"
             " ORDER BY 1"
         ).fetchall()
-    assert writes == (writer.done,)  # every committed insert is there
+    assert writes == (writer.committed,)  # every committed insert is there
     assert kinds == [
         ("learning_sessions", "p"),
         ("learning_sessions_before", "r"),
