@@ -13,6 +13,7 @@ import pytest
 
 from netplus_db.config import Target
 from netplus_db.connection import connect
+from netplus_db.cache import CacheSettings
 from netplus_db.database import AsyncDatabase, Database
 from netplus_db.errors import SessionNotKept
 from netplus_db.migrate import Migrator
@@ -20,7 +21,7 @@ from netplus_db.migrate.migrator import LOCK_KEY
 from netplus_db.ops.pgbouncer import PgBouncer
 from netplus_db.sql import sql_files
 from tests.support.apis import ROUNDS, build_catalog
-from tests.support.pgbouncer import bouncer_target
+from tests.support.pgbouncer import POOL_SIZE, bouncer_target
 
 pytestmark = pytest.mark.pgbouncer
 
@@ -163,11 +164,33 @@ def test_session_pooling_works_with_prepared_statements(
     pgbouncer_session: PgBouncer, db: Target, conn: psycopg.Connection[Any]
 ) -> None:
     """Session pooling pins a server connection per client: psycopg's prepares are safe, as
-    long as the pool has no more connections than PgBouncer has for it (else they queue)."""
+    long as the pool and the cache's listener together hold no more clients than PgBouncer has
+    server connections for them (else the last one queues in PgBouncer). Here the pool takes
+    all but one, the listener the last, and the cache is live through PgBouncer."""
     build_catalog(conn)
-    with Database(bouncer_target(pgbouncer_session, db), min_size=1, max_size=3) as lib:
+    target = bouncer_target(pgbouncer_session, db)
+    with Database(target, min_size=1, max_size=POOL_SIZE - 1) as lib:
         errors = _workload(lib, _learners(lib, THREADS))
+        stats = lib.cache_stats
     assert errors == []
+    assert stats.connects == 1 and stats.losses == 0
+    assert stats.hits["catalog"] > 0, "the cache served pages, so its listener was listening"
+
+
+def test_session_pooling_with_the_listener_direct_takes_every_server_connection(
+    pgbouncer_session: PgBouncer, db: Target, conn: psycopg.Connection[Any]
+) -> None:
+    """The other way the README gives: the listener connects to the server itself
+    (`listen_dsn`), so the pool may take all of PgBouncer's server connections."""
+    build_catalog(conn)
+    target = bouncer_target(pgbouncer_session, db)
+    cache = CacheSettings(listen_dsn=db.conninfo)
+    with Database(target, min_size=1, max_size=POOL_SIZE, cache=cache) as lib:
+        errors = _workload(lib, _learners(lib, THREADS))
+        stats = lib.cache_stats
+    assert errors == []
+    assert stats.connects == 1 and stats.losses == 0
+    assert stats.hits["catalog"] > 0
 
 
 def test_async_library_through_transaction_pooling(
