@@ -54,6 +54,7 @@ TESTS = {
         "tests/schema/test_audit_trail.py",
     ],
     "grant": [
+        "tests/schema/test_role_duties.py",
         "tests/schema/test_least_privilege.py",
         "tests/schema/test_rls_and_roles.py",
         "tests/schema/test_audit_trail.py",

@@ -7282,7 +7282,6 @@ GRANT ALL ON FUNCTION public.attempt_objective_report(p_attempt_id uuid) TO admi
 
 REVOKE ALL ON FUNCTION public.audit_acting_as_owner(p_table regclass) FROM PUBLIC;
 GRANT ALL ON FUNCTION public.audit_acting_as_owner(p_table regclass) TO admin;
-GRANT ALL ON FUNCTION public.audit_acting_as_owner(p_table regclass) TO content_editor;
 
 --
 -- Name: FUNCTION audit_diff(p_old jsonb, p_new jsonb, p_redact text[], OUT old_values jsonb, OUT new_values jsonb); Type: ACL; Schema: public; Owner: -

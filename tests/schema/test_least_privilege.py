@@ -838,6 +838,25 @@ def test_readonly_reads_no_password_hash(tx: Conn, world: World) -> None:
         tx.execute("SELECT * FROM login_candidate(%s)", [world.bob_email])
 
 
+@pytest.mark.parametrize("role", ["app_user", "readonly", "content_editor"])
+def test_no_role_but_admin_attaches_a_trigger_to_anything(tx: Conn, role: str) -> None:
+    """CREATE TRIGGER needs only the TRIGGER privilege on the relation, not ownership: a role
+    that held it (a `GRANT ALL` on a view, say) could hang a function it may execute on every
+    write of others. Each role tries on every table, partitioned table and view."""
+    probe = sql.SQL(
+        "CREATE TRIGGER privilege_probe AFTER INSERT ON {} FOR EACH STATEMENT"
+        " EXECUTE FUNCTION update_updated_at_column()"
+    )
+    set_role(tx, role)
+    attached = [
+        rel
+        for rel in relations(tx, ("r", "p", "v"))
+        if not refused(tx, probe.format(sql.Identifier(rel)))
+    ]
+    tx.execute("RESET ROLE")
+    assert attached == []
+
+
 # --- the backend's login role -------------------------------------------------------------------
 
 
