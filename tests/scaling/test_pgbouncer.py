@@ -11,9 +11,9 @@ from typing import Any
 import psycopg
 import pytest
 
+from netplus_db.cache import CacheSettings
 from netplus_db.config import Target
 from netplus_db.connection import connect
-from netplus_db.cache import CacheSettings
 from netplus_db.database import AsyncDatabase, Database
 from netplus_db.errors import SessionNotKept
 from netplus_db.migrate import Migrator
