@@ -8,6 +8,7 @@ against the `fsrs` package it ports, step by step over random review sequences.
 
 from __future__ import annotations
 
+import json
 import math
 import random
 from collections.abc import Iterator, Sequence
@@ -28,6 +29,7 @@ from psycopg.types.json import Jsonb
 from tests.schema.test_rls_and_roles import as_app_user, set_role, set_user
 from tests.support import factories as f
 from tests.support.factories import Conn
+from tests.support.server import REPO
 
 PROPERTY = settings(
     max_examples=150,
@@ -92,6 +94,42 @@ def estimate(conn: Conn, s: float, fails: float, age: float = 0.0) -> dict[str, 
 
 
 # --- the mastery model -------------------------------------------------------------------------
+
+
+def test_the_blueprint_in_the_database_is_the_seeds(tx: Conn) -> None:
+    """Migration 0019 writes the N10-009 blueprint into exam_blueprints, exam_domains and
+    exam_objectives (mastery needs it on any database, seeded or not); the seed loader and its
+    linter read seed/blueprint.json. The two statements of it must not drift apart."""
+    seed = json.loads((REPO / "seed" / "blueprint.json").read_text())
+    (exam,) = f.rows(tx, "SELECT * FROM exam_blueprints WHERE is_current")
+    assert (exam["code"], exam["name"], exam["question_count"], exam["minutes"]) == (
+        seed["exam"],
+        seed["name"],
+        seed["questions"],
+        seed["minutes"],
+    )
+    assert exam["passing_score"] == seed["passing_score"]
+    assert [exam["scale_min"], exam["scale_max"]] == seed["scale"]
+    domains = f.rows(
+        tx,
+        "SELECT code, name, weight, exam_items FROM exam_domains WHERE blueprint_id = %s"
+        " ORDER BY code",
+        [exam["id"]],
+    )
+    assert [(d["code"], d["name"], d["weight"], d["exam_items"]) for d in domains] == [
+        (d["code"], d["name"], d["weight"], d["practice_exam_items"]) for d in seed["domains"]
+    ]
+    objectives = f.rows(
+        tx,
+        "SELECT d.code AS domain, o.code, o.name, o.scenario FROM exam_objectives o"
+        " JOIN exam_domains d ON d.id = o.domain_id WHERE d.blueprint_id = %s ORDER BY o.code",
+        [exam["id"]],
+    )
+    assert [(o["domain"], o["code"], o["name"], o["scenario"]) for o in objectives] == [
+        (d["code"], o["code"], o["name"], o["scenario"])
+        for d in seed["domains"]
+        for o in d["objectives"]
+    ]
 
 
 def test_mastery_estimates_worked_by_hand(tx: Conn) -> None:
