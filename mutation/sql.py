@@ -54,11 +54,11 @@ TESTS = {
         "tests/schema/test_audit_trail.py",
     ],
     "grant": [
-        "tests/schema/test_role_duties.py",
         "tests/schema/test_least_privilege.py",
         "tests/schema/test_rls_and_roles.py",
         "tests/schema/test_audit_trail.py",
         "tests/schema/test_functions.py",
+        "tests/schema/test_role_duties.py",
     ],
     "search_path": ["tests/schema/test_least_privilege.py"],
 }
