@@ -39,7 +39,14 @@ class Module:
 
 
 MODULES = {
-    "grading": Module(("netplus_db/grading.py",), ("tests/library/test_grading.py",)),
+    "grading": Module(
+        ("netplus_db/grading.py",),
+        (
+            "tests/library/test_grading.py",
+            "tests/schema/test_grading_in_database.py",
+            "tests/ops/test_seed_data.py",
+        ),
+    ),
     "session": Module(("netplus_db/session.py",), ("tests/library/test_session.py",)),
     "poolcheck": Module(("netplus_db/poolcheck.py",), ("tests/library/test_poolcheck.py",)),
     "flows": Module(("netplus_db/flows/*",), ("tests/library/test_flows.py",)),

@@ -1329,5 +1329,67 @@ def test_wrong_answers_never_earn_full_marks_and_the_first_earns_nothing_when_it
         assert wrong, f"{qid}: no wrong answer was made"
         grades = [grade(qtype, data, key, answer) for answer in wrong]
         assert all(g.fraction < 1 and not g.skipped for g in grades), qid
+        fractions = [g.fraction for g in grades]
         if qtype in (QuestionType.TRUE_FALSE, QuestionType.MATCHING):
-            assert grades[0].fraction == 0, qid
+            assert fractions[0] == 0, qid
+        if qtype == QuestionType.MULTIPLE_CHOICE:
+            # Every other option, those without partial credit first: the first earns nothing
+            # unless every wrong option earns something.
+            options = [o["id"] for o in data["options"]]
+            partial = key.get("partial") or {}
+            assert sorted(a["option"] for a in wrong) == sorted(
+                o for o in options if o != key["option"]
+            ), qid
+            assert fractions == sorted(fractions), qid
+            assert (fractions[0] == 0) == any(
+                o not in partial for o in options if o != key["option"]
+            )
+        if qtype in (QuestionType.MULTIPLE_SELECT, QuestionType.FILL_BLANK):
+            assert fractions[0] == 0, qid
+
+
+def _partial(fractions: list[Fraction]) -> bool:
+    return any(0 < f < 1 for f in fractions)
+
+
+@pytest.mark.parametrize("qtype", list(QuestionType))
+def test_wrong_answers_include_partial_credit_where_the_question_has_room_for_it(
+    qtype: QuestionType,
+) -> None:
+    """Multiple select with several right options (one right option ticked), matching with
+    more than two stems (one pair right), a simulation of several parts (the first solved):
+    the synthetic learners also give answers between nothing and full marks."""
+    for qid, question in _bank_questions_of(qtype):
+        data, key = question["question_data"], question["correct_answer"]
+        wrong = wrong_answers(qtype, data, key)
+        fractions = [grade(qtype, data, key, a).fraction for a in wrong]
+        if qtype == QuestionType.MULTIPLE_SELECT and len(key["options"]) > 1:
+            assert {"options": key["options"][:1]} in wrong and _partial(fractions), qid
+        elif qtype == QuestionType.MATCHING and len(data["stems"]) > 2:
+            first = data["stems"][0]["id"]
+            assert wrong[1]["pairs"][first] == key["pairs"][first], qid
+            assert sum(wrong[1]["pairs"][s] == key["pairs"][s] for s in key["pairs"]) == 1, qid
+            assert _partial(fractions), qid
+        elif qtype == QuestionType.SIMULATION and len(data["parts"]) > 1:
+            part = data["parts"][0]
+            solved = answer_key(part["type"], part.get("data", {}), key["parts"][part["id"]])
+            assert wrong[1]["parts"][part["id"]] == solved and _partial(fractions), qid
+            assert fractions[0] == 0, qid
+        elif qtype in (QuestionType.TRUE_FALSE, QuestionType.FILL_BLANK):
+            assert len(wrong) == 1, qid
+
+
+def test_wrong_answers_of_multiple_choice_put_the_partial_credit_options_last() -> None:
+    data = {"options": [{"id": x, "text": x} for x in "abcd"]}
+    key = {"option": "c", "partial": {"a": 0.5}}
+    wrong = wrong_answers(QuestionType.MULTIPLE_CHOICE, data, key)
+    assert wrong == [{"option": "b"}, {"option": "d"}, {"option": "a"}]
+    fractions = [grade(QuestionType.MULTIPLE_CHOICE, data, key, a).fraction for a in wrong]
+    assert fractions == [0, 0, Fraction(1, 2)]
+    every = {"option": "c", "partial": {"a": 0.5, "b": 0.25, "d": 0.25}}
+    # Every wrong option earns something: they stay in the question's order.
+    assert wrong_answers(QuestionType.MULTIPLE_CHOICE, data, every) == [
+        {"option": "a"},
+        {"option": "b"},
+        {"option": "d"},
+    ]
