@@ -128,14 +128,15 @@ def wrong_answers(
 
 
 def _wrong_candidates(qtype: str, data: Mapping[str, Any], key: Mapping[str, Any]) -> list[Any]:
+    """Answers that should not earn full marks, for a question that passed validate_question
+    (its ids and keys are there: a missing one is a KeyError, not a quiet default)."""
     if qtype == "multiple_choice":
         partial = key.get("partial") or {}
-        others = [o["id"] for o in data.get("options", []) if o.get("id") != key.get("option")]
+        others = [o["id"] for o in data["options"] if o["id"] != key["option"]]
         return [{"option": o} for o in sorted(others, key=lambda o: o in partial)]
     if qtype == "multiple_select":
-        ids = [o["id"] for o in data.get("options", [])]
-        right = [o for o in key.get("options", []) if o in ids]
-        wrong = [o for o in ids if o not in right]
+        right = list(key["options"])
+        wrong = [o["id"] for o in data["options"] if o["id"] not in right]
         out: list[Any] = [{"options": wrong[:1]}] if wrong else []
         if wrong:
             out.append({"options": [*right[:-1], wrong[0]]})
@@ -143,33 +144,29 @@ def _wrong_candidates(qtype: str, data: Mapping[str, Any], key: Mapping[str, Any
             out.append({"options": right[:1]})
         return out
     if qtype == "true_false":
-        return [{"value": not key.get("value")}]
+        return [{"value": not key["value"]}]
     if qtype == "fill_blank":
         return [{"text": "zz certainly not the answer zz"}]
     if qtype == "matching":
-        pairs = dict(key.get("pairs", {}))
-        choices = [c["id"] for c in data.get("choices", [])]
-        stems = [s["id"] for s in data.get("stems", [])]
-        none_right = {
-            s: next((c for c in choices if c != pairs.get(s)), pairs.get(s)) for s in stems
-        }
+        pairs = key["pairs"]
+        choices = [c["id"] for c in data["choices"]]
+        stems = [s["id"] for s in data["stems"]]
+        none_right = {s: next((c for c in choices if c != pairs[s]), pairs[s]) for s in stems}
         out = [{"pairs": none_right}]
         if len(stems) > 2:
-            out.append({"pairs": {**none_right, stems[0]: pairs.get(stems[0])}})
+            out.append({"pairs": {**none_right, stems[0]: pairs[stems[0]]}})
         return out
     if qtype == "simulation":
-        parts = data.get("parts", [])
-        keys = key.get("parts", {})
+        parts = data["parts"]
+        keys = key["parts"]
         all_wrong = {
-            p["id"]: next(
-                iter(wrong_answers(p["type"], p.get("data", {}), keys.get(p["id"], {}))), {}
-            )
+            p["id"]: next(iter(wrong_answers(p["type"], p.get("data", {}), keys[p["id"]])), {})
             for p in parts
         }
         out = [{"parts": all_wrong}]
         if len(parts) > 1:
             first = parts[0]
-            solved = answer_key(first["type"], first.get("data", {}), keys.get(first["id"], {}))
+            solved = answer_key(first["type"], first.get("data", {}), keys[first["id"]])
             out.append({"parts": {**all_wrong, first["id"]: solved}})
         return out
     return []
