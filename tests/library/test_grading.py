@@ -1393,3 +1393,50 @@ def test_wrong_answers_of_multiple_choice_put_the_partial_credit_options_last() 
         {"option": "b"},
         {"option": "d"},
     ]
+
+
+def test_validate_question_says_what_is_wrong() -> None:
+    with pytest.raises(QuestionFormatError, match=r"^unknown question type 'essay'$"):
+        validate_question("essay", {}, {})
+    two = {"options": [{"id": "a", "text": "A"}, {"id": "b", "text": "B"}]}
+    with pytest.raises(
+        QuestionFormatError, match=r"^correct_answer does not fit question_data: .*option"
+    ):
+        validate_question("multiple_choice", two, {"option": "z"})
+
+
+def test_wrong_answers_of_small_questions_exactly() -> None:
+    """The constructions wrong_answers documents, on questions small enough to write out:
+    nothing right, then one right answer more where the question has room for it."""
+    options = {"options": [{"id": x, "text": x} for x in "abcde"]}
+    assert wrong_answers("multiple_select", options, {"options": ["a", "b", "c"]}) == [
+        {"options": ["d"]},  # only a distractor
+        {"options": ["a", "b", "d"]},  # all but the last right one, and a distractor
+        {"options": ["a"]},  # one right one alone
+    ]
+    two_stems = {
+        "stems": [{"id": "1", "text": "SSH"}, {"id": "2", "text": "HTTPS"}],
+        "choices": [{"id": "a", "text": "22"}, {"id": "b", "text": "443"}],
+    }
+    # Two stems: the answer with one pair right is left out (it needs more than two).
+    assert wrong_answers("matching", two_stems, {"pairs": {"1": "a", "2": "b"}}) == [
+        {"pairs": {"1": "b", "2": "a"}}
+    ]
+    parts = {
+        "parts": [
+            {"id": "p1", "type": "true_false", "data": {}},
+            {"id": "p2", "type": "fill_blank", "data": {}},
+        ]
+    }
+    key = {
+        "parts": {
+            "p1": {"value": True},
+            "p2": {"accepted": [{"answer": "443", "credit": 1}]},
+        }
+    }
+    wrong = wrong_answers("simulation", parts, key)
+    assert wrong == [
+        {"parts": {"p1": {"value": False}, "p2": {"text": "zz certainly not the answer zz"}}},
+        {"parts": {"p1": {"value": True}, "p2": {"text": "zz certainly not the answer zz"}}},
+    ]
+    assert [grade("simulation", parts, key, a).fraction for a in wrong] == [0, Fraction(1, 2)]
