@@ -871,8 +871,11 @@ BEGIN
         SELECT jsonb_object_agg(q.id::text, o.ord)
           INTO option_order
           FROM question_bank q
+         -- OFFSET 0 keeps the subquery a subquery: pulled up, its column would be computed
+         -- once for the WHERE and again for the aggregate.
          CROSS JOIN LATERAL (SELECT option_order_for(q.id::text, q.question_type,
-                                                     q.question_data, p_seed) AS ord) AS o
+                                                     q.question_data, p_seed) AS ord
+                              OFFSET 0) AS o
          WHERE q.id = ANY (question_order) AND o.ord IS NOT NULL;
     END IF;
 END;
@@ -3816,7 +3819,8 @@ BEGIN
                                         e.value -> 'data', p_seed) AS ord
                   FROM jsonb_array_elements(p_question_data -> 'parts') AS e(value)
                  WHERE jsonb_typeof(e.value) = 'object'
-                   AND jsonb_typeof(e.value -> 'id') = 'string') AS part
+                   AND jsonb_typeof(e.value -> 'id') = 'string'
+                OFFSET 0) AS part  -- whole: pulled up, each part's order is computed twice
          WHERE part.ord IS NOT NULL;
     END IF;
     v_order := jsonb_strip_nulls(v_order);

@@ -256,6 +256,26 @@ def test_fixed_assessments_shuffle_by_the_seed_too(db: Conn) -> None:
     assert again == attempt["question_order"]
 
 
+def test_each_questions_option_order_is_computed_once_per_draw(db: Conn, bank: Bank) -> None:
+    """option_order_for runs once per drawn question and once per part of a drawn simulation
+    (0023: before it, the planner pulled draw_attempt's subquery up and ran it twice)."""
+    db.execute("SET LOCAL track_functions = 'all'")
+    order = f.scalar(
+        db, "SELECT question_order FROM draw_attempt(%s, %s, 7)", [bank.exam, f.user(db)]
+    )
+    parts = f.scalar(
+        db,
+        "SELECT coalesce(sum(jsonb_array_length(question_data -> 'parts')), 0) FROM question_bank"
+        " WHERE id = ANY (%s) AND question_type = 'simulation'",
+        [order],
+    )
+    calls = f.scalar(
+        db, "SELECT calls FROM pg_stat_xact_user_functions WHERE funcname = 'option_order_for'"
+    )
+    assert parts > 0  # the draw holds simulations, whose parts are ordered too
+    assert calls == len(order) + parts
+
+
 # --- the learner's history ---------------------------------------------------------------------
 
 
