@@ -1440,3 +1440,32 @@ def test_wrong_answers_of_small_questions_exactly() -> None:
         {"parts": {"p1": {"value": True}, "p2": {"text": "zz certainly not the answer zz"}}},
     ]
     assert [grade("simulation", parts, key, a).fraction for a in wrong] == [0, Fraction(1, 2)]
+
+
+@pytest.mark.parametrize(
+    ("question_type", "data", "key", "field"),
+    [
+        ("multiple_choice", {"options": [{"id": "a"}, {"id": "b"}]}, {"option": 5}, "option"),
+        ("multiple_select", {"options": [{"id": "a"}, {"id": "b"}]}, {"options": "a"}, "options"),
+        ("true_false", {}, {"value": "yes"}, "value"),
+    ],
+)
+def test_a_malformed_key_is_named_by_its_field(
+    question_type: str, data: dict[str, Any], key: dict[str, Any], field: str
+) -> None:
+    with pytest.raises(
+        QuestionFormatError,
+        match=rf"^correct_answer does not fit question_data: correct_answer\.{field}: must be",
+    ):
+        validate_question(question_type, data, key)
+
+
+def test_wrong_answers_is_empty_when_no_answer_can_be_wrong() -> None:
+    """A matching question whose stems all take its only choice: every answer is right."""
+    data = {
+        "stems": [{"id": "1", "text": "SSH"}, {"id": "2", "text": "SFTP"}],
+        "choices": [{"id": "a", "text": "22"}],
+    }
+    key = {"pairs": {"1": "a", "2": "a"}}
+    validate_question("matching", data, key)
+    assert wrong_answers("matching", data, key) == []
