@@ -1469,3 +1469,44 @@ def test_wrong_answers_is_empty_when_no_answer_can_be_wrong() -> None:
     key = {"pairs": {"1": "a", "2": "a"}}
     validate_question("matching", data, key)
     assert wrong_answers("matching", data, key) == []
+
+
+@pytest.mark.parametrize(
+    ("question_type", "data", "key", "message"),
+    [
+        (
+            "fill_blank",
+            {},
+            {"accepted": [{"answer": "ssh*", "credit": 1}]},
+            r"^fill_blank needs an accepted answer with credit 1 and no \*$",
+        ),
+        (
+            "matching",
+            {"stems": [{"id": "1", "text": "SSH"}], "choices": [{"id": "a", "text": "22"}]},
+            {"pairs": "a"},
+            r"^correct_answer does not fit question_data: correct_answer\.pairs: must map",
+        ),
+        (
+            "simulation",
+            {"parts": [{"id": "p1", "type": "true_false", "data": {}}]},
+            {},
+            r"^correct_answer does not fit question_data: correct_answer\.parts: must be",
+        ),
+        (
+            "simulation",
+            {"parts": [{"id": "p1", "type": "true_false", "data": {}, "weight": "heavy"}]},
+            {"parts": {"p1": {"value": True}}},
+            r"^question_data\.parts\.p1\.weight must be a number$",
+        ),
+    ],
+)
+def test_a_malformed_definition_is_named_where_it_is_wrong(
+    question_type: str, data: dict[str, Any], key: dict[str, Any], message: str
+) -> None:
+    with pytest.raises(QuestionFormatError, match=message):
+        validate_question(question_type, data, key)
+
+
+def test_answer_key_refuses_an_unknown_type_by_name() -> None:
+    with pytest.raises(QuestionFormatError, match=r"^unknown question type 'essay'$"):
+        answer_key("essay", {}, {})
