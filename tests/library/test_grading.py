@@ -1179,10 +1179,16 @@ def test_rejects_a_matching_key_that_leaves_a_stem_out() -> None:
         "choices": [{"id": "a", "text": "22"}, {"id": "b", "text": "443"}],
     }
     key = {"pairs": {"1": "a"}}  # stem 2 has no answer in the key
-    with pytest.raises(QuestionFormatError, match="pair every stem with a choice"):
+    with pytest.raises(
+        QuestionFormatError,
+        match=r"^matching correct_answer\.pairs must pair every stem with a choice$",
+    ):
         validate_question("matching", data, key)
     # Nor is an answer graded against it (a blank stem would otherwise count as matched).
-    with pytest.raises(QuestionFormatError, match="pair every stem with a choice"):
+    with pytest.raises(
+        QuestionFormatError,
+        match=r"^matching correct_answer\.pairs must pair every stem with a choice$",
+    ):
         grade("matching", data, key, {"pairs": {"1": "a"}})
 
 
@@ -1510,3 +1516,22 @@ def test_a_malformed_definition_is_named_where_it_is_wrong(
 def test_answer_key_refuses_an_unknown_type_by_name() -> None:
     with pytest.raises(QuestionFormatError, match=r"^unknown question type 'essay'$"):
         answer_key("essay", {}, {})
+
+
+def test_grading_against_a_malformed_key_names_the_key_field() -> None:
+    """grade() checks the key itself too (it may be called without validate_question)."""
+    matching = {"stems": [{"id": "1", "text": "SSH"}], "choices": [{"id": "a", "text": "22"}]}
+    with pytest.raises(ValidationError, match=r"^correct_answer\.pairs: must map stem ids"):
+        grade("matching", matching, {"pairs": "a"}, {"pairs": {"1": "a"}})
+    simulation = {"parts": [{"id": "p1", "type": "true_false", "data": {}}]}
+    with pytest.raises(ValidationError, match=r"^correct_answer\.parts: must be a JSON object"):
+        grade("simulation", simulation, {}, {"parts": {"p1": {"value": True}}})
+
+
+def test_a_matching_answer_naming_an_unknown_choice_is_refused_by_name() -> None:
+    data = {
+        "stems": [{"id": "1", "text": "SSH"}, {"id": "2", "text": "HTTPS"}],
+        "choices": [{"id": "a", "text": "22"}, {"id": "b", "text": "443"}],
+    }
+    with pytest.raises(ValidationError, match=r"^user_answer\.pairs\.2: unknown choice 'zz'$"):
+        grade("matching", data, {"pairs": {"1": "a", "2": "b"}}, {"pairs": {"1": "a", "2": "zz"}})
