@@ -54,6 +54,8 @@ _STALE = re.compile(r"npt_(\d+)_")
 class TestServerError(NetplusError):
     """The chosen test backend cannot be started; the message says what is missing."""
 
+    __test__ = False  # not a test class, whatever pytest thinks of the name
+
 
 @dataclass(frozen=True)
 class TestServer:
