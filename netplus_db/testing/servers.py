@@ -4,7 +4,8 @@
 - `dsn`: a server that already runs, given by a superuser connection string;
 - `docker`: a container started through testcontainers from any image that honours the
   official `postgres` image's environment (`POSTGRES_USER`, `POSTGRES_PASSWORD`,
-  `POSTGRES_DB`), its port published on 127.0.0.1 only, removed afterwards;
+  `POSTGRES_DB`, `PGDATA`), its port published on 127.0.0.1 only, its data directory on a
+  tmpfs of the container, removed afterwards;
 - `binaries`: `initdb` and `pg_ctl` from a directory of server binaries (Debian's, or the
   `pgserver` wheel's), in a temporary directory, on a free port of 127.0.0.1.
 
@@ -44,6 +45,8 @@ FAST_SETTINGS = ("fsync", "full_page_writes", "synchronous_commit")
 # template's size of WAL).
 SIZE_SETTINGS = {"max_wal_size": "256MB", "min_wal_size": "64MB"}
 RAM_DIR = Path("/dev/shm")
+DOCKER_PGDATA = "/var/lib/postgresql/netplus-data"  # a tmpfs in the container
+DOCKER_TMPFS_SIZE = "size=2g"  # docker's tmpfs options (testcontainers passes them as given)
 RAM_DIR_MIN_FREE = 2 * 1024**3  # a session's server: its template, clones and WAL
 # Databases a session makes are named npt_<pid>_...: a later session drops those whose
 # process is gone (a session killed before its clean-up).
@@ -154,6 +157,8 @@ def _docker(image: str) -> Iterator[Target]:
                 "the docker backend needs testcontainers: pip install 'netplus-db[testing]'"
             ) from None
     container = PostgresContainer(image, driver=None)
+    # The data directory in memory, as for the servers started here (see scratch_home).
+    container.with_env("PGDATA", DOCKER_PGDATA).with_tmpfs_mount(DOCKER_PGDATA, DOCKER_TMPFS_SIZE)
     # Published on loopback only (docker's own form, which with_bind_ports does not take).
     ports: dict[Any, Any] = container.ports
     ports[5432] = ("127.0.0.1", _free_port())

@@ -53,14 +53,17 @@ def test_a_tmpfs_without_room_is_not_taken(monkeypatch: pytest.MonkeyPatch) -> N
 
 
 def test_the_sessions_server_keeps_its_data_in_memory_when_it_can(server: TestServer) -> None:
-    """The embedded and binaries backends start their server in scratch_home()."""
-    if server.kind not in ("embedded", "binaries"):
+    """The embedded and binaries backends start their server in scratch_home(); the docker
+    backend's container keeps its data directory on a tmpfs."""
+    if server.kind not in ("embedded", "binaries", "docker"):
         pytest.skip(f"the {server.kind} backend's server is not started by the tests")
     with connect(server.admin) as conn:
         row = conn.execute("SHOW data_directory").fetchone()
     assert row is not None
     data = Path(row[0])
-    if servers._roomy_tmpfs(servers.RAM_DIR):
+    if server.kind == "docker":
+        assert data == Path(servers.DOCKER_PGDATA)
+    elif servers._roomy_tmpfs(servers.RAM_DIR):
         assert servers.RAM_DIR in data.parents
     else:
         assert Path(tempfile.gettempdir()) in data.parents
