@@ -1585,3 +1585,22 @@ def test_a_partial_credit_that_is_no_number_is_named_when_it_is_reached() -> Non
     key = {"option": "a", "partial": {"b": "lots"}}
     with pytest.raises(QuestionFormatError, match=r"^correct_answer\.partial must be a number$"):
         grade("multiple_choice", TWO_OPTIONS, key, {"option": "b"})
+
+
+def test_full_marks_on_decimal_points_round_half_up_like_the_database() -> None:
+    """The whole-number fast path is for int points only: a Decimal's half cent rounds up, as
+    numeric(10,2) does, not to even as Decimal.quantize would."""
+    assert Grade(Fraction(1)).points(Decimal("1.005")) == Decimal("1.01")
+    assert Grade(Fraction(1)).points(Decimal("2.5")) == Decimal("2.50")
+
+
+def test_grading_names_a_malformed_choice_key_too() -> None:
+    with pytest.raises(ValidationError, match=r"^correct_answer\.option: must be"):
+        grade("multiple_choice", TWO_OPTIONS, {"option": 5}, {"option": "a"})
+    with pytest.raises(ValidationError, match=r"^correct_answer\.options: must be"):
+        grade("multiple_select", TWO_OPTIONS, {"options": "a"}, {"options": ["a"]})
+
+
+def test_a_partial_credit_that_is_no_mapping_gives_no_credit() -> None:
+    key = {"option": "a", "partial": ["b"]}
+    assert grade("multiple_choice", TWO_OPTIONS, key, {"option": "b"}).fraction == 0
