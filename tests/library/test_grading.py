@@ -1604,3 +1604,25 @@ def test_grading_names_a_malformed_choice_key_too() -> None:
 def test_a_partial_credit_that_is_no_mapping_gives_no_credit() -> None:
     key = {"option": "a", "partial": ["b"]}
     assert grade("multiple_choice", TWO_OPTIONS, key, {"option": "b"}).fraction == 0
+
+
+def test_a_term_given_with_its_abbreviation_needs_both_halves_right() -> None:
+    """`expansion (abbreviation)` or the other way round: each half is matched on its own,
+    the credit is the smaller of the two, and case matters when the question says so."""
+    key = {
+        "accepted": [
+            {"answer": "Dynamic Host Configuration Protocol", "credit": 1},
+            {"answer": "DHCP", "credit": 0.5},
+        ]
+    }
+
+    def fraction(text: str, **data: Any) -> Fraction:
+        return grade("fill_blank", {"normalize": "term", **data}, key, {"text": text}).fraction
+
+    assert fraction("Dynamic Host Configuration Protocol (DHCP)") == Fraction(1, 2)
+    assert fraction("dhcp (dynamic host configuration protocol)") == Fraction(1, 2)
+    assert fraction("Dynamic Host Configuration Protocol (DNS)") == 0
+    assert fraction("Dynamic Host Configuration Protocol (DHCP)", case_sensitive=True) == Fraction(
+        1, 2
+    )
+    assert fraction("Dynamic Host Configuration Protocol (dhcp)", case_sensitive=True) == 0
