@@ -1477,6 +1477,9 @@ def test_wrong_answers_is_empty_when_no_answer_can_be_wrong() -> None:
     assert wrong_answers("matching", data, key) == []
 
 
+TWO_OPTIONS = {"options": [{"id": "a", "text": "A"}, {"id": "b", "text": "B"}]}
+
+
 @pytest.mark.parametrize(
     ("question_type", "data", "key", "message"),
     [
@@ -1503,6 +1506,35 @@ def test_wrong_answers_is_empty_when_no_answer_can_be_wrong() -> None:
             {"parts": [{"id": "p1", "type": "true_false", "data": {}, "weight": "heavy"}]},
             {"parts": {"p1": {"value": True}}},
             r"^question_data\.parts\.p1\.weight must be a number$",
+        ),
+        (
+            "multiple_select",
+            TWO_OPTIONS,
+            {"options": []},
+            r"^multiple_select correct options must be a non-empty subset$",
+        ),
+        (
+            "multiple_select",
+            TWO_OPTIONS,
+            {"options": ["a", "b"]},
+            r"^multiple_select needs at least one distractor$",
+        ),
+        (
+            "simulation",
+            {
+                "parts": [
+                    {"id": "p1", "type": "true_false", "data": {}, "weight": 0},
+                    {"id": "p2", "type": "true_false", "data": {}, "weight": 0},
+                ]
+            },
+            {"parts": {"p1": {"value": True}, "p2": {"value": False}}},
+            r"^the correct answer scores 0, not 1$",  # no weight: nothing can be earned
+        ),
+        (
+            "simulation",
+            {"parts": [{"id": "p1", "type": "simulation", "data": {}}]},
+            {"parts": {"p1": {}}},
+            r"^question_data\.parts\.p1\.type must be a non-simulation question type$",
         ),
     ],
 )
@@ -1535,50 +1567,6 @@ def test_a_matching_answer_naming_an_unknown_choice_is_refused_by_name() -> None
     }
     with pytest.raises(ValidationError, match=r"^user_answer\.pairs\.2: unknown choice 'zz'$"):
         grade("matching", data, {"pairs": {"1": "a", "2": "b"}}, {"pairs": {"1": "a", "2": "zz"}})
-
-
-TWO_OPTIONS = {"options": [{"id": "a", "text": "A"}, {"id": "b", "text": "B"}]}
-
-
-@pytest.mark.parametrize(
-    ("question_type", "data", "key", "message"),
-    [
-        (
-            "multiple_select",
-            TWO_OPTIONS,
-            {"options": []},
-            r"^multiple_select correct options must be a non-empty subset$",
-        ),
-        (
-            "multiple_select",
-            TWO_OPTIONS,
-            {"options": ["a", "b"]},
-            r"^multiple_select needs at least one distractor$",
-        ),
-        (
-            "simulation",
-            {
-                "parts": [
-                    {"id": "p1", "type": "true_false", "data": {}, "weight": 0},
-                    {"id": "p2", "type": "true_false", "data": {}, "weight": 0},
-                ]
-            },
-            {"parts": {"p1": {"value": True}, "p2": {"value": False}}},
-            r"^the correct answer scores 0, not 1$",  # no weight: nothing can be earned
-        ),
-        (
-            "simulation",
-            {"parts": [{"id": "p1", "type": "simulation", "data": {}}]},
-            {"parts": {"p1": {}}},
-            r"^question_data\.parts\.p1\.type must be a non-simulation question type$",
-        ),
-    ],
-)
-def test_each_rule_of_a_definition_has_its_own_message(
-    question_type: str, data: dict[str, Any], key: dict[str, Any], message: str
-) -> None:
-    with pytest.raises(QuestionFormatError, match=message):
-        validate_question(question_type, data, key)
 
 
 def test_a_partial_credit_that_is_no_number_is_named_when_it_is_reached() -> None:
