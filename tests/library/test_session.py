@@ -336,3 +336,42 @@ def test_the_next_async_borrower_of_a_pooled_connection_inherits_no_user(
     inside, after = asyncio.run(scenario())
     assert inside[1:] == ("app_user", str(user))
     assert after[0] == inside[0] and after[1] != "app_user" and after[2] in ("", None)
+
+
+class Boom(Exception):
+    """The error a block raises after its connection died."""
+
+
+def test_a_block_whose_connection_died_raises_its_own_error_and_warns(
+    db: Target, conn: psycopg.Connection[Any], caplog: pytest.LogCaptureFixture
+) -> None:
+    """The block's error is what the caller sees; the failed ROLLBACK is only logged (the pool
+    discards the connection), in both forms."""
+    user = factories.user(conn)
+    expected = "rollback failed, the pool will discard the connection"
+
+    with (
+        Database(db, min_size=1, max_size=1) as lib,
+        caplog.at_level("WARNING", logger="netplus_db.session"),
+        pytest.raises(Boom),
+        lib.as_user(user) as q,
+    ):
+        q.conn.execute("SELECT 1")
+        conn.execute(TERMINATE)
+        raise Boom
+    sync_warnings = [r.getMessage() for r in caplog.records if expected in r.getMessage()]
+    assert len(sync_warnings) == 1 and "terminat" in sync_warnings[0]
+    caplog.clear()
+
+    async def scenario() -> None:
+        async with AsyncDatabase(db, min_size=1, max_size=1) as lib:
+            with pytest.raises(Boom):
+                async with lib.as_user(user) as q:
+                    await q.conn.execute("SELECT 1")
+                    await asyncio.to_thread(conn.execute, TERMINATE)
+                    raise Boom
+
+    with caplog.at_level("WARNING", logger="netplus_db.session"):
+        asyncio.run(scenario())
+    async_warnings = [r.getMessage() for r in caplog.records if expected in r.getMessage()]
+    assert len(async_warnings) == 1 and "terminat" in async_warnings[0]
