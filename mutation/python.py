@@ -47,7 +47,10 @@ MODULES = {
             "tests/ops/test_seed_data.py",
         ),
     ),
-    "session": Module(("netplus_db/session.py",), ("tests/library/test_session.py",)),
+    "session": Module(
+        ("netplus_db/session.py",),
+        ("tests/library/test_session.py", "tests/ops/test_timeouts.py"),
+    ),
     "poolcheck": Module(("netplus_db/poolcheck.py",), ("tests/library/test_poolcheck.py",)),
     "flows": Module(("netplus_db/flows/*",), ("tests/library/test_flows.py",)),
     "migrator": Module(("netplus_db/migrate/migrator.py",), ("tests/migrate/test_migrator.py",)),

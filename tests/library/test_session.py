@@ -375,3 +375,20 @@ def test_a_block_whose_connection_died_raises_its_own_error_and_warns(
         asyncio.run(scenario())
     async_warnings = [r.getMessage() for r in caplog.records if expected in r.getMessage()]
     assert len(async_warnings) == 1 and "terminat" in async_warnings[0]
+
+
+def test_an_async_session_cannot_be_entered_twice(db: Target) -> None:
+    async def scenario() -> int:
+        async with AsyncDatabase(db, min_size=1, max_size=2, timeout=QUICK) as lib:
+            session = lib.as_user(None)
+            async with session:
+                with pytest.raises(
+                    RuntimeError,
+                    match=r"^a session is one transaction: it cannot be entered twice$",
+                ):
+                    async with session:
+                        pass
+            available: int = lib.pool.get_stats()["pool_available"]
+            return available
+
+    assert asyncio.run(scenario()) >= 1  # the first loan came back
