@@ -392,3 +392,37 @@ def test_an_async_session_cannot_be_entered_twice(db: Target) -> None:
             return available
 
     assert asyncio.run(scenario()) >= 1  # the first loan came back
+
+
+def test_a_read_only_block_is_a_read_only_transaction_and_a_plain_one_is_not(
+    db: Target, conn: psycopg.Connection[Any]
+) -> None:
+    """Without replicas, `read_only=True` runs on the primary, still READ ONLY: a write that
+    slipped past the query guard is refused by the server. Both forms."""
+    user = factories.user(conn)
+    show = "SELECT current_setting('transaction_read_only')"
+    write = "DELETE FROM bookmarks WHERE user_id = app_current_user_id()"
+    with Database(db, min_size=1, max_size=1, timeout=QUICK) as lib:
+        with lib.as_user(user) as q:
+            assert q.conn.execute(show).fetchone() == ("off",)
+        with lib.as_user(user, read_only=True) as q:
+            assert q.conn.execute(show).fetchone() == ("on",)
+        with (
+            pytest.raises(psycopg.errors.ReadOnlySqlTransaction),
+            lib.as_user(user, read_only=True) as q,
+        ):
+            q.conn.execute(write)
+
+    async def scenario() -> list[Any]:
+        seen = []
+        async with AsyncDatabase(db, min_size=1, max_size=1, timeout=QUICK) as lib:
+            async with lib.as_user(user) as q:
+                seen.append(await (await q.conn.execute(show)).fetchone())
+            async with lib.as_user(user, read_only=True) as q:
+                seen.append(await (await q.conn.execute(show)).fetchone())
+            with pytest.raises(psycopg.errors.ReadOnlySqlTransaction):
+                async with lib.as_user(user, read_only=True) as q:
+                    await q.conn.execute(write)
+        return seen
+
+    assert asyncio.run(scenario()) == [("off",), ("on",)]
