@@ -14,7 +14,7 @@ import pytest
 from netplus_db import querylayer
 from netplus_db.config import Target
 from netplus_db.database import AsyncDatabase, Database
-from netplus_db.errors import NotFound
+from netplus_db.errors import NotFound, TransactionLost
 from netplus_db.session import GuardedConnection
 from tests.support import factories
 
@@ -426,3 +426,34 @@ def test_a_read_only_block_is_a_read_only_transaction_and_a_plain_one_is_not(
         return seen
 
     assert asyncio.run(scenario()) == [("off",), ("on",)]
+
+
+LOST = r"^the connection to the server was lost before COMMIT \(.+\); nothing of the transaction"
+
+
+def test_a_connection_lost_inside_a_block_is_a_transaction_lost(
+    db: Target, conn: psycopg.Connection[Any]
+) -> None:
+    """The server goes away mid-block: the caller gets TransactionLost (retriable: nothing
+    was written), caused by psycopg's error, and the pool recovers. Both forms."""
+    user = factories.user(conn)
+    with Database(db, min_size=1, max_size=1, timeout=QUICK) as lib:
+        with pytest.raises(TransactionLost, match=LOST) as caught, lib.as_user(user) as q:
+            conn.execute(TERMINATE)
+            q.conn.execute("SELECT 1")
+        assert caught.value.retriable
+        assert isinstance(caught.value.__cause__, psycopg.OperationalError)
+        with lib.as_user(user) as q:
+            assert q.users.get_user(user_id=user) is not None
+
+    async def scenario() -> bool:
+        async with AsyncDatabase(db, min_size=1, max_size=1, timeout=QUICK) as lib:
+            with pytest.raises(TransactionLost, match=LOST) as lost:
+                async with lib.as_user(user) as q:
+                    await asyncio.to_thread(conn.execute, TERMINATE)
+                    await q.conn.execute("SELECT 1")
+            assert isinstance(lost.value.__cause__, psycopg.OperationalError)
+            async with lib.as_user(user) as q:
+                return await q.users.get_user(user_id=user) is not None
+
+    assert asyncio.run(scenario())
