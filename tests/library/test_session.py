@@ -5,6 +5,7 @@ otherwise time out on the next borrow), and no way to commit half-way under the 
 from __future__ import annotations
 
 import asyncio
+import re
 import uuid
 from typing import Any, cast
 
@@ -120,22 +121,38 @@ async def alend_anything(conn: psycopg.AsyncConnection[Any]) -> None:
     """The async twin of lend_anything."""
 
 
+RETRYING = r"^connection lost before BEGIN \(.+\); borrowing another$"
+
+
+def retries_logged(caplog: pytest.LogCaptureFixture) -> list[str]:
+    """The session's notes that it borrowed again after a BEGIN on a dead connection."""
+    return [
+        r.getMessage()
+        for r in caplog.records
+        if r.name == "netplus_db.session" and re.match(RETRYING, r.getMessage())
+    ]
+
+
 def test_a_connection_found_dead_by_its_begin_is_replaced_once(
-    db: Target, conn: psycopg.Connection[Any]
+    db: Target, conn: psycopg.Connection[Any], caplog: pytest.LogCaptureFixture
 ) -> None:
     user = factories.user(conn)
     with Database(db, min_size=1, max_size=1, timeout=QUICK, check=lend_anything) as lib:
         with lib.as_user(user) as q:
             killed = q.conn.info.backend_pid
         conn.execute(TERMINATE)
-        with lib.as_user(user) as q:  # BEGIN fails on the dead one; the retry gets a new one
+        with (
+            caplog.at_level("INFO", logger="netplus_db.session"),
+            lib.as_user(user) as q,  # BEGIN fails on the dead one; the retry gets a new one
+        ):
             assert q.conn.info.backend_pid != killed
             assert q.users.get_user(user_id=user) is not None
         assert lib.pool.get_stats()["returns_bad"] == 1  # the dead one was discarded
+    assert len(retries_logged(caplog)) == 1
 
 
 def test_the_async_block_replaces_a_connection_found_dead_by_its_begin(
-    db: Target, conn: psycopg.Connection[Any]
+    db: Target, conn: psycopg.Connection[Any], caplog: pytest.LogCaptureFixture
 ) -> None:
     user = factories.user(conn)
 
@@ -150,8 +167,10 @@ def test_the_async_block_replaces_a_connection_found_dead_by_its_begin(
                 assert await q.users.get_user(user_id=user) is not None
                 return killed, q.conn.info.backend_pid
 
-    killed, now = asyncio.run(scenario())
+    with caplog.at_level("INFO", logger="netplus_db.session"):
+        killed, now = asyncio.run(scenario())
     assert now != killed
+    assert len(retries_logged(caplog)) == 1
 
 
 def test_a_second_dead_connection_is_not_retried_again(
