@@ -263,17 +263,16 @@ SELECT s.user_id, s.current_streak, s.longest_streak, s.total_active_days,
         OR s.longest_streak > s.total_active_days
         OR (s.current_streak > 0 AND s.last_activity_date IS NULL)
         OR s.streak_start_date > s.last_activity_date
-        OR s.last_activity_date IS NULL AND EXISTS (
-               SELECT 1 FROM public.user_progress p
-                WHERE p.user_id = s.user_id AND p.completion_date >= :since::timestamptz)
         OR EXISTS (SELECT 1 FROM public.user_progress p
                     WHERE p.user_id = s.user_id
                       AND p.completion_date >= :since::timestamptz
-                      AND s.last_activity_date
-                          < public.learner_day(s.user_id, p.completion_date)));
+                      AND (s.last_activity_date IS NULL
+                           OR s.last_activity_date
+                              < public.learner_day(s.user_id, p.completion_date))));
 
 -- name: invariant_streaks_checked(user_ids, since)$
--- How many of these users completed a component since `since` (their streak must end today).
+-- How many of these users completed a component since `since` (their streak must reach
+-- that day in their time zone).
 SELECT count(DISTINCT p.user_id) FROM public.user_progress p
  WHERE p.user_id = ANY (:user_ids::uuid[]) AND p.completion_date >= :since::timestamptz;
 

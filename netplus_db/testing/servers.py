@@ -40,14 +40,19 @@ from netplus_db.ops.processes import process_alive
 
 BACKENDS = ("embedded", "dsn", "docker", "binaries")
 DEFAULT_IMAGE = "postgres:16-alpine"
-FAST_SETTINGS = ("fsync", "full_page_writes", "synchronous_commit")
-# WAL kept between checkpoints: bounded, as it may live in memory (each clone writes its
-# template's size of WAL).
-SIZE_SETTINGS = {"max_wal_size": "256MB", "min_wal_size": "64MB"}
+# No durability, and WAL between checkpoints bounded, as it may live in memory (each clone
+# writes its template's size of WAL).
+SERVER_SETTINGS = {
+    "fsync": "off",
+    "full_page_writes": "off",
+    "synchronous_commit": "off",
+    "max_wal_size": "256MB",
+    "min_wal_size": "64MB",
+}
 RAM_DIR = Path("/dev/shm")
+RAM_DIR_MIN_FREE = 2 * 1024**3  # a session's server: its template, clones and WAL
 DOCKER_PGDATA = "/var/lib/postgresql/netplus-data"  # a tmpfs in the container
 DOCKER_TMPFS_SIZE = "size=2g"  # docker's tmpfs options (testcontainers passes them as given)
-RAM_DIR_MIN_FREE = 2 * 1024**3  # a session's server: its template, clones and WAL
 # Databases a session makes are named npt_<pid>_...: a later session drops those whose
 # process is gone (a session killed before its clean-up).
 PREFIX = f"npt_{os.getpid()}_"
@@ -188,8 +193,7 @@ def _from_binaries(bin_dir: Path) -> Iterator[Target]:
         _run(run_as, str(bin_dir / "initdb"), "-D", str(data), "-U", "postgres", "-A", "trust")
         options = (
             f"-c port={port} -c listen_addresses=127.0.0.1 -c unix_socket_directories={home}"
-            + "".join(f" -c {setting}=off" for setting in FAST_SETTINGS)
-            + "".join(f" -c {name}={value}" for name, value in SIZE_SETTINGS.items())
+            + "".join(f" -c {name}={value}" for name, value in SERVER_SETTINGS.items())
         )
         log = str(home / "server.log")
         _run(
@@ -216,11 +220,9 @@ def scratch_home() -> Path:
     else in memory (/dev/shm) when it is a writable tmpfs with room, else the system's
     temporary directory."""
     chosen = os.environ.get("NETPLUS_TEST_TMPDIR")
-    base: Path | None = RAM_DIR if _roomy_tmpfs(RAM_DIR) else None
-    if chosen:
-        base = Path(chosen)
-        if not base.is_dir():
-            raise TestServerError(f"NETPLUS_TEST_TMPDIR={chosen} is not a directory")
+    if chosen and not Path(chosen).is_dir():
+        raise TestServerError(f"NETPLUS_TEST_TMPDIR={chosen} is not a directory")
+    base = Path(chosen) if chosen else RAM_DIR if _roomy_tmpfs(RAM_DIR) else None
     return Path(tempfile.mkdtemp(prefix="netplus-test-", dir=base))
 
 
@@ -269,9 +271,7 @@ def _free_port() -> int:
 
 def _go_fast(target: Target) -> None:
     with connect(target, autocommit=True) as conn:
-        for setting in FAST_SETTINGS:
-            conn.execute(sql.SQL("ALTER SYSTEM SET {} = off").format(sql.Identifier(setting)))
-        for name, value in SIZE_SETTINGS.items():
+        for name, value in SERVER_SETTINGS.items():
             conn.execute(
                 sql.SQL("ALTER SYSTEM SET {} = {}").format(sql.Identifier(name), sql.Literal(value))
             )

@@ -1401,16 +1401,6 @@ def test_wrong_answers_of_multiple_choice_put_the_partial_credit_options_last() 
     ]
 
 
-def test_validate_question_says_what_is_wrong() -> None:
-    with pytest.raises(QuestionFormatError, match=r"^unknown question type 'essay'$"):
-        validate_question("essay", {}, {})
-    two = {"options": [{"id": "a", "text": "A"}, {"id": "b", "text": "B"}]}
-    with pytest.raises(
-        QuestionFormatError, match=r"^correct_answer does not fit question_data: .*option"
-    ):
-        validate_question("multiple_choice", two, {"option": "z"})
-
-
 def test_wrong_answers_of_small_questions_exactly() -> None:
     """The constructions wrong_answers documents, on questions small enough to write out:
     nothing right, then one right answer more where the question has room for it."""
@@ -1448,24 +1438,6 @@ def test_wrong_answers_of_small_questions_exactly() -> None:
     assert [grade("simulation", parts, key, a).fraction for a in wrong] == [0, Fraction(1, 2)]
 
 
-@pytest.mark.parametrize(
-    ("question_type", "data", "key", "field"),
-    [
-        ("multiple_choice", {"options": [{"id": "a"}, {"id": "b"}]}, {"option": 5}, "option"),
-        ("multiple_select", {"options": [{"id": "a"}, {"id": "b"}]}, {"options": "a"}, "options"),
-        ("true_false", {}, {"value": "yes"}, "value"),
-    ],
-)
-def test_a_malformed_key_is_named_by_its_field(
-    question_type: str, data: dict[str, Any], key: dict[str, Any], field: str
-) -> None:
-    with pytest.raises(
-        QuestionFormatError,
-        match=rf"^correct_answer does not fit question_data: correct_answer\.{field}: must be",
-    ):
-        validate_question(question_type, data, key)
-
-
 def test_wrong_answers_is_empty_when_no_answer_can_be_wrong() -> None:
     """A matching question whose stems all take its only choice: every answer is right."""
     data = {
@@ -1483,6 +1455,31 @@ TWO_OPTIONS = {"options": [{"id": "a", "text": "A"}, {"id": "b", "text": "B"}]}
 @pytest.mark.parametrize(
     ("question_type", "data", "key", "message"),
     [
+        ("essay", {}, {}, r"^unknown question type 'essay'$"),
+        (
+            "multiple_choice",
+            TWO_OPTIONS,
+            {"option": "z"},
+            r"^correct_answer does not fit question_data: .*option",
+        ),
+        (
+            "multiple_choice",
+            {"options": [{"id": "a"}, {"id": "b"}]},
+            {"option": 5},
+            r"^correct_answer does not fit question_data: correct_answer\.option: must be",
+        ),
+        (
+            "multiple_select",
+            {"options": [{"id": "a"}, {"id": "b"}]},
+            {"options": "a"},
+            r"^correct_answer does not fit question_data: correct_answer\.options: must be",
+        ),
+        (
+            "true_false",
+            {},
+            {"value": "yes"},
+            r"^correct_answer does not fit question_data: correct_answer\.value: must be",
+        ),
         (
             "fill_blank",
             {},
@@ -1550,14 +1547,45 @@ def test_answer_key_refuses_an_unknown_type_by_name() -> None:
         answer_key("essay", {}, {})
 
 
-def test_grading_against_a_malformed_key_names_the_key_field() -> None:
+@pytest.mark.parametrize(
+    ("question_type", "data", "key", "answer", "message"),
+    [
+        (
+            "matching",
+            {"stems": [{"id": "1", "text": "SSH"}], "choices": [{"id": "a", "text": "22"}]},
+            {"pairs": "a"},
+            {"pairs": {"1": "a"}},
+            r"^correct_answer\.pairs: must map stem ids",
+        ),
+        (
+            "simulation",
+            {"parts": [{"id": "p1", "type": "true_false", "data": {}}]},
+            {},
+            {"parts": {"p1": {"value": True}}},
+            r"^correct_answer\.parts: must be a JSON object",
+        ),
+        (
+            "multiple_choice",
+            TWO_OPTIONS,
+            {"option": 5},
+            {"option": "a"},
+            r"^correct_answer\.option: must be",
+        ),
+        (
+            "multiple_select",
+            TWO_OPTIONS,
+            {"options": "a"},
+            {"options": ["a"]},
+            r"^correct_answer\.options: must be",
+        ),
+    ],
+)
+def test_grading_against_a_malformed_key_names_the_key_field(
+    question_type: str, data: dict[str, Any], key: dict[str, Any], answer: Any, message: str
+) -> None:
     """grade() checks the key itself too (it may be called without validate_question)."""
-    matching = {"stems": [{"id": "1", "text": "SSH"}], "choices": [{"id": "a", "text": "22"}]}
-    with pytest.raises(ValidationError, match=r"^correct_answer\.pairs: must map stem ids"):
-        grade("matching", matching, {"pairs": "a"}, {"pairs": {"1": "a"}})
-    simulation = {"parts": [{"id": "p1", "type": "true_false", "data": {}}]}
-    with pytest.raises(ValidationError, match=r"^correct_answer\.parts: must be a JSON object"):
-        grade("simulation", simulation, {}, {"parts": {"p1": {"value": True}}})
+    with pytest.raises(ValidationError, match=message):
+        grade(question_type, data, key, answer)
 
 
 def test_a_matching_answer_naming_an_unknown_choice_is_refused_by_name() -> None:
@@ -1580,13 +1608,6 @@ def test_full_marks_on_decimal_points_round_half_up_like_the_database() -> None:
     numeric(10,2) does, not to even as Decimal.quantize would."""
     assert Grade(Fraction(1)).points(Decimal("1.005")) == Decimal("1.01")
     assert Grade(Fraction(1)).points(Decimal("2.5")) == Decimal("2.50")
-
-
-def test_grading_names_a_malformed_choice_key_too() -> None:
-    with pytest.raises(ValidationError, match=r"^correct_answer\.option: must be"):
-        grade("multiple_choice", TWO_OPTIONS, {"option": 5}, {"option": "a"})
-    with pytest.raises(ValidationError, match=r"^correct_answer\.options: must be"):
-        grade("multiple_select", TWO_OPTIONS, {"options": "a"}, {"options": ["a"]})
 
 
 def test_a_partial_credit_that_is_no_mapping_gives_no_credit() -> None:
