@@ -4,6 +4,7 @@ only that module mutated and only its own tests run: a score per module and the 
     python -m mutation.python                          # every module below
     python -m mutation.python --module grading --module session
     python -m mutation.python --report docs/mutation-python.md
+    python -m mutation.python --module flows --keep /tmp/m  # then in /tmp/m/flows: mutmut show X
 
 mutmut 3 copies the package to `mutants/` inside the scratch copy and runs pytest there, with
 the tests that reach each mutated function; the tests need a PostgreSQL like the suite's
@@ -101,25 +102,39 @@ def scratch_copy(directory: Path, module: Module) -> None:
     (directory / "setup.cfg").write_text("\n".join(lines) + "\n", "utf-8")
 
 
-def mutate(name: str, module: Module, jobs: int) -> Score:
-    """Run mutmut on one module in a scratch copy; its score."""
+def mutate(name: str, module: Module, jobs: int, keep: Path | None = None) -> Score:
+    """Run mutmut on one module in a scratch copy; its score.
+
+    With `keep`, the copy is made in `keep/<name>` and left there, so that `mutmut show NAME`
+    and `mutmut results` can be run in it afterwards.
+    """
     started = time.perf_counter()
+    if keep is not None:
+        work = keep / name
+        if work.exists():
+            raise SystemExit(f"--keep: {work} already exists; remove it or name another directory")
+        work.mkdir(parents=True)
+        return _run(name, module, jobs, work, started)
     with tempfile.TemporaryDirectory(prefix=f"netplus-mutmut-{name}-") as tmp:
-        work = Path(tmp)
-        scratch_copy(work, module)
-        env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
-        subprocess.run(
-            [str(MUTMUT), "run", "--max-children", str(jobs)],
-            cwd=work,
-            env=env,
-            stdout=subprocess.DEVNULL,
-            check=True,
-        )
-        subprocess.run([str(MUTMUT), "export-cicd-stats"], cwd=work, env=env, check=True)
-        stats = json.loads((work / "mutants" / "mutmut-cicd-stats.json").read_text("utf-8"))
-        listed = subprocess.run(
-            [str(MUTMUT), "results"], cwd=work, env=env, capture_output=True, text=True, check=True
-        ).stdout
+        return _run(name, module, jobs, Path(tmp), started)
+
+
+def _run(name: str, module: Module, jobs: int, work: Path, started: float) -> Score:
+    """mutmut run in `work`, a fresh scratch copy; its score."""
+    scratch_copy(work, module)
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    subprocess.run(
+        [str(MUTMUT), "run", "--max-children", str(jobs)],
+        cwd=work,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        check=True,
+    )
+    subprocess.run([str(MUTMUT), "export-cicd-stats"], cwd=work, env=env, check=True)
+    stats = json.loads((work / "mutants" / "mutmut-cicd-stats.json").read_text("utf-8"))
+    listed = subprocess.run(
+        [str(MUTMUT), "results"], cwd=work, env=env, capture_output=True, text=True, check=True
+    ).stdout
     survivors = [line.split(":")[0].strip() for line in listed.splitlines() if ": survived" in line]
     counts = {k: int(v) for k, v in stats.items() if isinstance(v, int)}
     return Score(name, counts, survivors, time.perf_counter() - started)
@@ -157,10 +172,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--jobs", type=int, default=2, help="mutmut --max-children (default 2)")
     parser.add_argument("--target", type=float, default=90.0, help="killed %% required")
     parser.add_argument("--report", type=Path, help="write the Markdown report here")
+    parser.add_argument("--keep", type=Path, metavar="DIR", help="leave each copy in DIR/<module>")
     args = parser.parse_args(argv)
     scores = []
     for name in args.module or list(MODULES):
-        score = mutate(name, MODULES[name], args.jobs)
+        score = mutate(name, MODULES[name], args.jobs, args.keep)
         print(f"{name}: {100 * score.killed_share:.1f} % killed {score.counts}", flush=True)
         scores.append(score)
     text = report(scores)
