@@ -50,7 +50,11 @@ MODULES = {
     ),
     "session": Module(
         ("netplus_db/session.py",),
-        ("tests/library/test_session.py", "tests/ops/test_timeouts.py"),
+        (
+            "tests/library/test_session.py",
+            "tests/library/test_session_failures.py",
+            "tests/ops/test_timeouts.py",
+        ),
     ),
     "poolcheck": Module(("netplus_db/poolcheck.py",), ("tests/library/test_poolcheck.py",)),
     "flows": Module(("netplus_db/flows/*",), ("tests/library/test_flows.py",)),

@@ -135,9 +135,8 @@ HELD = (
 )
 
 
-def _begin(
-    role: str | None, user_id: Any, read_only: bool = False
-) -> tuple[str, dict[str, str] | None]:
+def _begin(role: str | None, user_id: Any, read_only: bool) -> tuple[str, dict[str, str] | None]:
+    """The BEGIN to send and its parameters: the role switch and user id unless NOBODY."""
     begin = "BEGIN READ ONLY" if read_only else "BEGIN"
     if user_id is NOBODY:
         return begin, None

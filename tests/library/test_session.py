@@ -5,7 +5,6 @@ otherwise time out on the next borrow), and no way to commit half-way under the 
 from __future__ import annotations
 
 import asyncio
-import re
 import uuid
 from typing import Any, cast
 
@@ -18,18 +17,19 @@ from netplus_db.database import AsyncDatabase, Database
 from netplus_db.errors import NotFound, TransactionLost
 from netplus_db.session import GuardedConnection
 from tests.support import factories
-
-QUICK = 2.0  # seconds: a pool of one that lost its connection would time out
-
-
-def count_bookmarks(conn: psycopg.Connection[Any], user_id: uuid.UUID) -> int:
-    row = conn.execute("SELECT count(*) FROM bookmarks WHERE user_id = %s", [user_id]).fetchone()
-    assert row is not None
-    return int(row[0])
-
-
-def mark(user: uuid.UUID, component: uuid.UUID) -> dict[str, Any]:
-    return {"user_id": user, "component_id": component, "position": None, "note": None}
+from tests.support.sessions import (
+    LOST,
+    QUICK,
+    RETRYING,
+    ROLLBACK_FAILED,
+    TERMINATE,
+    alend_anything,
+    count_bookmarks,
+    lend_anything,
+    mark,
+    pool_cleanups,
+    session_log,
+)
 
 
 def test_a_block_commits_on_success_and_rolls_back_on_an_error(
@@ -105,33 +105,6 @@ def test_the_async_block_commits_rolls_back_and_returns_the_connection(
             return kept, still, lib.pool.get_stats()["pool_available"]
 
     assert asyncio.run(scenario()) == (1, 1, 1)
-
-
-TERMINATE = (
-    "SELECT pg_terminate_backend(pid, 5000) FROM pg_stat_activity"
-    " WHERE datname = current_database() AND pid <> pg_backend_pid()"
-)
-
-
-def lend_anything(conn: psycopg.Connection[Any]) -> None:
-    """A pool check that lets every connection through (as if the check looked too early)."""
-
-
-async def alend_anything(conn: psycopg.AsyncConnection[Any]) -> None:
-    """The async twin of lend_anything."""
-
-
-RETRYING = r"^connection lost before BEGIN \(.+\); borrowing another$"
-ROLLBACK_FAILED = r"^rollback failed, the pool will discard the connection: .*terminat"
-
-
-def session_log(caplog: pytest.LogCaptureFixture, pattern: str) -> list[str]:
-    """What the session module logged that matches `pattern`."""
-    return [
-        r.getMessage()
-        for r in caplog.records
-        if r.name == "netplus_db.session" and re.match(pattern, r.getMessage(), re.DOTALL)
-    ]
 
 
 def test_a_connection_found_dead_by_its_begin_is_replaced_once(
@@ -224,7 +197,7 @@ def test_a_failed_statement_leaves_no_transaction_on_the_returned_connection(
         ):
             q.conn.execute("SELECT * FROM no_such_table")
         # the session rolled back itself: the pool never had to clean up after it
-        assert not [r for r in caplog.records if "rolling back returned" in r.getMessage()]
+        assert not pool_cleanups(caplog)
         with lib.pool.connection() as c:
             assert c.info.transaction_status == psycopg.pq.TransactionStatus.IDLE
             assert c.execute("SELECT current_user").fetchone() != ("app_user",)
@@ -261,7 +234,7 @@ def test_the_async_block_refuses_a_rollback_inside_and_leaves_no_transaction_beh
     with caplog.at_level("WARNING", logger="psycopg.pool"):
         saved, after_failure, role, after_rollback, kept = asyncio.run(scenario())
     # the session rolled back itself: the pool never had to clean up after it
-    assert not [r for r in caplog.records if "rolling back returned" in r.getMessage()]
+    assert not pool_cleanups(caplog)
     assert saved == 0  # the refused rollback's error rolled the block back
     assert after_failure == after_rollback == "IDLE"
     assert role != "app_user" and kept
@@ -442,9 +415,6 @@ def test_a_read_only_block_is_a_read_only_transaction_and_a_plain_one_is_not(
         return seen
 
     assert asyncio.run(scenario()) == [("off",), ("on",)]
-
-
-LOST = r"^the connection to the server was lost before COMMIT \(.+\); nothing of the transaction"
 
 
 def test_a_connection_lost_inside_a_block_is_a_transaction_lost(
