@@ -7,8 +7,11 @@ only that module mutated and only its own tests run: a score per module and the 
     python -m mutation.python --module flows --keep /tmp/m  # then in /tmp/m/flows: mutmut show X
 
 mutmut 3 copies the package to `mutants/` inside the scratch copy and runs pytest there, with
-the tests that reach each mutated function; the tests need a PostgreSQL like the suite's
-(embedded unless NETPLUS_TEST_BACKEND / NETPLUS_TEST_DSN say otherwise). Exit status 1 when a
+the tests that reach each mutated function, in a process forked per mutant. Every mutant's
+tests share one PostgreSQL (NETPLUS_TEST_DSN's, else an embedded one started for the run) and
+one template migrated once by the unmutated code: a mutant pays for its tests, not for a
+server and a migration of its own (which took most of a mutant's time), and a mutant of the
+migrator is judged by the migrator's tests, not by a broken fixture. Exit status 1 when a
 module scores under --target (default 90 %).
 """
 
@@ -24,6 +27,10 @@ import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
+
+from mutation.sql import server
+from netplus_db.connection import create_database, drop_database
+from netplus_db.migrate import Migrator
 
 REPO = Path(__file__).resolve().parent.parent
 MUTMUT = Path(sys.executable).with_name("mutmut")
@@ -106,7 +113,9 @@ def scratch_copy(directory: Path, module: Module) -> None:
     (directory / "setup.cfg").write_text("\n".join(lines) + "\n", "utf-8")
 
 
-def mutate(name: str, module: Module, jobs: int, keep: Path | None = None) -> Score:
+def mutate(
+    name: str, module: Module, jobs: int, env: dict[str, str], keep: Path | None = None
+) -> Score:
     """Run mutmut on one module in a scratch copy; its score.
 
     With `keep`, the copy is made in `keep/<name>` and left there, so that `mutmut show NAME`
@@ -118,15 +127,16 @@ def mutate(name: str, module: Module, jobs: int, keep: Path | None = None) -> Sc
         if work.exists():
             raise SystemExit(f"--keep: {work} already exists; remove it or name another directory")
         work.mkdir(parents=True)
-        return _run(name, module, jobs, work, started)
+        return _run(name, module, jobs, env, work, started)
     with tempfile.TemporaryDirectory(prefix=f"netplus-mutmut-{name}-") as tmp:
-        return _run(name, module, jobs, Path(tmp), started)
+        return _run(name, module, jobs, env, Path(tmp), started)
 
 
-def _run(name: str, module: Module, jobs: int, work: Path, started: float) -> Score:
+def _run(
+    name: str, module: Module, jobs: int, env: dict[str, str], work: Path, started: float
+) -> Score:
     """mutmut run in `work`, a fresh scratch copy; its score."""
     scratch_copy(work, module)
-    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
     subprocess.run(
         [str(MUTMUT), "run", "--max-children", str(jobs)],
         cwd=work,
@@ -179,10 +189,23 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--keep", type=Path, metavar="DIR", help="leave each copy in DIR/<module>")
     args = parser.parse_args(argv)
     scores = []
-    for name in args.module or list(MODULES):
-        score = mutate(name, MODULES[name], args.jobs, args.keep)
-        print(f"{name}: {100 * score.killed_share:.1f} % killed {score.counts}", flush=True)
-        scores.append(score)
+    with server() as admin:
+        template = admin.with_dbname(f"mutpy_{os.getpid()}_template")
+        create_database(template)
+        try:
+            Migrator(template).up()
+            env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+            env |= {
+                "NETPLUS_TEST_BACKEND": "dsn",
+                "NETPLUS_TEST_DSN": admin.conninfo,
+                "NETPLUS_TEST_TEMPLATE": template.dbname,
+            }
+            for name in args.module or list(MODULES):
+                score = mutate(name, MODULES[name], args.jobs, env, args.keep)
+                print(f"{name}: {100 * score.killed_share:.1f} % killed {score.counts}", flush=True)
+                scores.append(score)
+        finally:
+            drop_database(template)
     text = report(scores)
     print(text)
     if args.report:

@@ -42,6 +42,7 @@ from netplus_db.config import Target
 from netplus_db.connection import create_database, drop_database
 from netplus_db.database import AsyncDatabase, Database
 from netplus_db.generated.users import User
+from netplus_db.testing import servers
 from netplus_db.testing.servers import (
     BACKENDS,
     PREFIX,
@@ -60,7 +61,7 @@ _counter = itertools.count()
 
 def fresh_name(label: str = "db") -> str:
     """A database name unique to this session (dropped with the session's server)."""
-    return f"{PREFIX}{label}_{next(_counter)}"
+    return f"{servers.PREFIX}{label}_{next(_counter)}"
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:

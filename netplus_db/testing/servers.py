@@ -54,8 +54,18 @@ RAM_DIR_MIN_FREE = 2 * 1024**3  # a session's server: its template, clones and W
 DOCKER_PGDATA = "/var/lib/postgresql/netplus-data"  # a tmpfs in the container
 DOCKER_TMPFS_SIZE = "size=2g"  # docker's tmpfs options (testcontainers passes them as given)
 # Databases a session makes are named npt_<pid>_...: a later session drops those whose
-# process is gone (a session killed before its clean-up).
+# process is gone (a session killed before its clean-up). A process forked after import (a
+# mutation tool runs each mutant's tests so) gets its own: siblings sharing a server must
+# not drop each other's databases when their sessions end.
 PREFIX = f"npt_{os.getpid()}_"
+
+
+def _own_prefix() -> None:
+    global PREFIX
+    PREFIX = f"npt_{os.getpid()}_"
+
+
+os.register_at_fork(after_in_child=_own_prefix)
 _STALE = re.compile(r"npt_(\d+)_")
 
 

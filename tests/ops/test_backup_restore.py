@@ -52,7 +52,7 @@ from netplus_db.ops.client_tools import Tool, find_tool
 from netplus_db.ops.restore import restore
 from netplus_db.sql import sql_files
 from tests.support.derived_databases import databases
-from tests.support.server import MIGRATIONS, PREFIX, Server
+from tests.support.server import MIGRATIONS, Server, fresh_name
 
 pytestmark = pytest.mark.slow  # pg_dump, pg_restore and psql run as subprocesses
 
@@ -242,7 +242,7 @@ def test_data_and_schema_backups_verify_and_restore(
 def test_backup_refuses_a_role_that_row_security_would_stop(
     db: Target, server: Server, tmp_path: Path
 ) -> None:
-    role = f"{PREFIX}plain_role"
+    role = fresh_name("plain_role")
     with connect(server.admin, autocommit=True) as conn:
         conn.execute(sql.SQL("CREATE ROLE {} LOGIN").format(sql.Identifier(role)))
     try:
@@ -680,7 +680,7 @@ def test_a_failing_pg_dump_leaves_no_file_and_no_password(
 def test_the_restored_database_keeps_the_previous_owner(
     full: Path, server: Server, db: Target
 ) -> None:
-    role = f"{PREFIX}owner_role"
+    role = fresh_name("owner_role")
     with connect(server.admin, autocommit=True) as conn:
         conn.execute(sql.SQL("CREATE ROLE {}").format(sql.Identifier(role)))
         conn.execute(

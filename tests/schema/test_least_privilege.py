@@ -28,7 +28,7 @@ from tests.schema.test_rls_and_roles import ROLES, as_app_user, set_role, set_us
 from tests.support import factories as f
 from tests.support.apis import Catalog, build_catalog
 from tests.support.factories import Conn
-from tests.support.server import PREFIX, Server
+from tests.support.server import Server, fresh_name
 
 # --- the rules ---------------------------------------------------------------------------------
 # What a learner may write directly, column by column; everything else only through the
@@ -866,7 +866,7 @@ LOGIN_PASSWORD = "a long test password"
 @pytest.fixture
 def login_role(server: Server, conn: Conn) -> Iterator[str]:
     """A login role that is a member of app_user and nothing else, as README advises."""
-    name = f"{PREFIX}backend_{uuid.uuid4().hex[:8]}"
+    name = fresh_name("backend")
     # A password as well: a server with password authentication (the Docker image) needs one.
     conn.execute(
         sql.SQL("CREATE ROLE {} LOGIN PASSWORD {} IN ROLE app_user").format(
