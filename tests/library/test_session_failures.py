@@ -224,6 +224,7 @@ def test_no_connection_after_a_dead_begin_is_caused_by_the_dead_begin(
         ):
             pass
     assert isinstance(caught.value.__cause__, psycopg.OperationalError)
+    assert not isinstance(caught.value.__cause__, PoolTimeout)
     assert "terminat" in str(caught.value.__cause__)
     assert len(session_log(caplog, RETRYING)) == 1
     caplog.clear()
@@ -241,6 +242,7 @@ def test_no_connection_after_a_dead_begin_is_caused_by_the_dead_begin(
     with caplog.at_level("INFO", logger="netplus_db.session"):
         error = asyncio.run(scenario())
     assert isinstance(error.__cause__, psycopg.OperationalError)
+    assert not isinstance(error.__cause__, PoolTimeout) and "terminat" in str(error.__cause__)
     assert len(session_log(caplog, RETRYING)) == 1
 
 

@@ -23,7 +23,7 @@ TERMINATE = (
 # mid-block.
 RETRYING = r"^connection lost before BEGIN \(.*terminat.*\); borrowing another$"
 ROLLBACK_FAILED = r"^rollback failed, the pool will discard the connection: .*terminat"
-LOST = r"^the connection to the server was lost before COMMIT \(.+\); nothing of the transaction"
+LOST = r"^the connection to the server was lost before COMMIT \(.*terminat.*\); nothing of the"
 
 
 def lend_anything(conn: psycopg.Connection[Any]) -> None:
