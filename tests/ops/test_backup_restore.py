@@ -12,6 +12,7 @@ import gzip
 import hashlib
 import json
 import os
+import re
 import stat
 import subprocess
 import time
@@ -31,8 +32,8 @@ from netplus_db.cli.context import CliContext
 from netplus_db.config import Target
 from netplus_db.connection import connect, database_exists
 from netplus_db.errors import ClientToolError
+from netplus_db.ops import archive_loading, client_tools
 from netplus_db.ops import backup as backup_module
-from netplus_db.ops import client_tools
 from netplus_db.ops.archive_loading import verify
 from netplus_db.ops.archives import (
     ArchiveError,
@@ -132,6 +133,11 @@ def _one(conn: psycopg.Connection[Any], query: Any, params: list[Any]) -> Any:
     row = conn.execute(query, params).fetchone()
     assert row is not None
     return row[0]
+
+
+# The first and last lines pg_dump writes in a plain SQL dump.
+PLAIN_HEAD = b"--\n-- PostgreSQL database dump\n--\n"
+PLAIN_FOOT = b"-- PostgreSQL database dump complete\n"
 
 
 def lines() -> tuple[list[str], Any]:
@@ -376,13 +382,34 @@ def test_a_truncated_archive_passing_list_fails_the_real_restore(
         (gzip.compress(b"SELECT 1;\n"), "a gzip file, but not of a pg_dump plain SQL dump"),
         (b"PGDMP\x01\x0e\x00garbage" * 10, "not a readable pg_dump archive"),
         (b"", "the file is empty"),
+        (b"\x1f\x8b\x08\x00" + bytes(range(256)) * 4, "the gzip data is corrupted or truncated"),
         (
-            b"--\n-- PostgreSQL database dump\n--\nCREATE TABLE t (i int);\nSELECT 1/0;\n"
-            b"-- PostgreSQL database dump complete\n",
-            r"psql failed \(exit 3\): .*division by zero",
+            PLAIN_HEAD + b"CREATE TABLE t (i int);\nSELECT 1/0;\n" + PLAIN_FOOT,
+            r"^[^:]+: restore failed, nothing was kept: psql failed \(exit 3\): "
+            r"psql:<stdin>:\d+: ERROR:  division by zero",
+        ),
+        # psql stops at the error and stops reading: its message, not the broken pipe's.
+        (
+            PLAIN_HEAD + b"SELECT 1/0;\n" + b"SELECT 1;\n" * 200_000 + PLAIN_FOOT,
+            r"psql failed \(exit 3\): psql:<stdin>:\d+: ERROR:  division by zero",
+        ),
+        # A dump that makes psql quit early (exit status 0) has not been restored.
+        (
+            PLAIN_HEAD + b"\\q\n" + b"SELECT 1;\n" * 200_000 + PLAIN_FOOT,
+            r"psql failed \(exit 0\): it stopped reading before the end of the file$",
         ),
     ],
-    ids=["text", "random", "gzip-text", "fake-magic", "empty", "failing-sql"],
+    ids=[
+        "text",
+        "random",
+        "gzip-text",
+        "fake-magic",
+        "empty",
+        "corrupt-gzip",
+        "failing-sql",
+        "failing-sql-early",
+        "quits-early",
+    ],
 )
 def test_a_foreign_file_is_refused_with_a_clear_message(
     seeded: Target, server: Server, tmp_path: Path, content: bytes, problem: str
@@ -408,14 +435,20 @@ def _plain_gzip_dump(target: Target, server: Server, path: Path) -> None:
     path.write_bytes(gzip.compress(result.stdout))
 
 
-def test_a_gzipped_plain_sql_dump_restores(seeded: Target, server: Server, tmp_path: Path) -> None:
+def test_a_gzipped_plain_sql_dump_restores(
+    seeded: Target, server: Server, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     path = tmp_path / "backup.sql.gz"
     _plain_gzip_dump(seeded, server, path)
     before = snapshot(seeded)
     with connect(seeded, autocommit=True) as conn:
         add_marker(conn, "written after the backup")
-    done = restore(seeded, path, drop_old=True)
+    monkeypatch.setattr(archive_loading, "PROGRESS_EVERY", -1.0)  # a line for every chunk
+    seen, report = lines()
+    done = restore(seeded, path, drop_old=True, report=report)
     assert done.kind == "full" and done.manifest is None
+    fed = [line for line in seen if line.startswith("psql: ")]
+    assert fed and all(re.fullmatch(r"psql: \d+ MB of SQL fed \(\d+s\)", line) for line in fed)
     assert snapshot(seeded) == before
     assert databases(server, seeded) == []
 
@@ -433,7 +466,8 @@ def test_a_truncated_gzipped_sql_dump_is_refused(
     _plain_gzip_dump(seeded, server, path)
     text = gzip.decompress(path.read_bytes())
     plain.write_bytes(text[: text.index(b"COPY public.users")])
-    with pytest.raises(ArchiveError, match="truncated: pg_dump's closing line is missing"):
+    truncated = f"^{re.escape(str(plain))}: the SQL dump is truncated: pg_dump's closing line"
+    with pytest.raises(ArchiveError, match=truncated + " is missing$"):
         restore(seeded, plain)
     _assert_untouched(seeded, server, before)
 
