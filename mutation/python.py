@@ -68,7 +68,11 @@ MODULES = {
     "migrator": Module(("netplus_db/migrate/migrator.py",), ("tests/migrate/test_migrator.py",)),
     "archive_loading": Module(
         ("netplus_db/ops/archive_loading.py",),
-        ("tests/ops/test_backup_restore.py", "tests/ops/test_restore_crash.py"),
+        (
+            "tests/ops/test_backup_restore.py",
+            "tests/ops/test_backup_formats.py",
+            "tests/ops/test_restore_crash.py",
+        ),
     ),
 }
 

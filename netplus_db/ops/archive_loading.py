@@ -64,7 +64,7 @@ from netplus_db.ops.archives import (
 from netplus_db.ops.backup import migration_version, phase, row_counts
 from netplus_db.ops.client_tools import Tool, find_tools
 from netplus_db.ops.pg_programs import failure, run_tool, table_in_line
-from netplus_db.ops.progress import LiveLine, Meter, TableProgress
+from netplus_db.ops.progress import LiveLine, Meter, TableProgress, counted
 from netplus_db.sql import sql_files
 from netplus_db.types import Progress
 
@@ -343,8 +343,9 @@ def _restore_meter(prepared: Prepared, report: Progress, live: LiveLine | None) 
     if weights:
         meter = Meter("pg_restore", float(sum(weights.values())), report, live)
         return TableProgress(meter, {k: float(v) for k, v in weights.items()}, 0.0)
-    meter = Meter("pg_restore tables", float(prepared.table_count), report, live)
-    return TableProgress(meter, {}, 1.0)
+    count = float(prepared.table_count)
+    tables = Meter("pg_restore", count, report, live, amount=counted("tables"))
+    return TableProgress(tables, {}, 1.0)
 
 
 def _pg_restore(

@@ -12,9 +12,11 @@ import base64
 import io
 import json
 import os
+import re
 import stat
 import subprocess
 from pathlib import Path
+from typing import Any
 
 import pytest
 from click.testing import CliRunner
@@ -23,7 +25,7 @@ from netplus_db.cli.backup import backup as backup_cli
 from netplus_db.cli.context import CliContext
 from netplus_db.config import Target
 from netplus_db.connection import connect
-from netplus_db.ops import archive_crypto
+from netplus_db.ops import archive_crypto, archive_loading
 from netplus_db.ops.archive_crypto import (
     CHUNK_SIZE,
     KEY_VARIABLE,
@@ -33,10 +35,11 @@ from netplus_db.ops.archive_crypto import (
     key_from_env,
 )
 from netplus_db.ops.archive_loading import verify
-from netplus_db.ops.archives import ArchiveError, BackupError, manifest_path
+from netplus_db.ops.archives import ArchiveError, BackupError, Manifest, manifest_path
 from netplus_db.ops.backup import DumpOptions, backup, row_counts
 from netplus_db.ops.client_tools import find_tool
 from netplus_db.ops.pg_programs import compression_args
+from netplus_db.ops.progress import Meter, human_bytes
 from netplus_db.ops.restore import restore
 from tests.ops.test_backup_restore import seed, snapshot
 from tests.support.derived_databases import databases
@@ -287,3 +290,51 @@ def test_a_plain_pg_dump_custom_file_verifies_with_nothing_to_compare(
     assert {"table": "users", "rows": 5} in doc["items"]
     assert "nothing to compare against" in result.stderr
     assert not manifest_path(path).exists() and databases(server, seeded) == []
+
+
+# --- restore progress -------------------------------------------------------------------------
+
+
+class EagerMeter(Meter):
+    """A Meter that reports from the start: a test restore is over before the quiet seconds."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs, quiet_for=0.0)
+
+
+PERCENT = r"pg_restore: (\d+)% \((.+) of (.+), .+/s, ETA .+\)"
+
+
+def test_restore_progress_weighs_tables_by_the_manifests_bytes_or_counts_them(
+    seeded: Target, server: Server, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A line per tenth on a pipe, a live line on a terminal (ended by None), each with the
+    amount done of the total: the manifest's table bytes when it has them, else a count of
+    the archive's tables."""
+    monkeypatch.setattr(archive_loading, "Meter", EagerMeter)
+    full = backup(seeded, "full", tmp_path / "backups").path
+    weights = Manifest.read(manifest_path(full)).table_bytes
+    assert weights, "a full backup's manifest weighs its tables"
+    total = human_bytes(sum(weights.values()))
+    piped: list[str] = []
+    verify(seeded, full, report=piped.append, migrations_dir=MIGRATIONS)
+    tenths = [m for m in (re.fullmatch(PERCENT, line) for line in piped) if m]
+    assert tenths and tenths[-1].group(1) == "100" and tenths[-1].group(3) == total
+    assert [int(m.group(1)) for m in tenths] == sorted(int(m.group(1)) for m in tenths)
+
+    shown: list[str | None] = []
+    verify(seeded, full, live=shown.append, migrations_dir=MIGRATIONS)
+    assert shown and shown[-1] is None and re.fullmatch(PERCENT, str(shown[-2]))
+    assert str(shown[-2]).startswith("pg_restore: 100% ")
+
+    plain = tmp_path / "plain.dump"
+    pg_dump = find_tool("pg_dump", server.major).path
+    subprocess.run(
+        [pg_dump, "-Fc", f"--file={plain}"], env=seeded.libpq_env(), check=True, timeout=60
+    )
+    counted_lines: list[str] = []
+    verify(seeded, plain, report=counted_lines.append, migrations_dir=MIGRATIONS)
+    last = [m for m in (re.fullmatch(PERCENT, line) for line in counted_lines) if m][-1]
+    with connect(seeded, autocommit=True) as conn:
+        tables = len(row_counts(conn))
+    assert last.group(1) == "100" and last.group(3) == f"{tables:,} tables"

@@ -223,6 +223,58 @@ def test_restore_into_a_missing_database_takes_its_name(
     assert databases(server, db) == [new.dbname]
 
 
+def test_verify_restores_into_a_recorded_scratch_database_it_drops(
+    full: Path, server: Server, db: Target
+) -> None:
+    """verify's scratch database is `<db>__verify_<UTC>`, its comment says what it is and
+    which file it came from (a crash leaves it recognisable), and it is gone afterwards."""
+    comments: list[dict[str, Any]] = []
+
+    def report(line: str) -> None:
+        if line.startswith("created scratch database "):
+            name = line.removeprefix("created scratch database ")
+            with connect(server.admin, autocommit=True) as conn:
+                text = _one(
+                    conn,
+                    "SELECT shobj_description(oid, 'pg_database') FROM pg_database"
+                    " WHERE datname = %s",
+                    [name],
+                )
+            comments.append({"name": name, **json.loads(text)})
+
+    proven = verify(db, full, report=report)
+    assert proven.compared and proven.kind == "full"
+    [made] = comments
+    assert re.fullmatch(rf"{re.escape(db.dbname)}__verify_\d{{8}}T\d{{6}}Z", made["name"])
+    assert (made["target"], made["source"]) == (db.dbname, str(full))
+    assert made["netplus-db"] == "verify"
+    assert databases(server, db) == []
+
+
+def test_verify_ignores_owners_the_server_lacks(db: Target, server: Server, tmp_path: Path) -> None:
+    """An archive whose tables belong to a role this server does not have still verifies:
+    verify restores with --no-owner (a restore keeps owners, and names the missing role)."""
+    role = fresh_name("gone_role")
+    with connect(server.admin, autocommit=True) as admin:
+        admin.execute(sql.SQL("CREATE ROLE {}").format(sql.Identifier(role)))
+    with connect(db, autocommit=True) as conn:
+        conn.execute(
+            sql.SQL(
+                "CREATE TABLE owned_elsewhere (i int); ALTER TABLE owned_elsewhere OWNER TO {}"
+            ).format(sql.Identifier(role))
+        )
+    archive = backup(db, "full", tmp_path).path
+    with connect(db, autocommit=True) as conn:
+        conn.execute(sql.SQL("DROP OWNED BY {}").format(sql.Identifier(role)))
+    with connect(server.admin, autocommit=True) as admin:
+        admin.execute(sql.SQL("DROP ROLE {}").format(sql.Identifier(role)))
+    proven = verify(db, archive)
+    assert proven.row_counts["owned_elsewhere"] == 0
+    with pytest.raises(ArchiveError, match=f'role "{role}" does not exist'):
+        restore(db.with_dbname(db.dbname + "__kept_owners"), archive)
+    assert databases(server, db) == []
+
+
 @pytest.mark.parametrize("kind", ["data", "schema"])
 def test_data_and_schema_backups_verify_and_restore(
     seeded: Target, server: Server, tmp_path: Path, kind: Any
