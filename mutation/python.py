@@ -109,6 +109,7 @@ def scratch_copy(directory: Path, module: Module) -> None:
         "pytest_add_cli_args_test_selection =",
         *(f"    {test}" for test in module.tests),
         "pytest_add_cli_args =",
+        "    -x",  # a mutant is killed by its first failing test: the rest need not run
         "    -p",
         "    no:cacheprovider",
         "also_copy =",
