@@ -64,8 +64,25 @@ MODULES = {
         ),
     ),
     "poolcheck": Module(("netplus_db/poolcheck.py",), ("tests/library/test_poolcheck.py",)),
-    "flows": Module(("netplus_db/flows/*",), ("tests/library/test_flows.py",)),
-    "migrator": Module(("netplus_db/migrate/migrator.py",), ("tests/migrate/test_migrator.py",)),
+    "flows": Module(
+        ("netplus_db/flows/*",),
+        (
+            "tests/library/test_flows.py",
+            "tests/library/test_drawn_exams.py",
+            "tests/library/test_learning.py",
+            "tests/library/test_validation.py",
+            "tests/library/test_login_pool.py",
+        ),
+    ),
+    "migrator": Module(
+        ("netplus_db/migrate/migrator.py",),
+        (
+            "tests/migrate/test_migrator.py",
+            "tests/migrate/test_baseline.py",
+            "tests/ops/test_cli_json.py",
+            "tests/ops/test_cli_safety.py",
+        ),
+    ),
     "archive_loading": Module(
         ("netplus_db/ops/archive_loading.py",),
         (
