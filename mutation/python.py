@@ -159,13 +159,19 @@ def _run(
 ) -> Score:
     """mutmut run in `work`, a fresh scratch copy; its score."""
     scratch_copy(work, module)
-    subprocess.run(
-        [str(MUTMUT), "run", "--max-children", str(jobs)],
-        cwd=work,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        check=True,
-    )
+    log = work / "mutmut-run.log"
+    with log.open("wb") as out:
+        ran = subprocess.run(
+            [str(MUTMUT), "run", "--max-children", str(jobs)],
+            cwd=work,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+    if ran.returncode != 0:
+        tail = log.read_bytes()[-4000:].decode("utf-8", "replace")
+        failed = f"{name}: mutmut run failed (exit {ran.returncode}); its output ends:"
+        raise SystemExit(f"{failed}\n{tail}")
     subprocess.run([str(MUTMUT), "export-cicd-stats"], cwd=work, env=env, check=True)
     stats = json.loads((work / "mutants" / "mutmut-cicd-stats.json").read_text("utf-8"))
     listed = subprocess.run(
