@@ -78,6 +78,7 @@ MODULES = {
         ("netplus_db/migrate/migrator.py",),
         (
             "tests/migrate/test_migrator.py",
+            "tests/migrate/test_migrator_details.py",
             "tests/migrate/test_baseline.py",
             "tests/ops/test_cli_json.py",
             "tests/ops/test_cli_safety.py",

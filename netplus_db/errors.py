@@ -130,6 +130,7 @@ class MigrationFailed(NetplusError):
         self.path = path
         self.line = line
         self.sqlstate = sqlstate
+        self.problem = message  # without the file, line and SQLSTATE
         where = f"{path}:{line}" if line else str(path)
         code = f" [SQLSTATE {sqlstate}]" if sqlstate else ""
         super().__init__(f"{where}: {message}{code}")

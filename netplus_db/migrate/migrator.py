@@ -561,7 +561,7 @@ class Migrator:
                     raise MigrationFailed(
                         path,
                         exc.line,
-                        f"{exc} — this section runs outside a transaction: statements 1 to "
+                        f"{exc.problem} — this section runs outside a transaction: statements 1 to "
                         f"{number - 1} of {len(statements)} stay applied and the ledger was not "
                         "updated; make the statements idempotent (IF NOT EXISTS) and re-run",
                         exc.sqlstate,

@@ -1,0 +1,355 @@
+"""The migration runner's details on a real server: what it reports while it works, what dry
+runs return, what a rollback uses, records and says when it fails, the messages of failed
+statements, baselines, and the history and status as JSON."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from netplus_db.config import Target
+from netplus_db.connection import connect
+from netplus_db.errors import MigrationFailed, MigrationStateError
+from netplus_db.migrate.migrator import Event, MigrationRun, Migrator, State
+from tests.migrate.test_migrator import ONE, THREE, TWO, ledger, tables, write_set
+from tests.support.server import Server, fresh_name
+
+NAMES = {1: "one", 2: "two", 3: "three"}
+
+
+@pytest.fixture
+def three(tmp_path: Path) -> Path:
+    return write_set(tmp_path / "m", **{"0001_one": ONE, "0002_two": TWO, "0003_three": THREE})
+
+
+def fullmatch_all(patterns: list[str], lines: list[str]) -> None:
+    """`lines` are exactly what `patterns` describe, in order."""
+    assert len(lines) == len(patterns), lines
+    for pattern, line in zip(patterns, lines, strict=True):
+        assert re.fullmatch(pattern, line), (pattern, line)
+
+
+def test_the_runner_reports_each_step_with_its_count_and_its_pace(
+    server: Server, three: Path
+) -> None:
+    target = server.database(fresh_name("created"))
+    seen: list[str] = []
+    migrator = Migrator(target, three, report=seen.append)
+
+    assert migrator.up(dry_run=True) == [MigrationRun(v, NAMES[v], "up", 0) for v in (1, 2, 3)]
+    assert seen == ["would apply 0001_one", "would apply 0002_two", "would apply 0003_three"]
+    seen.clear()
+
+    runs = migrator.up()
+    assert [(r.version, r.name, r.direction) for r in runs] == [
+        (v, NAMES[v], "up") for v in (1, 2, 3)
+    ]
+    assert all(isinstance(r.duration_ms, int) and r.duration_ms >= 0 for r in runs)
+    pace = r"\d left; about \d+\.\d s more at the pace so far"
+    fullmatch_all(
+        [
+            rf"created database {target.dbname}: it did not exist on host {re.escape(target.host)}"
+            rf" port {target.port} \(check the name if that is a surprise\)",
+            r"\[1/3\] applying 0001_one…",
+            r"applied 0001_one \(\d+ ms\)",
+            pace.replace(r"\d left", "2 left"),
+            r"\[2/3\] applying 0002_two…",
+            r"applied 0002_two \(\d+ ms\)",
+            pace.replace(r"\d left", "1 left"),
+            r"\[3/3\] applying 0003_three…",
+            r"applied 0003_three \(\d+ ms\)",
+        ],
+        seen,
+    )
+    seen.clear()
+    assert migrator.up() == []
+    assert seen == ["nothing to apply: the database is up to date"]
+    seen.clear()
+
+    planned = migrator.down(to=0, dry_run=True)
+    assert planned == [MigrationRun(v, NAMES[v], "down", 0) for v in (3, 2, 1)]
+    assert seen == [f"would roll back {v:04d}_{NAMES[v]}" for v in (3, 2, 1)]
+    assert len(ledger(target)) == 3
+    seen.clear()
+
+    undone = migrator.down(to=0)
+    assert [(r.version, r.name, r.direction) for r in undone] == [
+        (v, NAMES[v], "down") for v in (3, 2, 1)
+    ]
+    fullmatch_all(
+        [
+            r"\[1/3\] rolling back 0003_three…",
+            r"rolled back 0003_three \(\d+ ms\)",
+            pace.replace(r"\d left", "2 left"),
+            r"\[2/3\] rolling back 0002_two…",
+            r"rolled back 0002_two \(\d+ ms\)",
+            pace.replace(r"\d left", "1 left"),
+            r"\[3/3\] rolling back 0001_one…",
+            r"rolled back 0001_one \(\d+ ms\)",
+        ],
+        seen,
+    )
+    seen.clear()
+    assert migrator.down() == []
+    assert seen == ["nothing to roll back"]
+    seen.clear()
+
+    migrator.up(to=1)  # one step: no count, no pace
+    fullmatch_all([r"applied 0001_one \(\d+ ms\)"], seen)
+
+
+def test_down_takes_steps_or_a_version_and_at_least_one_step(empty_db: Target, three: Path) -> None:
+    migrator = Migrator(empty_db, three)
+    migrator.up()
+    with pytest.raises(ValueError, match=r"^give either steps or to, not both$"):
+        migrator.down(steps=1, to=0)
+    for bad in (0, -1):
+        with pytest.raises(ValueError, match=r"^steps must be at least 1$"):
+            migrator.down(steps=bad)
+    assert len(ledger(empty_db)) == 3  # nothing was rolled back by the refusals
+    assert [r.version for r in migrator.down(steps=1)] == [3]
+    assert migrator.plan_down(steps=2)[0].version == 2  # what a prompt would show, newest first
+
+
+def test_a_failing_down_section_names_its_file_and_line_and_keeps_the_migration(
+    empty_db: Target, tmp_path: Path
+) -> None:
+    source = (
+        "-- migrate:up\n"
+        "CREATE TABLE d (id int);\n"
+        "-- migrate:down\n"
+        "DROP TABLE d;\n"
+        "\n"
+        "SELECT nothing_here FROM d;\n"
+    )
+    migrations = write_set(tmp_path / "m", **{"0001_d": source})
+    migrator = Migrator(empty_db, migrations)
+    migrator.up()
+    with pytest.raises(MigrationFailed) as caught:
+        migrator.down()
+    assert str(caught.value).startswith(f"{migrations / '0001_d.sql'}:6: relation ")
+    assert str(caught.value).endswith(
+        "; the migration's transaction was rolled back [SQLSTATE 42P01]"
+    )
+    assert tables(empty_db) == ["d"] and [r[0] for r in ledger(empty_db)] == [1]
+    assert [e.action for e in migrator.history()] == ["up"]  # no down event was recorded
+
+
+def test_an_empty_down_section_cannot_be_rolled_back(empty_db: Target, tmp_path: Path) -> None:
+    migrations = write_set(
+        tmp_path / "m", **{"0001_e": "-- migrate:up\nCREATE TABLE e (id int);\n-- migrate:down\n"}
+    )
+    migrator = Migrator(empty_db, migrations)
+    migrator.up()
+    with pytest.raises(MigrationFailed) as caught:
+        migrator.down()
+    assert str(caught.value) == (
+        f"{migrations / '0001_e.sql'}:4: the down section is empty: this migration cannot be "
+        "rolled back"
+    )
+    assert tables(empty_db) == ["e"] and len(ledger(empty_db)) == 1
+
+
+def test_a_down_section_keeps_its_markers_options_as_applied(
+    empty_db: Target, tmp_path: Path
+) -> None:
+    """The down marker's `transaction:false` and `statement_timeout:` are read from the source
+    the ledger kept: the section runs outside a transaction (DROP INDEX CONCURRENTLY works),
+    its statement timeout stops a slow statement, and the message says what stayed applied."""
+    source = (
+        "-- migrate:up\n"
+        "CREATE TABLE c (id int);\n"
+        "CREATE INDEX c_id ON c (id);\n"
+        "-- migrate:down transaction:false statement_timeout:300ms\n"
+        "DROP INDEX CONCURRENTLY c_id;\n"
+        "SELECT pg_sleep(3);\n"
+        "DROP TABLE c;\n"
+    )
+    migrations = write_set(tmp_path / "m", **{"0001_c": source})
+    migrator = Migrator(empty_db, migrations)
+    migrator.up()
+    with pytest.raises(MigrationFailed) as caught:
+        migrator.down()
+    assert str(caught.value) == (
+        f"{migrations / '0001_c.sql'}:6: canceling statement due to statement timeout; the "
+        "statement ran longer than the migration's statement_timeout:300ms and its transaction "
+        "was rolled back — this section runs outside a transaction: statements 1 to 1 of 3 "
+        "stay applied and the ledger was not updated; make the statements idempotent (IF NOT "
+        "EXISTS) and re-run [SQLSTATE 57014]"
+    )
+    with connect(empty_db) as conn:
+        assert conn.execute("SELECT to_regclass('c_id')").fetchone() == (None,)
+    assert tables(empty_db) == ["c"] and len(ledger(empty_db)) == 1
+
+
+@pytest.mark.parametrize(
+    ("body", "line", "message"),
+    [
+        (  # the server's detail is added in parentheses
+            "CREATE TABLE u (id int PRIMARY KEY);\nINSERT INTO u VALUES (1);\n"
+            "INSERT INTO u\n  VALUES (1);\n",
+            4,
+            r'duplicate key value violates unique constraint "u_pkey" \(Key \(id\)=\(1\) '
+            r"already exists\.\); the migration's transaction was rolled back \[SQLSTATE 23505\]",
+        ),
+        (  # the line of the error inside a statement that follows comments and blank lines
+            "SELECT 1;\n-- a comment\n\nSELECT 1,\n  missing_col\nFROM (SELECT 1) s;\n",
+            6,
+            r'column "missing_col" does not exist; the migration\'s transaction was rolled back'
+            r" \[SQLSTATE 42703\]",
+        ),
+        (  # the server ends the session: said so, not called a rollback of ours
+            "SELECT pg_terminate_backend(pg_backend_pid());\n",
+            2,
+            r"terminating connection due to administrator command; the connection was lost and"
+            r" the server rolled the transaction back \[SQLSTATE 57P01\]",
+        ),
+    ],
+    ids=["detail", "line-after-comments", "connection-lost"],
+)
+def test_a_failed_statement_is_named_by_line_with_the_servers_words(
+    empty_db: Target, tmp_path: Path, body: str, line: int, message: str
+) -> None:
+    migrations = write_set(tmp_path / "m", **{"0001_x": f"-- migrate:up\n{body}-- migrate:down\n"})
+    with pytest.raises(MigrationFailed) as caught:
+        Migrator(empty_db, migrations).up()
+    where = re.escape(f"{migrations / '0001_x.sql'}:{line}: ")
+    assert re.fullmatch(where + message, str(caught.value)), str(caught.value)
+    assert ledger(empty_db) == []
+
+
+def test_a_statement_timeout_marker_does_not_explain_other_errors(
+    empty_db: Target, tmp_path: Path
+) -> None:
+    source = "-- migrate:up statement_timeout:5s\nSELECT 1 / 0;\n-- migrate:down\n"
+    migrations = write_set(tmp_path / "m", **{"0001_z": source})
+    with pytest.raises(MigrationFailed) as caught:
+        Migrator(empty_db, migrations).up()
+    assert str(caught.value) == (
+        f"{migrations / '0001_z.sql'}:2: division by zero; the migration's transaction was "
+        "rolled back [SQLSTATE 22012]"
+    )
+
+
+def test_a_baseline_records_each_file_once_with_an_event_and_a_line(
+    empty_db: Target, three: Path
+) -> None:
+    seen: list[str] = []
+    migrator = Migrator(empty_db, three, report=seen.append)
+    files = migrator.migrations()[:2]
+    runs = migrator.mark_applied(files)
+    assert runs == [MigrationRun(1, "one", "baseline", 0), MigrationRun(2, "two", "baseline", 0)]
+    assert seen == [f"marked {f.label} as applied (baseline)" for f in files]
+    assert tables(empty_db) == []  # recorded, not run
+    rows = ledger(empty_db)
+    assert [(r[0], r[1], r[4]) for r in rows] == [(1, "one", 0), (2, "two", 0)]
+    assert rows[0][2] == files[0].checksum and rows[0][5] == files[0].down.sql
+    events = migrator.history()
+    assert [(e.version, e.action, e.duration_ms, e.checksum) for e in events] == [
+        (1, "baseline", 0, files[0].checksum),
+        (2, "baseline", 0, files[1].checksum),
+    ]
+    with pytest.raises(MigrationStateError, match=r"already has applied migrations in its ledger"):
+        migrator.mark_applied(files)
+    assert [s.state for s in migrator.status()] == [State.APPLIED, State.APPLIED, State.PENDING]
+
+
+def test_history_and_status_of_a_database_without_a_ledger_or_without_a_database(
+    server: Server, empty_db: Target, three: Path
+) -> None:
+    missing = Migrator(server.database(fresh_name("missing")), three)
+    assert missing.history() == [] and not missing.database_exists() and not missing.has_ledger()
+    assert [s.state for s in missing.status()] == [State.PENDING] * 3
+    bare = Migrator(empty_db, three)
+    assert bare.history() == [] and bare.database_exists() and not bare.has_ledger()
+    bare.up(to=1)
+    assert bare.has_ledger()
+
+
+def test_an_imported_ledger_rows_history_says_what_it_cannot_know(
+    empty_db: Target, three: Path
+) -> None:
+    migrator = Migrator(empty_db, three)
+    migrator.up()
+    with connect(empty_db, autocommit=True) as conn:
+        conn.execute("DROP TABLE netplus.schema_migration_events")
+    rows = ledger(empty_db)
+    with connect(empty_db) as conn:
+        applied_at = [
+            r[0]
+            for r in conn.execute(
+                "SELECT applied_at FROM netplus.schema_migrations ORDER BY version"
+            ).fetchall()
+        ]
+    assert migrator.history(limit=2) == [
+        Event(
+            0,
+            version,
+            name,
+            "imported",
+            checksum,
+            when,
+            duration,
+            applied_by,
+            "",
+            "",
+            "",
+            None,
+            None,
+            "ledger row from before the event history",
+        )
+        for (version, name, checksum, applied_by, duration, _down), when in list(
+            zip(rows, applied_at, strict=True)
+        )[-2:]
+    ]
+
+
+def test_status_runs_and_events_as_json(empty_db: Target, three: Path) -> None:
+    migrator = Migrator(empty_db, three)
+    run = migrator.up(to=1)[0]
+    assert run.as_json() == {
+        "version": 1,
+        "name": "one",
+        "direction": "up",
+        "duration_ms": run.duration_ms,
+    }
+    applied, pending, _ = migrator.status()
+    assert applied.applied is not None
+    assert applied.as_json() == {
+        "version": 1,
+        "name": "one",
+        "state": "applied",
+        "file": str(three / "0001_one.sql"),
+        "applied_at": applied.applied.applied_at.isoformat(),
+        "applied_by": applied.applied.applied_by,
+        "duration_ms": applied.applied.duration_ms,
+    }
+    assert pending.as_json() == {
+        "version": 2,
+        "name": "two",
+        "state": "pending",
+        "file": str(three / "0002_two.sql"),
+        "applied_at": None,
+        "applied_by": None,
+        "duration_ms": None,
+    }
+    [event] = migrator.history()
+    assert event.as_json() == {
+        "id": event.id,
+        "version": 1,
+        "name": "one",
+        "action": "up",
+        "checksum": applied.applied.checksum,
+        "happened_at": event.happened_at.isoformat(),
+        "duration_ms": event.duration_ms,
+        "db_user": empty_db.user,
+        "session_user": empty_db.user,
+        "client_addr": event.client_addr,
+        "application_name": "netplus-db migrate",
+        "os_user": event.os_user,
+        "client_hostname": event.client_hostname,
+        "tool": "netplus-db",
+    }
+    assert event.os_user and event.client_hostname
