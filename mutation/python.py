@@ -68,9 +68,13 @@ MODULES = {
         ("netplus_db/flows/*",),
         (
             "tests/library/test_flows.py",
+            "tests/library/test_reads.py",
             "tests/library/test_drawn_exams.py",
             "tests/library/test_learning.py",
             "tests/library/test_validation.py",
+            "tests/library/test_json.py",
+            "tests/library/test_queries.py",
+            "tests/library/test_cache.py",
             "tests/library/test_login_pool.py",
         ),
     ),
