@@ -68,6 +68,7 @@ MODULES = {
         ("netplus_db/flows/*",),
         (
             "tests/library/test_flows.py",
+            "tests/library/test_flow_drivers.py",
             "tests/library/test_reads.py",
             "tests/library/test_drawn_exams.py",
             "tests/library/test_learning.py",
