@@ -320,3 +320,96 @@ def nested_list(depth: int) -> Any:
     for _ in range(depth):
         value = [value]
     return value
+
+
+# Every flow, with arguments of the right types (the ids need not exist: each argument is
+# checked before the database is asked anything).
+FLOWS: dict[str, dict[str, Any]] = {
+    "record_progress": {"component_id": uuid.uuid4(), "status": "completed"},
+    "start_attempt": {"assessment_id": uuid.uuid4()},
+    "resume_attempt": {"attempt_id": uuid.uuid4()},
+    "review_attempt": {"attempt_id": uuid.uuid4()},
+    "save_answer": {
+        "attempt_id": uuid.uuid4(),
+        "question_id": uuid.uuid4(),
+        "user_answer": {"option": "c"},
+    },
+    "submit_attempt": {"attempt_id": uuid.uuid4()},
+    "abandon_attempt": {"attempt_id": uuid.uuid4()},
+    "attempt_report": {"attempt_id": uuid.uuid4()},
+    "readiness": {},
+    "review_session": {},
+    "answer_review": {"question_id": uuid.uuid4(), "user_answer": {"option": "c"}},
+}
+
+
+@pytest.mark.parametrize(
+    ("name", "field"),
+    [(name, "user_id") for name in FLOWS]
+    + [(name, field) for name, given in FLOWS.items() for field in given if field.endswith("_id")],
+)
+def test_every_flow_names_an_identifier_that_is_not_a_uuid(
+    api: Api, conn: psycopg.Connection[Any], name: str, field: str
+) -> None:
+    kwargs = {"user_id": uuid.uuid4(), **FLOWS[name], field: "not a uuid"}
+    message = refused(api, conn, field, name, **kwargs)
+    assert message.startswith(f"{field}: ")
+
+
+@pytest.mark.parametrize(
+    ("name", "field", "bad"),
+    [
+        ("record_progress", "progress_percentage", -1),
+        ("record_progress", "progress_percentage", 101),
+        ("record_progress", "time_spent_minutes", -1),
+        ("record_progress", "last_position", {"bad\x00key": 1}),
+        ("save_answer", "time_spent_seconds", -1),
+        ("answer_review", "time_spent_seconds", -1),
+        ("answer_review", "user_answer", {"option": "c\x00"}),
+        ("readiness", "weakest", 0),
+        ("review_session", "limit", 0),
+        ("browse_components", "after_title", "x" * 501),
+        ("browse_components", "subdomain", "x" * 101),
+        ("browse_components", "after_id", "not a uuid"),
+    ],
+)
+def test_every_bounded_flow_argument_names_itself(
+    api: Api, conn: psycopg.Connection[Any], name: str, field: str, bad: Any
+) -> None:
+    base: dict[str, Any] = {} if name == "browse_components" else {"user_id": uuid.uuid4()}
+    if field == "after_id":
+        base["after_title"] = "Ports"
+    kwargs = {**base, **FLOWS.get(name, {}), field: bad}
+    message = refused(api, conn, field, name, **kwargs)
+    assert message.startswith(f"{field}")
+
+
+@pytest.mark.parametrize(
+    ("name", "field", "edge"),
+    [
+        ("record_progress", "progress_percentage", 0),
+        ("record_progress", "progress_percentage", 100),
+        ("record_progress", "time_spent_minutes", 0),
+        ("save_answer", "time_spent_seconds", 0),
+        ("answer_review", "time_spent_seconds", 0),
+        ("readiness", "weakest", 1),
+        ("review_session", "limit", 1),
+        ("browse_components", "page_size", 1),
+        ("browse_components", "after_title", "x" * 500),
+        ("browse_components", "subdomain", "x" * 100),
+    ],
+)
+def test_the_edges_of_each_bound_are_accepted(
+    api: Api, conn: psycopg.Connection[Any], name: str, field: str, edge: Any
+) -> None:
+    """The limits are inclusive: the edge value passes validation (the flow may then find
+    that its ids do not exist, which is NotFound, not a ValidationError)."""
+    base: dict[str, Any] = {} if name == "browse_components" else {"user_id": new_user(api).id}
+    if field == "after_title":
+        base["after_id"] = uuid.uuid4()
+    try:
+        api.call(name, **{**base, **FLOWS.get(name, {}), field: edge})
+    except ValidationError as refused_edge:
+        pytest.fail(f"{name}({field}={edge!r}) was refused: {refused_edge}")
+    except NotFound:
+        pass
