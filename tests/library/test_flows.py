@@ -344,19 +344,35 @@ def test_assessment_flow_start_answer_submit_score_progress_dashboard(
 def test_a_second_submit_is_refused_and_grades_nothing_again(api: Api, course: Catalog) -> None:
     user = new_user(api)
     started = api.call("start_attempt", user_id=user.id, assessment_id=course.assessment)
-    api.call("submit_attempt", user_id=user.id, attempt_id=started.attempt.id)
-    with pytest.raises(AttemptClosed):
-        api.call("submit_attempt", user_id=user.id, attempt_id=started.attempt.id)
-    with pytest.raises(AttemptClosed):
+    attempt_id = started.attempt.id
+    api.call("submit_attempt", user_id=user.id, attempt_id=attempt_id)
+    closed = f"^attempt {attempt_id} is already completed$"
+    with pytest.raises(AttemptClosed, match=closed):
+        api.call("submit_attempt", user_id=user.id, attempt_id=attempt_id)
+    with pytest.raises(
+        AttemptClosed, match=f"^attempt {attempt_id} takes no more answers: it is completed$"
+    ):
         api.call(
             "save_answer",
             user_id=user.id,
-            attempt_id=started.attempt.id,
+            attempt_id=attempt_id,
             question_id=course.questions["true_false"],
             user_answer={"value": True},
         )
-    with pytest.raises(AttemptClosed):
-        api.call("abandon_attempt", user_id=user.id, attempt_id=started.attempt.id)
+    with pytest.raises(AttemptClosed, match=closed):
+        api.call("abandon_attempt", user_id=user.id, attempt_id=attempt_id)
+    missing = uuid.uuid4()
+    for flow in ("resume_attempt", "abandon_attempt", "submit_attempt"):
+        with pytest.raises(NotFound, match=f"^attempt {missing} does not exist$"):
+            api.call(flow, user_id=user.id, attempt_id=missing)
+    with pytest.raises(NotFound, match=f"^attempt {missing} does not exist"):
+        api.call(
+            "save_answer",
+            user_id=user.id,
+            attempt_id=missing,
+            question_id=course.questions["true_false"],
+            user_answer={"value": True},
+        )
     stats = api.admin(
         "analytics", "question_performance", question_id=course.questions["true_false"]
     )
@@ -407,10 +423,12 @@ def test_max_attempts_and_abandon(api: Api, conn: psycopg.Connection[Any]) -> No
     abandoned = api.call("abandon_attempt", user_id=user.id, attempt_id=first.attempt.id)
     assert abandoned.status == "abandoned"
     api.call("start_attempt", user_id=user.id, assessment_id=course.assessment)
-    with pytest.raises(MaxAttemptsReached):
+    used = f"^all 2 attempt\\(s\\) of assessment {course.assessment} are used$"
+    with pytest.raises(MaxAttemptsReached, match=used):
         api.call("start_attempt", user_id=user.id, assessment_id=course.assessment)
-    with pytest.raises(NotFound):
-        api.call("start_attempt", user_id=user.id, assessment_id=uuid.uuid4())
+    missing = uuid.uuid4()
+    with pytest.raises(NotFound, match=f"^assessment {missing} is not available"):
+        api.call("start_attempt", user_id=user.id, assessment_id=missing)
 
 
 def test_a_late_submit_times_out_and_counts_only_answers_saved_in_time(
@@ -446,7 +464,8 @@ def test_a_late_submit_times_out_and_counts_only_answers_saved_in_time(
         [attempt_id, course.questions["multiple_choice"]],
     )
     conn.execute("RESET session_replication_role")
-    with pytest.raises(AttemptClosed, match="time limit"):
+    late = f"^attempt {attempt_id} takes no more answers: its time limit has passed$"
+    with pytest.raises(AttemptClosed, match=late):
         api.call(
             "save_answer",
             user_id=user.id,
