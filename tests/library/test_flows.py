@@ -274,7 +274,7 @@ def test_bookmarks_goals_and_verbatim_strings(api: Api, course: Catalog) -> None
 
 
 def test_assessment_flow_start_answer_submit_score_progress_dashboard(
-    api: Api, course: Catalog
+    api: Api, course: Catalog, conn: psycopg.Connection[Any]
 ) -> None:
     user = new_user(api)
     started = api.call("start_attempt", user_id=user.id, assessment_id=course.assessment)
@@ -329,6 +329,22 @@ def test_assessment_flow_start_answer_submit_score_progress_dashboard(
     passed = api.call("submit_attempt", user_id=user.id, attempt_id=second.attempt.id)
     assert passed.attempt.passed and passed.attempt.percentage == 100
     assert passed.progress is not None and passed.progress.newly_completed
+    stored = conn.execute(
+        "SELECT id, user_id, component_id, status, time_spent_minutes, completion_date,"
+        " mastery_date FROM user_progress WHERE user_id = %s AND component_id = %s",
+        [user.id, course.quiz_component],
+    ).fetchone()
+    got = passed.progress.progress
+    assert stored is not None and stored[3] == "completed" and stored[5] is not None
+    assert (
+        got.id,
+        got.user_id,
+        got.component_id,
+        got.status,
+        got.time_spent_minutes,
+        got.completion_date,
+        got.mastery_date,
+    ) == stored
     assert (passed.progress.progress.best_score, passed.progress.progress.progress_percentage) == (
         100,
         100,
