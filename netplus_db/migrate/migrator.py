@@ -350,10 +350,9 @@ class Migrator:
         return steps
 
     def _eta(self, done: list[MigrationRun], total: int) -> None:
-        left = total - len(done)
-        if left and len(done) and total > 2:
-            per = sum(s.duration_ms for s in done) / len(done) / 1000
-            self.report(f"{left} left; about {per * left:.1f} s more at the pace so far")
+        line = pace([s.duration_ms for s in done], total)
+        if line is not None:
+            self.report(line)
 
     def down(
         self, *, steps: int | None = None, to: int | None = None, dry_run: bool = False
@@ -644,6 +643,17 @@ def _failure(
     else:
         message += "; the migration's transaction was rolled back"
     return MigrationFailed(path, line, target.redact(message), diag.sqlstate)
+
+
+def pace(durations_ms: list[int], total: int) -> str | None:
+    """`3 left; about 0.9 s more at the pace so far` after the steps that took `durations_ms`
+    of `total`; None when there is nothing worth saying (no step done, none left, or a run of
+    two steps or fewer)."""
+    left = total - len(durations_ms)
+    if not left or not durations_ms or total <= 2:
+        return None
+    per_step = sum(durations_ms) / len(durations_ms) / 1000
+    return f"{left} left; about {per_step * left:.1f} s more at the pace so far"
 
 
 def _leading_blank_or_comment(sql: str) -> int:

@@ -6,13 +6,14 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from netplus_db.config import Target
 from netplus_db.connection import connect
-from netplus_db.errors import MigrationFailed, MigrationStateError
-from netplus_db.migrate.migrator import Event, MigrationRun, Migrator, State
+from netplus_db.errors import MigrationFailed, MigrationStateError, UnknownVersion
+from netplus_db.migrate.migrator import Event, MigrationRun, Migrator, State, pace
 from tests.migrate.test_migrator import ONE, THREE, TWO, ledger, tables, write_set
 from tests.support.server import Server, fresh_name
 
@@ -353,3 +354,181 @@ def test_status_runs_and_events_as_json(empty_db: Target, three: Path) -> None:
         "tool": "netplus-db",
     }
     assert event.os_user and event.client_hostname
+
+
+def test_the_pace_line_says_what_is_left_at_the_average_so_far() -> None:
+    assert pace([200, 400], 5) == "3 left; about 0.9 s more at the pace so far"
+    assert pace([1500], 3) == "2 left; about 3.0 s more at the pace so far"
+    assert pace([100], 2) is None  # two steps: the count says enough
+    assert pace([], 5) is None and pace([100, 100, 100], 3) is None
+
+
+def test_a_two_step_run_counts_its_steps_and_a_one_step_run_does_not(
+    empty_db: Target, three: Path
+) -> None:
+    seen: list[str] = []
+    migrator = Migrator(empty_db, three, report=seen.append)
+    migrator.up(to=2)
+    fullmatch_all(
+        [
+            r"\[1/2\] applying 0001_one…",
+            r"applied 0001_one \(\d+ ms\)",
+            r"\[2/2\] applying 0002_two…",
+            r"applied 0002_two \(\d+ ms\)",
+        ],
+        seen,
+    )
+    seen.clear()
+    migrator.down(to=0)
+    fullmatch_all(
+        [
+            r"\[1/2\] rolling back 0002_two…",
+            r"rolled back 0002_two \(\d+ ms\)",
+            r"\[2/2\] rolling back 0001_one…",
+            r"rolled back 0001_one \(\d+ ms\)",
+        ],
+        seen,
+    )
+    seen.clear()
+    migrator.up(to=1)
+    migrator.down(steps=1)
+    fullmatch_all([r"applied 0001_one \(\d+ ms\)", r"rolled back 0001_one \(\d+ ms\)"], seen)
+
+
+def test_durations_are_milliseconds(empty_db: Target, tmp_path: Path) -> None:
+    slow = (
+        "-- migrate:up\nSELECT pg_sleep(0.2);\n"
+        "-- migrate:down transaction:false\nSELECT pg_sleep(0.2);\n"
+    )
+    migrator = Migrator(empty_db, write_set(tmp_path / "m", **{"0001_slow": slow}))
+    [up] = migrator.up()
+    [down] = migrator.down()
+    assert 200 <= up.duration_ms < 60_000 and 200 <= down.duration_ms < 60_000
+    events = migrator.history()
+    assert [(e.action, e.duration_ms) for e in events] == [
+        ("up", up.duration_ms),
+        ("down", down.duration_ms),
+    ]
+
+
+def test_plans_of_a_missing_database_are_empty_and_plans_follow_their_arguments(
+    server: Server, empty_db: Target, three: Path
+) -> None:
+    missing = Migrator(server.database(fresh_name("missing")), three)
+    assert missing.plan_down() == [] and missing.down(dry_run=True) == []
+    migrator = Migrator(empty_db, three)
+    migrator.up()
+    assert [a.version for a in migrator.plan_down(steps=2)] == [3, 2]
+    assert [a.version for a in migrator.plan_down(to=1)] == [3, 2]
+    assert [a.version for a in migrator.plan_down()] == [3]
+    with pytest.raises(
+        UnknownVersion, match=r"^--to 7: version 7 is not applied \(0 rolls back all\)$"
+    ):
+        migrator.plan_down(to=7)
+
+
+@pytest.mark.parametrize(
+    ("edit", "line"),
+    [
+        (lambda text: text + "-- one more line\n", 5),  # appended: the first new line
+        (lambda text: text.replace("DROP TABLE one;\n", ""), 4),  # cut: the line after the end
+        (lambda text: text.replace("PRIMARY KEY", "UNIQUE"), 2),
+    ],
+    ids=["appended", "cut", "changed"],
+)
+def test_an_edited_file_is_named_with_its_first_changed_line(
+    empty_db: Target, three: Path, edit: Any, line: int
+) -> None:
+    migrator = Migrator(empty_db, three)
+    migrator.up(to=1)
+    path = three / "0001_one.sql"
+    path.write_text(edit(path.read_text()))
+    [problem] = migrator.problems()
+    assert str(problem).startswith(f"{path}:{line}: edited after it was applied on ")
+    assert str(problem).endswith(
+        f"(first changed line {line}); restore the file and put the change in a new migration"
+    )
+
+
+def test_a_missing_files_status_has_no_file(empty_db: Target, three: Path) -> None:
+    migrator = Migrator(empty_db, three)
+    migrator.up(to=1)
+    (three / "0001_one.sql").unlink()
+    gone = migrator.status()[0]
+    assert gone.state is State.MISSING_FILE and gone.as_json()["file"] is None
+
+
+def test_a_section_outside_a_transaction_has_its_timeouts_and_leaves_none_behind(
+    empty_db: Target, tmp_path: Path
+) -> None:
+    """Its lock_timeout is the marker's, else --lock-timeout; its statement_timeout the
+    marker's; both are reset after it, so the next migration is not cut short by them."""
+    record = (
+        "CREATE TABLE IF NOT EXISTS seen (n int, lock_timeout text, statement_timeout text);\n"
+        "INSERT INTO seen SELECT {n}, current_setting('lock_timeout'),"
+        " current_setting('statement_timeout');\n"
+    )
+    migrations = write_set(
+        tmp_path / "m",
+        **{
+            "0001_own": "-- migrate:up transaction:false lock_timeout:2s statement_timeout:9s\n"
+            + record.format(n=1)
+            + "-- migrate:down\n",
+            "0002_default": "-- migrate:up transaction:false\n"
+            + record.format(n=2)
+            + "-- migrate:down\n",
+            "0003_after": "-- migrate:up\nSELECT pg_sleep(0.3);\n"
+            + record.format(n=3)
+            + "-- migrate:down\n",
+        },
+    )
+    Migrator(empty_db, migrations, ddl_lock_timeout="7s").up()
+    with connect(empty_db) as conn:
+        rows = conn.execute("SELECT * FROM seen ORDER BY n").fetchall()
+    assert rows == [(1, "2s", "9s"), (2, "7s", "0"), (3, "7s", "0")]
+
+
+def test_a_down_sections_lock_timeout_is_its_markers_and_says_so(
+    empty_db: Target, tmp_path: Path
+) -> None:
+    source = (
+        "-- migrate:up\nCREATE TABLE l (i int);\n"
+        "-- migrate:down lock_timeout:200ms\nDROP TABLE l;\n"
+    )
+    migrations = write_set(tmp_path / "m", **{"0001_l": source})
+    migrator = Migrator(empty_db, migrations, ddl_lock_timeout="1h")
+    migrator.up()
+    with connect(empty_db) as holder:
+        holder.execute("LOCK TABLE l IN ACCESS SHARE MODE")  # held until the block ends
+        with pytest.raises(MigrationFailed) as caught:
+            migrator.down()
+    assert str(caught.value) == (
+        f"{migrations / '0001_l.sql'}:4: canceling statement due to lock timeout; waited 200ms "
+        "for a lock held by another transaction. Nothing of this migration was applied; retry "
+        "when that transaction ends, or raise --lock-timeout (or the file's lock_timeout: "
+        "marker option) [SQLSTATE 55P03]"
+    )
+    assert tables(empty_db) == ["l"]
+
+
+@pytest.mark.parametrize(
+    ("body", "line"),
+    [
+        ("SELECT 1,\nx\nFROM (SELECT 1) s;\n", 3),  # the token starts its line
+        ("SELECT 1, x\nFROM (SELECT 1) s;\n", 2),  # the token ends its line
+    ],
+)
+def test_the_line_of_a_one_character_token(
+    empty_db: Target, tmp_path: Path, body: str, line: int
+) -> None:
+    migrations = write_set(tmp_path / "m", **{"0001_x": f"-- migrate:up\n{body}-- migrate:down\n"})
+    with pytest.raises(MigrationFailed) as caught:
+        Migrator(empty_db, migrations).up()
+    assert str(caught.value).startswith(f'{migrations / "0001_x.sql"}:{line}: column "x"')
+
+
+def test_the_default_migrations_are_the_projects(empty_db: Target) -> None:
+    migrator = Migrator(empty_db)
+    shipped = sorted(p.stem for p in migrator.migrations_dir.glob("*.sql"))
+    assert migrator.migrations_dir.name == "migrations"
+    assert [m.label for m in migrator.migrations()] == shipped and len(shipped) >= 23
