@@ -154,6 +154,16 @@ def test_learning_flow_register_browse_learn_complete_streak_achievement(
         device_type="desktop",
         session_data={"from": "test"},
     )
+    opened = api.call(  # the defaults: no percentage, no time, a position kept as given
+        "record_progress",
+        user_id=user.id,
+        component_id=course.lesson,
+        status="in_progress",
+        last_position={"page": 3, "note": "ends here"},
+    )
+    assert (opened.progress.progress_percentage, opened.progress.time_spent_minutes) == (0, 0)
+    kept = api.q(user.id, "progress", "get_progress", user_id=user.id, component_id=course.lesson)
+    assert kept is not None and kept.last_position == {"page": 3, "note": "ends here"}
     halfway = api.call(
         "record_progress",
         user_id=user.id,
@@ -193,6 +203,7 @@ def test_learning_flow_register_browse_learn_complete_streak_achievement(
     )
     assert not again.newly_completed and again.progress.status == "completed"
     assert again.progress.progress_percentage == 100
+    assert again.progress.time_spent_minutes == 15  # no time given: none added
     prereqs = api.q(user.id, "content", "prerequisites", user_id=user.id, component_id=course.lab)
     assert [p.met for p in prereqs] == [True]
     log = api.q(user.id, "activity", "list_activity", user_id=user.id, page_size=10)
