@@ -40,6 +40,7 @@ def test_readiness_report_and_review_session_after_a_quiz(
     # The course's questions are all objective 1.4: 2 of 6 right -> Beta(3, 5), mean 3/8.
     after = api.call("readiness", user_id=user.id, weakest=1)
     assert [w.objective_code for w in after.weakest] == ["1.4"]
+    assert len(api.call("readiness", user_id=user.id).weakest) == 5  # the default
     assert after.weakest[0].mastery == pytest.approx(3 / 8)
     assert after.reviews.scheduled == 4  # the four missed questions
     report = api.call("attempt_report", user_id=user.id, attempt_id=done.attempt.id)
@@ -51,6 +52,8 @@ def test_readiness_report_and_review_session_after_a_quiz(
     conn.execute("UPDATE review_cards SET due = now() - interval '1 minute'")
     session = api.call("review_session", user_id=user.id, limit=10)
     assert len(session.items) == 4 and session.counts.due_now == 4
+    assert len(api.call("review_session", user_id=user.id, limit=1).items) == 1
+    assert len(api.call("review_session", user_id=user.id).items) == 4  # default: up to 20
     item = session.items[0]
     assert not hasattr(item, "correct_answer") and not hasattr(item, "explanation")
     kind = item.question_type
@@ -62,7 +65,7 @@ def test_readiness_report_and_review_session_after_a_quiz(
         time_spent_seconds=12,
     )
     assert graded.is_correct and graded.rating == 3 and graded.correct_answer is not None
-    with pytest.raises(NotDue):
+    with pytest.raises(NotDue, match=r"^question \S+ is not due for review until [^\n]+$"):
         api.call(
             "answer_review",
             user_id=user.id,
