@@ -93,13 +93,23 @@ SELECT pg_try_advisory_lock(:key);
 -- Release the migration lock.
 SELECT pg_advisory_unlock(:key);
 
--- name: other_runners()
--- Other sessions of the migration runner on this database, to say who holds the lock.
-SELECT pid, coalesce(client_addr::text, 'local'), backend_start, state
-  FROM pg_stat_activity
- WHERE datname = current_database()
-   AND application_name = 'netplus-db migrate'
-   AND pid <> pg_backend_pid();
+-- name: other_runners(key)
+-- The sessions holding the migration lock `key` on this database (a runner, or anyone who
+-- took the advisory lock by hand), to say who is waited for: pg_locks shows a bigint key
+-- as its high 32 bits (classid) and low 32 bits (objid), objsubid 1.
+SELECT a.pid,
+       coalesce(nullif(a.application_name, ''), 'no application name') || ' at '
+           || coalesce(a.client_addr::text, 'local'),
+       a.backend_start,
+       a.state
+  FROM pg_locks l
+  JOIN pg_stat_activity a ON a.pid = l.pid
+ WHERE l.locktype = 'advisory'
+   AND l.granted
+   AND l.objsubid = 1
+   AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
+   AND ((l.classid::bigint << 32) | l.objid::bigint) = :key
+   AND a.pid <> pg_backend_pid();
 
 -- name: set_lock_timeout(timeout)$
 -- Bound how long DDL waits for a table lock (transaction-local when inside a transaction).

@@ -186,9 +186,11 @@ def test_an_edited_applied_migration_stops_validate_and_up(empty_db: Target, thr
 def test_a_deleted_applied_migration_stops_up(empty_db: Target, three: Path) -> None:
     Migrator(empty_db, three).up(to=2)
     (three / "0002_two.sql").unlink()
-    with pytest.raises(
-        MissingMigrationFile, match=r"0002_two.sql:1: migration 2 \(two\) is applied"
-    ):
+    gone = re.escape(
+        f"the migrations on disk disagree with the database:\n  {three / '0002_two.sql'}:1: "
+        "migration 2 (two) is applied but its file is gone; restore it from version control"
+    )
+    with pytest.raises(MissingMigrationFile, match=f"^{gone}$"):
         Migrator(empty_db, three).up()
     assert Migrator(empty_db, three).status()[1].state is State.MISSING_FILE
 
@@ -199,9 +201,11 @@ def test_an_out_of_order_migration_is_refused_unless_allowed(
     migrations = write_set(tmp_path / "m", **{"0001_one": ONE, "0003_three": THREE})
     Migrator(empty_db, migrations).up()
     write_set(migrations, **{"0002_two": TWO})
-    with pytest.raises(
-        OutOfOrderMigration, match=r"0002_two.sql:1: version 2 is not applied but 3 is"
-    ):
+    late = re.escape(
+        f"{migrations / '0002_two.sql'}:1: version 2 is not applied but 3 is; renumber it "
+        "after the newest, or pass --allow-out-of-order"
+    )
+    with pytest.raises(OutOfOrderMigration, match=f"{late}$"):
         Migrator(empty_db, migrations).up()
     assert "two" not in tables(empty_db)
     Migrator(empty_db, migrations, allow_out_of_order=True).up()
@@ -245,7 +249,11 @@ def test_a_second_runner_waits_for_the_lock_then_gives_up(empty_db: Target, thre
         with pytest.raises(MigrationLockTimeout, match="nothing was applied"):
             Migrator(empty_db, three, lock_wait_seconds=0.3, report=said.append).up()
         assert time.monotonic() - started >= 0.3
-        assert said and said[0].startswith("waiting for another migration runner")
+        # said once (not at every retry), naming who holds the lock
+        [waiting] = said
+        pid = holder.info.backend_pid
+        holding = rf"pid {pid} from no application name at (local|[0-9a-f.:/]+)"
+        assert re.fullmatch(rf"waiting for another migration runner \({holding}\)", waiting)
     assert tables(empty_db) == []
 
 

@@ -455,7 +455,9 @@ def test_a_missing_files_status_has_no_file(empty_db: Target, three: Path) -> No
     migrator.up(to=1)
     (three / "0001_one.sql").unlink()
     gone = migrator.status()[0]
-    assert gone.state is State.MISSING_FILE and gone.as_json()["file"] is None
+    assert gone.state is State.MISSING_FILE and gone.applied is not None
+    assert gone.as_json()["file"] is None
+    assert gone.as_json()["applied_at"] == gone.applied.applied_at.isoformat()
 
 
 def test_a_section_outside_a_transaction_has_its_timeouts_and_leaves_none_behind(
@@ -532,3 +534,50 @@ def test_the_default_migrations_are_the_projects(empty_db: Target) -> None:
     shipped = sorted(p.stem for p in migrator.migrations_dir.glob("*.sql"))
     assert migrator.migrations_dir.name == "migrations"
     assert [m.label for m in migrator.migrations()] == shipped and len(shipped) >= 23
+
+
+def test_problems_of_several_kinds_are_raised_together_under_their_common_class(
+    empty_db: Target, three: Path
+) -> None:
+    migrator = Migrator(empty_db, three)
+    migrator.up(to=2)
+    (three / "0002_two.sql").unlink()
+    one = three / "0001_one.sql"
+    one.write_text(one.read_text() + "-- edited\n")
+    with pytest.raises(MigrationStateError) as caught:
+        migrator.up()
+    assert type(caught.value) is MigrationStateError  # an edit and a deletion: neither class
+    head, edited, gone = str(caught.value).split("\n")
+    assert head == "the migrations on disk disagree with the database:"
+    assert edited.startswith(f"  {one}:5: edited after it was applied")
+    assert gone.startswith(f"  {three / '0002_two.sql'}:1: migration 2 (two) is applied")
+
+
+def test_a_dry_run_up_plans_only_what_is_pending_up_to_its_version(
+    empty_db: Target, three: Path
+) -> None:
+    migrator = Migrator(empty_db, three)
+    migrator.up(to=1)
+    assert [r.version for r in migrator.up(dry_run=True)] == [2, 3]
+    assert [r.version for r in migrator.up(to=2, dry_run=True)] == [2]
+
+
+def test_a_failing_up_section_outside_a_transaction_says_what_stayed(
+    empty_db: Target, tmp_path: Path
+) -> None:
+    source = (
+        "-- migrate:up transaction:false\n"
+        "CREATE TABLE kept (i int);\n"
+        "SELECT 1 / 0;\n"
+        "-- migrate:down\n"
+    )
+    migrations = write_set(tmp_path / "m", **{"0001_half": source})
+    with pytest.raises(MigrationFailed) as caught:
+        Migrator(empty_db, migrations).up()
+    assert str(caught.value) == (
+        f"{migrations / '0001_half.sql'}:3: division by zero; the migration's transaction was "
+        "rolled back — this section runs outside a transaction: statements 1 to 1 of 2 stay "
+        "applied and the ledger was not updated; make the statements idempotent (IF NOT "
+        "EXISTS) and re-run [SQLSTATE 22012]"
+    )
+    assert tables(empty_db) == ["kept"] and ledger(empty_db) == []
