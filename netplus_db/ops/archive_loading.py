@@ -64,7 +64,7 @@ from netplus_db.ops.archives import (
 from netplus_db.ops.backup import migration_version, phase, row_counts
 from netplus_db.ops.client_tools import Tool, find_tools
 from netplus_db.ops.pg_programs import failure, run_tool, table_in_line
-from netplus_db.ops.progress import LiveLine, Meter, TableProgress, counted
+from netplus_db.ops.progress import LiveLine, Meter, TableProgress, counted, human_bytes
 from netplus_db.sql import sql_files
 from netplus_db.types import Progress
 
@@ -449,7 +449,7 @@ def _feed(path: Path, sink: IO[bytes], report: Progress) -> bool:
             fed += len(chunk)
             if time.perf_counter() - last > PROGRESS_EVERY:
                 last = time.perf_counter()
-                report(f"psql: {fed / 1e6:.0f} MB of SQL fed ({last - started:.0f}s)")
+                report(f"psql: {human_bytes(fed)} of SQL fed ({last - started:.0f}s)")
     except BrokenPipeError:
         return False  # psql stopped; its exit status and message tell why
     if PLAIN_FOOTER not in tail:
