@@ -25,6 +25,18 @@ def three(tmp_path: Path) -> Path:
     return write_set(tmp_path / "m", **{"0001_one": ONE, "0002_two": TWO, "0003_three": THREE})
 
 
+def step_lines(doing: str, done: str, labels: list[str]) -> list[str]:
+    """What a run of several steps reports: each step counted, its result, and after each
+    but the last the pace (only when there are more than two steps)."""
+    total = len(labels)
+    lines: list[str] = []
+    for number, label in enumerate(labels, start=1):
+        lines += [rf"\[{number}/{total}\] {doing} {label}…", rf"{done} {label} \(\d+ ms\)"]
+        if total > 2 and number < total:
+            lines.append(rf"{total - number} left; about \d+\.\d s more at the pace so far")
+    return lines
+
+
 def fullmatch_all(patterns: list[str], lines: list[str]) -> None:
     """`lines` are exactly what `patterns` describe, in order."""
     assert len(lines) == len(patterns), lines
@@ -48,19 +60,12 @@ def test_the_runner_reports_each_step_with_its_count_and_its_pace(
         (v, NAMES[v], "up") for v in (1, 2, 3)
     ]
     assert all(isinstance(r.duration_ms, int) and r.duration_ms >= 0 for r in runs)
-    pace = r"\d left; about \d+\.\d s more at the pace so far"
+    labels = ["0001_one", "0002_two", "0003_three"]
     fullmatch_all(
         [
             rf"created database {target.dbname}: it did not exist on host {re.escape(target.host)}"
             rf" port {target.port} \(check the name if that is a surprise\)",
-            r"\[1/3\] applying 0001_one…",
-            r"applied 0001_one \(\d+ ms\)",
-            pace.replace(r"\d left", "2 left"),
-            r"\[2/3\] applying 0002_two…",
-            r"applied 0002_two \(\d+ ms\)",
-            pace.replace(r"\d left", "1 left"),
-            r"\[3/3\] applying 0003_three…",
-            r"applied 0003_three \(\d+ ms\)",
+            *step_lines("applying", "applied", labels),
         ],
         seen,
     )
@@ -79,19 +84,7 @@ def test_the_runner_reports_each_step_with_its_count_and_its_pace(
     assert [(r.version, r.name, r.direction) for r in undone] == [
         (v, NAMES[v], "down") for v in (3, 2, 1)
     ]
-    fullmatch_all(
-        [
-            r"\[1/3\] rolling back 0003_three…",
-            r"rolled back 0003_three \(\d+ ms\)",
-            pace.replace(r"\d left", "2 left"),
-            r"\[2/3\] rolling back 0002_two…",
-            r"rolled back 0002_two \(\d+ ms\)",
-            pace.replace(r"\d left", "1 left"),
-            r"\[3/3\] rolling back 0001_one…",
-            r"rolled back 0001_one \(\d+ ms\)",
-        ],
-        seen,
-    )
+    fullmatch_all(step_lines("rolling back", "rolled back", labels[::-1]), seen)
     seen.clear()
     assert migrator.down() == []
     assert seen == ["nothing to roll back"]
@@ -369,26 +362,10 @@ def test_a_two_step_run_counts_its_steps_and_a_one_step_run_does_not(
     seen: list[str] = []
     migrator = Migrator(empty_db, three, report=seen.append)
     migrator.up(to=2)
-    fullmatch_all(
-        [
-            r"\[1/2\] applying 0001_one…",
-            r"applied 0001_one \(\d+ ms\)",
-            r"\[2/2\] applying 0002_two…",
-            r"applied 0002_two \(\d+ ms\)",
-        ],
-        seen,
-    )
+    fullmatch_all(step_lines("applying", "applied", ["0001_one", "0002_two"]), seen)
     seen.clear()
     migrator.down(to=0)
-    fullmatch_all(
-        [
-            r"\[1/2\] rolling back 0002_two…",
-            r"rolled back 0002_two \(\d+ ms\)",
-            r"\[2/2\] rolling back 0001_one…",
-            r"rolled back 0001_one \(\d+ ms\)",
-        ],
-        seen,
-    )
+    fullmatch_all(step_lines("rolling back", "rolled back", ["0002_two", "0001_one"]), seen)
     seen.clear()
     migrator.up(to=1)
     migrator.down(steps=1)
