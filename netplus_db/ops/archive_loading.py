@@ -487,11 +487,11 @@ def validate(prepared: Prepared, restored: Target, report: Progress) -> dict[str
     with phase(report, f"validated {restored.dbname}"), connect(restored, autocommit=True) as conn:
         found = row_counts(conn)
         problems = _ledger_problems(conn, prepared) + _count_problems(found, prepared.manifest)
-    if problems:
-        raise ArchiveError(
-            prepared.path,
-            "the restored database does not match the backup: " + "; ".join(problems),
-        )
+        if problems:  # inside the phase: a database that fails is not reported "validated"
+            raise ArchiveError(
+                prepared.path,
+                "the restored database does not match the backup: " + "; ".join(problems),
+            )
     return found
 
 

@@ -230,8 +230,10 @@ def test_verify_restores_into_a_recorded_scratch_database_it_drops(
     """verify's scratch database is `<db>__verify_<UTC>`, its comment says what it is and
     which file it came from (a crash leaves it recognisable), and it is gone afterwards."""
     comments: list[dict[str, Any]] = []
+    said: list[str] = []
 
     def report(line: str) -> None:
+        said.append(line)
         if line.startswith("created scratch database "):
             name = line.removeprefix("created scratch database ")
             with connect(server.admin, autocommit=True) as conn:
@@ -249,6 +251,7 @@ def test_verify_restores_into_a_recorded_scratch_database_it_drops(
     assert re.fullmatch(rf"{re.escape(db.dbname)}__verify_\d{{8}}T\d{{6}}Z", made["name"])
     assert (made["target"], made["source"]) == (db.dbname, str(full))
     assert made["netplus-db"] == "verify"
+    assert any(re.fullmatch(rf"validated {made['name']} \(\d+\.\d\ds\)", line) for line in said)
     assert databases(server, db) == []
 
 
@@ -356,6 +359,13 @@ def test_a_damaged_archive_fails_verify_and_restore(
     with pytest.raises(ArchiveError, match=r"size is .* says|sha256 is .* says") as caught:
         verify(db, full)
     assert str(full) in str(caught.value)
+    if damage is _truncate:
+        manifest = re.escape(manifest_path(full).name)
+        assert re.fullmatch(
+            rf"{re.escape(str(full))}: size is \d+ bytes but {manifest} says \d+: the archive is "
+            "truncated or was changed after the backup",
+            str(caught.value),
+        )
     with pytest.raises(ArchiveError, match=r"truncated|corrupted"):
         restore(db, full)
     _assert_untouched(db, server, before)
@@ -376,10 +386,16 @@ def _an_older_ledger(data: dict[str, Any]) -> str:
     return r"migration version \d+, manifest says \d+"
 
 
+def _two_at_once(data: dict[str, Any]) -> str:
+    _more_users(data)
+    _a_table_it_never_had(data)
+    return r"table ghosts is missing; table users has 5 rows, manifest says 6"
+
+
 @pytest.mark.parametrize(
     "disagree",
-    [_more_users, _a_table_it_never_had, _an_older_ledger],
-    ids=["row-count", "missing-table", "ledger"],
+    [_more_users, _a_table_it_never_had, _an_older_ledger, _two_at_once],
+    ids=["row-count", "missing-table", "ledger", "two-at-once"],
 )
 def test_an_archive_whose_manifest_disagrees_is_refused_and_the_target_untouched(
     full: Path, server: Server, db: Target, disagree: Any
@@ -391,9 +407,14 @@ def test_an_archive_whose_manifest_disagrees_is_refused_and_the_target_untouched
     data = json.loads(where.read_text("utf-8"))
     problem = disagree(data)
     where.write_text(json.dumps(data), "utf-8")
-    with pytest.raises(ArchiveError, match="does not match the backup") as verified:
-        verify(db, full)
-    assert str(full) in str(verified.value)
+    seen, report = lines()
+    with pytest.raises(ArchiveError) as verified:
+        verify(db, full, report=report)
+    assert re.fullmatch(
+        f"{re.escape(str(full))}: the restored database does not match the backup: {problem}",
+        str(verified.value),
+    )
+    assert not any(line.startswith("validated ") for line in seen)  # it was not
     with pytest.raises(ArchiveError, match=problem):
         restore(db, full)
     _assert_untouched(db, server, before)
