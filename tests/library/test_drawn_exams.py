@@ -72,17 +72,25 @@ def test_start_resume_and_review_show_the_stored_draw_and_order(
     assert resumed.state.draw_seed is not None and resumed.state.status == "in_progress"
 
     by_id = {v: k for k, v in course.questions.items()}
+    first = started.questions[0].id
     for question in started.questions:  # the keys name options by id, not by position
+        marked: dict[str, Any] = {}
+        if question.id == first:
+            marked = {"time_spent_seconds": 42, "flagged_for_review": True}
         api.call(
             "save_answer",
             user_id=user.id,
             attempt_id=started.attempt.id,
             question_id=question.id,
             user_answer=course.keys[by_id[question.id]],
+            **marked,
         )
     again = api.call("resume_attempt", user_id=user.id, attempt_id=started.attempt.id)
     assert again.questions == started.questions
     assert sorted(a.question_id for a in again.answers) == sorted(ids)
+    kept = {a.question_id: (a.time_spent_seconds, a.flagged_for_review) for a in again.answers}
+    assert kept.pop(first) == (42, True)  # as given; the others took the defaults
+    assert all(flagged is False for _, flagged in kept.values())
     result = api.call("submit_attempt", user_id=user.id, attempt_id=started.attempt.id)
     assert result.attempt.percentage == 100 and result.attempt.correct_answers == 5
     review = api.call("review_attempt", user_id=user.id, attempt_id=started.attempt.id)

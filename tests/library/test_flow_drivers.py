@@ -13,8 +13,18 @@ import pytest
 
 from netplus_db.config import Target
 from netplus_db.database import AsyncDatabase, Database
-from netplus_db.errors import Conflict, NotFound
-from netplus_db.flows import ActAs, Flow, accounts, adrive, call, drive
+from netplus_db.errors import Conflict, NotFound, ValidationError
+from netplus_db.flows import (
+    ActAs,
+    Flow,
+    accounts,
+    adrive,
+    assessments,
+    call,
+    drive,
+    learning,
+    review,
+)
 from netplus_db.generated.bookmarks import BookmarksQueries
 from tests.support import factories
 from tests.support.apis import PASSWORD
@@ -117,3 +127,45 @@ def test_acting_as_in_a_pooled_flow_is_what_row_security_sees(
         return counts
 
     assert asyncio.run(scenario()) == [expected for _, _, expected in cases]
+
+
+# Each flow checks its own arguments before its first step, so a caller driving it directly
+# (drive/adrive) gets the same ValidationError as a Database method (which checks user_id
+# once more before it begins a transaction).
+OWN_CHECKS: dict[str, tuple[Any, dict[str, Any]]] = {
+    "record_progress": (
+        learning.record_progress,
+        {"component_id": uuid.uuid4(), "status": "completed"},
+    ),
+    "start_attempt": (assessments.start_attempt, {"assessment_id": uuid.uuid4()}),
+    "resume_attempt": (assessments.resume_attempt, {"attempt_id": uuid.uuid4()}),
+    "review_attempt": (assessments.review_attempt, {"attempt_id": uuid.uuid4()}),
+    "save_answer": (
+        assessments.save_answer,
+        {"attempt_id": uuid.uuid4(), "question_id": uuid.uuid4(), "user_answer": {"option": "c"}},
+    ),
+    "submit_attempt": (assessments.submit_attempt, {"attempt_id": uuid.uuid4()}),
+    "abandon_attempt": (assessments.abandon_attempt, {"attempt_id": uuid.uuid4()}),
+    "readiness": (review.readiness, {}),
+    "review_session": (review.review_session, {}),
+    "answer_review": (review.answer_review, {"question_id": uuid.uuid4(), "user_answer": {}}),
+    "attempt_report": (review.attempt_report, {"attempt_id": uuid.uuid4()}),
+}
+
+
+@pytest.mark.parametrize("name", sorted(OWN_CHECKS))
+def test_each_flow_checks_its_own_user_id_before_its_first_step(name: str) -> None:
+    make, kwargs = OWN_CHECKS[name]
+    with pytest.raises(ValidationError) as caught:
+        next(make(user_id="not a uuid", **kwargs))
+    assert caught.value.field == "user_id"
+
+
+def test_an_answer_review_checks_its_answer_before_its_first_step() -> None:
+    with pytest.raises(ValidationError) as caught:
+        next(
+            review.answer_review(
+                user_id=uuid.uuid4(), question_id=uuid.uuid4(), user_answer={"a\x00": 1}
+            )
+        )
+    assert caught.value.field.startswith("user_answer")
