@@ -24,15 +24,35 @@ from tests.support.apis import PASSWORD, Api, Catalog, SyncApi, build_catalog, n
 # --- accounts ---------------------------------------------------------------------------------
 
 
-def test_register_then_log_in_by_email_or_username(api: Api) -> None:
+def logged(conn: psycopg.Connection[Any], user_id: uuid.UUID | None) -> list[tuple[Any, ...]]:
+    """The login activity rows of `user_id` (None: of no account), oldest first."""
+    return conn.execute(
+        "SELECT activity_type, activity_description, resource_type, resource_id"
+        " FROM user_activity_logs WHERE user_id IS NOT DISTINCT FROM %s"
+        " AND activity_type LIKE 'login%%' ORDER BY created_at, id",
+        [user_id],
+    ).fetchall()
+
+
+def test_register_then_log_in_by_email_or_username(api: Api, conn: psycopg.Connection[Any]) -> None:
     user = new_user(api)
     assert user.role == "student" and user.account_status == "active"
     by_email = api.call("login", login=user.email.upper(), password=PASSWORD)
     by_name = api.call("login", login=f"  {user.username}  ", password=PASSWORD)
     assert by_email.reason == by_name.reason == "ok" and by_email.user.id == user.id
     assert "$2b$" not in repr(by_email) and not hasattr(by_email.user, "password_hash")
+    assert by_email.user == by_name.user and (by_email.user.role, by_email.user.account_status) == (
+        "student",
+        "active",
+    )
+    assert logged(conn, user.id)[-2:] == [("login", "Logged in", "user", user.id)] * 2
+    failed_before = len(logged(conn, None))
     wrong = api.call("login", login=user.email, password="not the password")
     nobody = api.call("login", login="nobody@network.test", password=PASSWORD)
+    assert (
+        logged(conn, None)[failed_before:]
+        == [("login_failed", "Invalid credentials", "user", None)] * 2
+    )
     assert (
         (wrong.user, wrong.reason) == (None, "invalid_credentials") == (nobody.user, nobody.reason)
     )
@@ -82,11 +102,14 @@ def test_bad_registration_input_names_the_field(
 
 
 @pytest.mark.parametrize("status", ["suspended", "deactivated"])
-def test_login_refuses_suspended_deactivated_and_deleted_accounts(api: Api, status: str) -> None:
+def test_login_refuses_suspended_deactivated_and_deleted_accounts(
+    api: Api, status: str, conn: psycopg.Connection[Any]
+) -> None:
     user = new_user(api)
     api.admin("users", "set_account_status", user_id=user.id, account_status=status)
     result = api.call("login", login=user.email, password=PASSWORD)
     assert (result.user, result.reason) == (None, status)
+    assert logged(conn, user.id)[-1] == ("login_refused", f"Account {status}", "user", user.id)
     api.admin("users", "set_account_status", user_id=user.id, account_status="active")
     assert api.call("login", login=user.email, password=PASSWORD).reason == "ok"
     api.admin("users", "soft_delete_user", user_id=user.id)
@@ -173,6 +196,7 @@ def test_learning_flow_register_browse_learn_complete_streak_achievement(
         time_spent_minutes=10,
     )
     assert (halfway.newly_completed, halfway.progress.progress_percentage) == (False, 40)
+    assert (halfway.streak, halfway.goals, halfway.achievements) == (None, [], [])
     done = api.call(
         "record_progress",
         user_id=user.id,
@@ -340,6 +364,7 @@ def test_assessment_flow_start_answer_submit_score_progress_dashboard(
     passed = api.call("submit_attempt", user_id=user.id, attempt_id=second.attempt.id)
     assert passed.attempt.passed and passed.attempt.percentage == 100
     assert passed.progress is not None and passed.progress.newly_completed
+    assert passed.progress.streak is not None and passed.progress.streak.user_id == user.id
     stored = conn.execute(
         "SELECT id, user_id, component_id, status, time_spent_minutes, completion_date,"
         " mastery_date FROM user_progress WHERE user_id = %s AND component_id = %s",

@@ -79,6 +79,10 @@ def test_browse_pages_say_whether_more_follow(api: Api, course: Catalog) -> None
         course.lab,
         course.quiz_component,
     }
+    exact = api.call("browse_components", domain="1.0", page_size=3)  # fits: nothing more
+    assert len(exact.items) == 3 and not exact.has_more and exact.next_after_id is None
+    # every component of the course is intermediate: the filter alone leaves none
+    assert api.call("browse_components", difficulty_level="beginner").items == []
     labs = api.call("browse_components", component_type="lab", difficulty_level="intermediate")
     assert [c.id for c in labs.items] == [course.lab] and not labs.has_more
     assert api.call("browse_components", domain="2.0").items == []

@@ -285,7 +285,9 @@ def test_bad_answer_input(
 def test_bad_browse_input(
     api: Api, conn: psycopg.Connection[Any], course: Catalog, field: str, bad: dict[str, Any]
 ) -> None:
-    refused(api, conn, field, "browse_components", **bad)
+    message = refused(api, conn, field, "browse_components", **bad)
+    if "after_title" in bad:
+        assert message == "after_id: after_title and after_id go together (or neither)"
 
 
 def test_generated_queries_refuse_nul_and_deep_values_naming_the_parameter(api: Api) -> None:
