@@ -23,7 +23,10 @@ TERMINATE = (
 # mid-block.
 RETRYING = r"^connection lost before BEGIN \(.*terminat.*\); borrowing another$"
 ROLLBACK_FAILED = r"^rollback failed, the pool will discard the connection: .*terminat"
-LOST = r"^the connection to the server was lost before COMMIT \(.*terminat.*\); nothing of the"
+LOST = (
+    r"^the connection to the server was lost before COMMIT \(.*terminat.*\); nothing of the "
+    r"transaction was written, it may be run again$"
+)
 
 
 def lend_anything(conn: psycopg.Connection[Any]) -> None:
