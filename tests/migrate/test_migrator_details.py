@@ -37,6 +37,25 @@ def step_lines(doing: str, done: str, labels: list[str]) -> list[str]:
     return lines
 
 
+def failed_up(db: Target, directory: Path, name: str, source: str) -> tuple[Path, str]:
+    """Apply the one migration `name` with `source`, which must fail; its file and message."""
+    migrations = write_set(directory / "m", **{name: source})
+    with pytest.raises(MigrationFailed) as caught:
+        Migrator(db, migrations).up()
+    return migrations / f"{name}.sql", str(caught.value)
+
+
+def failed_down(db: Target, directory: Path, name: str, source: str) -> tuple[Path, str]:
+    """Apply the one migration `name` with `source`, roll it back, and return its file and
+    the message of the MigrationFailed that the rollback must raise."""
+    migrations = write_set(directory / "m", **{name: source})
+    migrator = Migrator(db, migrations)
+    migrator.up()
+    with pytest.raises(MigrationFailed) as caught:
+        migrator.down()
+    return migrations / f"{name}.sql", str(caught.value)
+
+
 def fullmatch_all(patterns: list[str], lines: list[str]) -> None:
     """`lines` are exactly what `patterns` describe, in order."""
     assert len(lines) == len(patterns), lines
@@ -118,31 +137,18 @@ def test_a_failing_down_section_names_its_file_and_line_and_keeps_the_migration(
         "\n"
         "SELECT nothing_here FROM d;\n"
     )
-    migrations = write_set(tmp_path / "m", **{"0001_d": source})
-    migrator = Migrator(empty_db, migrations)
-    migrator.up()
-    with pytest.raises(MigrationFailed) as caught:
-        migrator.down()
-    assert str(caught.value).startswith(f"{migrations / '0001_d.sql'}:6: relation ")
-    assert str(caught.value).endswith(
-        "; the migration's transaction was rolled back [SQLSTATE 42P01]"
-    )
+    path, message = failed_down(empty_db, tmp_path, "0001_d", source)
+    assert message.startswith(f"{path}:6: relation ")
+    assert message.endswith("; the migration's transaction was rolled back [SQLSTATE 42P01]")
     assert tables(empty_db) == ["d"] and [r[0] for r in ledger(empty_db)] == [1]
-    assert [e.action for e in migrator.history()] == ["up"]  # no down event was recorded
+    events = Migrator(empty_db, path.parent).history()
+    assert [e.action for e in events] == ["up"]  # no down event was recorded
 
 
 def test_an_empty_down_section_cannot_be_rolled_back(empty_db: Target, tmp_path: Path) -> None:
-    migrations = write_set(
-        tmp_path / "m", **{"0001_e": "-- migrate:up\nCREATE TABLE e (id int);\n-- migrate:down\n"}
-    )
-    migrator = Migrator(empty_db, migrations)
-    migrator.up()
-    with pytest.raises(MigrationFailed) as caught:
-        migrator.down()
-    assert str(caught.value) == (
-        f"{migrations / '0001_e.sql'}:4: the down section is empty: this migration cannot be "
-        "rolled back"
-    )
+    source = "-- migrate:up\nCREATE TABLE e (id int);\n-- migrate:down\n"
+    path, message = failed_down(empty_db, tmp_path, "0001_e", source)
+    assert message == f"{path}:4: the down section is empty: this migration cannot be rolled back"
     assert tables(empty_db) == ["e"] and len(ledger(empty_db)) == 1
 
 
@@ -161,13 +167,9 @@ def test_a_down_section_keeps_its_markers_options_as_applied(
         "SELECT pg_sleep(3);\n"
         "DROP TABLE c;\n"
     )
-    migrations = write_set(tmp_path / "m", **{"0001_c": source})
-    migrator = Migrator(empty_db, migrations)
-    migrator.up()
-    with pytest.raises(MigrationFailed) as caught:
-        migrator.down()
-    assert str(caught.value) == (
-        f"{migrations / '0001_c.sql'}:6: canceling statement due to statement timeout; the "
+    path, message = failed_down(empty_db, tmp_path, "0001_c", source)
+    assert message == (
+        f"{path}:6: canceling statement due to statement timeout; the "
         "statement ran longer than the migration's statement_timeout:300ms and its transaction "
         "was rolled back — this section runs outside a transaction: statements 1 to 1 of 3 "
         "stay applied and the ledger was not updated; make the statements idempotent (IF NOT "
@@ -179,7 +181,7 @@ def test_a_down_section_keeps_its_markers_options_as_applied(
 
 
 @pytest.mark.parametrize(
-    ("body", "line", "message"),
+    ("body", "line", "expected"),
     [
         (  # the server's detail is added in parentheses
             "CREATE TABLE u (id int PRIMARY KEY);\nINSERT INTO u VALUES (1);\n"
@@ -204,13 +206,11 @@ def test_a_down_section_keeps_its_markers_options_as_applied(
     ids=["detail", "line-after-comments", "connection-lost"],
 )
 def test_a_failed_statement_is_named_by_line_with_the_servers_words(
-    empty_db: Target, tmp_path: Path, body: str, line: int, message: str
+    empty_db: Target, tmp_path: Path, body: str, line: int, expected: str
 ) -> None:
-    migrations = write_set(tmp_path / "m", **{"0001_x": f"-- migrate:up\n{body}-- migrate:down\n"})
-    with pytest.raises(MigrationFailed) as caught:
-        Migrator(empty_db, migrations).up()
-    where = re.escape(f"{migrations / '0001_x.sql'}:{line}: ")
-    assert re.fullmatch(where + message, str(caught.value)), str(caught.value)
+    source = f"-- migrate:up\n{body}-- migrate:down\n"
+    path, message = failed_up(empty_db, tmp_path, "0001_x", source)
+    assert re.fullmatch(re.escape(f"{path}:{line}: ") + expected, message), message
     assert ledger(empty_db) == []
 
 
@@ -218,12 +218,9 @@ def test_a_statement_timeout_marker_does_not_explain_other_errors(
     empty_db: Target, tmp_path: Path
 ) -> None:
     source = "-- migrate:up statement_timeout:5s\nSELECT 1 / 0;\n-- migrate:down\n"
-    migrations = write_set(tmp_path / "m", **{"0001_z": source})
-    with pytest.raises(MigrationFailed) as caught:
-        Migrator(empty_db, migrations).up()
-    assert str(caught.value) == (
-        f"{migrations / '0001_z.sql'}:2: division by zero; the migration's transaction was "
-        "rolled back [SQLSTATE 22012]"
+    path, message = failed_up(empty_db, tmp_path, "0001_z", source)
+    assert message == (
+        f"{path}:2: division by zero; the migration's transaction was rolled back [SQLSTATE 22012]"
     )
 
 
@@ -500,10 +497,9 @@ def test_a_down_sections_lock_timeout_is_its_markers_and_says_so(
 def test_the_line_of_a_one_character_token(
     empty_db: Target, tmp_path: Path, body: str, line: int
 ) -> None:
-    migrations = write_set(tmp_path / "m", **{"0001_x": f"-- migrate:up\n{body}-- migrate:down\n"})
-    with pytest.raises(MigrationFailed) as caught:
-        Migrator(empty_db, migrations).up()
-    assert str(caught.value).startswith(f'{migrations / "0001_x.sql"}:{line}: column "x"')
+    source = f"-- migrate:up\n{body}-- migrate:down\n"
+    path, message = failed_up(empty_db, tmp_path, "0001_x", source)
+    assert message.startswith(f'{path}:{line}: column "x"')
 
 
 def test_the_default_migrations_are_the_projects(empty_db: Target) -> None:
@@ -548,11 +544,9 @@ def test_a_failing_up_section_outside_a_transaction_says_what_stayed(
         "SELECT 1 / 0;\n"
         "-- migrate:down\n"
     )
-    migrations = write_set(tmp_path / "m", **{"0001_half": source})
-    with pytest.raises(MigrationFailed) as caught:
-        Migrator(empty_db, migrations).up()
-    assert str(caught.value) == (
-        f"{migrations / '0001_half.sql'}:3: division by zero; the migration's transaction was "
+    path, message = failed_up(empty_db, tmp_path, "0001_half", source)
+    assert message == (
+        f"{path}:3: division by zero; the migration's transaction was "
         "rolled back — this section runs outside a transaction: statements 1 to 1 of 2 stay "
         "applied and the ledger was not updated; make the statements idempotent (IF NOT "
         "EXISTS) and re-run [SQLSTATE 22012]"
