@@ -65,7 +65,8 @@ def _own_prefix() -> None:
     PREFIX = f"npt_{os.getpid()}_"
 
 
-os.register_at_fork(after_in_child=_own_prefix)
+if hasattr(os, "register_at_fork"):  # POSIX only; elsewhere nothing forks a session
+    os.register_at_fork(after_in_child=_own_prefix)
 _STALE = re.compile(r"npt_(\d+)_")
 
 
