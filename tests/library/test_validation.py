@@ -415,3 +415,40 @@ def test_the_edges_of_each_bound_are_accepted(
         pytest.fail(f"{name}({field}={edge!r}) was refused: {refused_edge}")
     except NotFound:
         pass
+
+
+@pytest.mark.parametrize(
+    ("field", "bad", "message"),
+    [
+        ("email", {"email": "x" * 244 + "@network.test"}, None),  # 257 characters
+        ("email", {"email": "not an address"}, "email: is not an email address"),
+        ("username", {"username": "u" * 51}, None),
+        ("username", {"username": "a b"}, "username: 3-50 letters, digits, '.', '_' or '-'"),
+        ("rounds", {"rounds": 32}, None),
+        ("password", {"password": "x" * 7}, None),
+        ("password", {"password": "é" * 37}, "password: must be at most 72 bytes (bcrypt's limit)"),
+    ],
+    ids=["email-long", "email-shape", "user-long", "user-shape", "rounds", "short", "bytes"],
+)
+def test_registration_bounds_and_their_messages(
+    api: Api, conn: psycopg.Connection[Any], field: str, bad: dict[str, Any], message: str | None
+) -> None:
+    said = refused(api, conn, field, "register", **{**REGISTER, **bad})
+    if message is not None:
+        assert said == message
+
+
+def test_registration_accepts_each_bound_exactly(api: Api) -> None:
+    """255 characters of email, 50 of username, 8 characters and 72 bytes of password."""
+    tag = uuid.uuid4().hex[:6]
+    user = api.call(
+        "register",
+        email="e" * (255 - len(f"{tag}@network.test")) + f"{tag}@network.test",
+        username=("u" * 44 + tag)[:50],
+        password="x" * 8,
+    )
+    assert len(user.email) == 255 and len(user.username) == 50
+    other = api.call(
+        "register", email=f"o{tag}@network.test", username=f"o_{tag}", password="é" * 36
+    )
+    assert other.username == f"o_{tag}"
