@@ -149,21 +149,19 @@ def mutate(
     With `keep`, the copy is made in `keep/<name>` and left there, so that `mutmut show NAME`
     and `mutmut results` can be run in it afterwards.
     """
-    started = time.perf_counter()
     if keep is not None:
         work = keep / name
         if work.exists():
             raise SystemExit(f"--keep: {work} already exists; remove it or name another directory")
         work.mkdir(parents=True)
-        return _run(name, module, jobs, env, work, started)
+        return _run(name, module, jobs, env, work)
     with tempfile.TemporaryDirectory(prefix=f"netplus-mutmut-{name}-") as tmp:
-        return _run(name, module, jobs, env, Path(tmp), started)
+        return _run(name, module, jobs, env, Path(tmp))
 
 
-def _run(
-    name: str, module: Module, jobs: int, env: dict[str, str], work: Path, started: float
-) -> Score:
+def _run(name: str, module: Module, jobs: int, env: dict[str, str], work: Path) -> Score:
     """mutmut run in `work`, a fresh scratch copy; its score."""
+    started = time.perf_counter()
     scratch_copy(work, module)
     log = work / "mutmut-run.log"
     with log.open("wb") as out:

@@ -436,7 +436,7 @@ class Migrator:
         told = False
         while not q.ledger.try_lock(conn, key=LOCK_KEY):
             if not told:
-                held = q.ledger.other_runners(conn, key=LOCK_KEY)
+                held = q.ledger.lock_holders(conn, key=LOCK_KEY)
                 holders = ", ".join(f"pid {r[0]} from {r[1]}" for r in held)
                 self.report(f"waiting for another migration runner ({holders or 'unknown'})")
                 told = True

@@ -93,7 +93,7 @@ SELECT pg_try_advisory_lock(:key);
 -- Release the migration lock.
 SELECT pg_advisory_unlock(:key);
 
--- name: other_runners(key)
+-- name: lock_holders(key)
 -- The sessions holding the migration lock `key` on this database (a runner, or anyone who
 -- took the advisory lock by hand), to say who is waited for: pg_locks shows a bigint key
 -- as its high 32 bits (classid) and low 32 bits (objid), objsubid 1.

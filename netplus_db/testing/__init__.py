@@ -45,7 +45,6 @@ from netplus_db.generated.users import User
 from netplus_db.testing import servers
 from netplus_db.testing.servers import (
     BACKENDS,
-    PREFIX,
     TestServer,
     TestServerError,
     test_server,
@@ -57,6 +56,13 @@ LEARNER_PASSWORD = "correct horse battery"
 LEARNER_ROUNDS = 4  # bcrypt cost for test learners: the product uses 12, tests need speed
 
 _counter = itertools.count()
+
+
+def __getattr__(name: str) -> Any:
+    """`PREFIX` is read when asked for: a process forked after import has its own."""
+    if name == "PREFIX":
+        return servers.PREFIX
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def fresh_name(label: str = "db") -> str:

@@ -27,7 +27,7 @@ from netplus_db.flows import (
 )
 from netplus_db.generated.bookmarks import BookmarksQueries
 from tests.support import factories
-from tests.support.apis import PASSWORD
+from tests.support.apis import FLOWS, PASSWORD
 from tests.support.sessions import QUICK, count_bookmarks, mark
 
 IDENTITY = "SELECT current_user, app_current_user_id()"
@@ -147,24 +147,11 @@ def test_acting_as_in_a_pooled_flow_is_what_row_security_sees(
 # Each flow checks its own arguments before its first step, so a caller driving it directly
 # (drive/adrive) gets the same ValidationError as a Database method (which checks user_id
 # once more before it begins a transaction).
-OWN_CHECKS: dict[str, tuple[Any, dict[str, Any]]] = {
-    "record_progress": (
-        learning.record_progress,
-        {"component_id": uuid.uuid4(), "status": "completed"},
-    ),
-    "start_attempt": (assessments.start_attempt, {"assessment_id": uuid.uuid4()}),
-    "resume_attempt": (assessments.resume_attempt, {"attempt_id": uuid.uuid4()}),
-    "review_attempt": (assessments.review_attempt, {"attempt_id": uuid.uuid4()}),
-    "save_answer": (
-        assessments.save_answer,
-        {"attempt_id": uuid.uuid4(), "question_id": uuid.uuid4(), "user_answer": {"option": "c"}},
-    ),
-    "submit_attempt": (assessments.submit_attempt, {"attempt_id": uuid.uuid4()}),
-    "abandon_attempt": (assessments.abandon_attempt, {"attempt_id": uuid.uuid4()}),
-    "readiness": (review.readiness, {}),
-    "review_session": (review.review_session, {}),
-    "answer_review": (review.answer_review, {"question_id": uuid.uuid4(), "user_answer": {}}),
-    "attempt_report": (review.attempt_report, {"attempt_id": uuid.uuid4()}),
+OWN_CHECKS = {
+    name: (getattr(module, name), kwargs)
+    for name, kwargs in FLOWS.items()
+    for module in (learning, assessments, review)
+    if hasattr(module, name)
 }
 
 

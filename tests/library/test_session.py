@@ -75,15 +75,6 @@ def test_an_explicit_commit_under_the_users_role_is_refused(
             assert q.conn.execute("SELECT current_user").fetchone() == ("app_user",)
 
 
-def test_a_failing_role_switch_returns_the_connection(db: Target) -> None:
-    with Database(db, min_size=1, max_size=1, timeout=QUICK, app_role="no_such_role") as lib:
-        for _ in range(3):  # a lost connection would make the second borrow time out
-            refused = pytest.raises(psycopg.errors.InvalidParameterValue, match="no_such_role")
-            with refused, lib.as_user(None):
-                pass
-        assert lib.pool.get_stats()["pool_available"] == 1
-
-
 def test_the_async_block_commits_rolls_back_and_returns_the_connection(
     db: Target, conn: psycopg.Connection[Any]
 ) -> None:
@@ -145,20 +136,6 @@ def test_the_async_block_replaces_a_connection_found_dead_by_its_begin(
         killed, now = asyncio.run(scenario())
     assert now != killed
     assert len(session_log(caplog, RETRYING)) == 1
-
-
-def test_a_second_dead_connection_is_not_retried_again(
-    db: Target, conn: psycopg.Connection[Any]
-) -> None:
-    user = factories.user(conn)
-    with Database(db, min_size=2, max_size=2, timeout=QUICK, check=lend_anything) as lib:
-        lib.pool.wait()
-        conn.execute(TERMINATE)  # both pooled connections die
-        with pytest.raises(psycopg.OperationalError), lib.as_user(user):
-            pass
-        assert lib.pool.get_stats()["returns_bad"] == 2  # borrowed twice, then gave up
-        with lib.as_user(user) as q:  # the pool has made new ones
-            assert q.users.get_user(user_id=user) is not None
 
 
 def test_a_session_cannot_be_entered_twice(db: Target) -> None:

@@ -20,7 +20,16 @@ from netplus_db.connection import connect, create_database, drop_database
 from netplus_db.errors import NotFound, ValidationError
 from netplus_db.testing import TestServer, fresh_name
 from netplus_db.validation import MAX_JSON_CHARS, MAX_JSON_DEPTH
-from tests.support.apis import PASSWORD, Api, AsyncApi, Catalog, SyncApi, build_catalog, new_user
+from tests.support.apis import (
+    FLOWS,
+    PASSWORD,
+    Api,
+    AsyncApi,
+    Catalog,
+    SyncApi,
+    build_catalog,
+    new_user,
+)
 
 WRITTEN = (
     "users",
@@ -322,27 +331,6 @@ def nested_list(depth: int) -> Any:
     for _ in range(depth):
         value = [value]
     return value
-
-
-# Every flow, with arguments of the right types (the ids need not exist: each argument is
-# checked before the database is asked anything).
-FLOWS: dict[str, dict[str, Any]] = {
-    "record_progress": {"component_id": uuid.uuid4(), "status": "completed"},
-    "start_attempt": {"assessment_id": uuid.uuid4()},
-    "resume_attempt": {"attempt_id": uuid.uuid4()},
-    "review_attempt": {"attempt_id": uuid.uuid4()},
-    "save_answer": {
-        "attempt_id": uuid.uuid4(),
-        "question_id": uuid.uuid4(),
-        "user_answer": {"option": "c"},
-    },
-    "submit_attempt": {"attempt_id": uuid.uuid4()},
-    "abandon_attempt": {"attempt_id": uuid.uuid4()},
-    "attempt_report": {"attempt_id": uuid.uuid4()},
-    "readiness": {},
-    "review_session": {},
-    "answer_review": {"question_id": uuid.uuid4(), "user_answer": {"option": "c"}},
-}
 
 
 @pytest.mark.parametrize(

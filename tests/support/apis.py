@@ -288,3 +288,24 @@ def api(request: pytest.FixtureRequest, db: Target) -> Iterator[Api]:
 def course(conn: psycopg.Connection[Any]) -> Catalog:
     """A published course with one question of each type."""
     return build_catalog(conn)
+
+
+# Every flow, with arguments of the right types (the ids need not exist: each argument is
+# checked before the database is asked anything).
+FLOWS: dict[str, dict[str, Any]] = {
+    "record_progress": {"component_id": uuid.uuid4(), "status": "completed"},
+    "start_attempt": {"assessment_id": uuid.uuid4()},
+    "resume_attempt": {"attempt_id": uuid.uuid4()},
+    "review_attempt": {"attempt_id": uuid.uuid4()},
+    "save_answer": {
+        "attempt_id": uuid.uuid4(),
+        "question_id": uuid.uuid4(),
+        "user_answer": {"option": "c"},
+    },
+    "submit_attempt": {"attempt_id": uuid.uuid4()},
+    "abandon_attempt": {"attempt_id": uuid.uuid4()},
+    "attempt_report": {"attempt_id": uuid.uuid4()},
+    "readiness": {},
+    "review_session": {},
+    "answer_review": {"question_id": uuid.uuid4(), "user_answer": {"option": "c"}},
+}

@@ -17,9 +17,9 @@ import pytest
 
 from netplus_db.config import Target
 from netplus_db.connection import connect, create_database, drop_database
-from netplus_db.testing import PREFIX, TestServer, fresh_name
+from netplus_db.testing import TestServer, fresh_name
 
-__all__ = ["MIGRATIONS", "PREFIX", "REPO", "Server", "fresh_name"]
+__all__ = ["MIGRATIONS", "REPO", "Server", "fresh_name"]
 
 REPO = Path(__file__).resolve().parent.parent.parent
 MIGRATIONS = REPO / "migrations"
