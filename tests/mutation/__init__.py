@@ -1,0 +1,1 @@
+"""The mutation harness's own parts."""
