@@ -11,15 +11,25 @@ from typing import Any
 import psycopg
 import pytest
 
+from netplus_db.config import Target
 from netplus_db.errors import (
     AttemptClosed,
     Conflict,
+    Forbidden,
     MaxAttemptsReached,
     NotFound,
     QueryArgumentError,
     ValidationError,
 )
-from tests.support.apis import PASSWORD, Api, Catalog, SyncApi, build_catalog, new_user
+from tests.support.apis import (
+    PASSWORD,
+    Api,
+    AsyncApi,
+    Catalog,
+    SyncApi,
+    build_catalog,
+    new_user,
+)
 
 # --- accounts ---------------------------------------------------------------------------------
 
@@ -80,6 +90,66 @@ def test_a_taken_email_or_username_is_a_conflict_and_nothing_is_written(
     assert caught.value.field == "username"
     assert conn.execute("SELECT count(*) FROM users").fetchone() == (1,)
     assert conn.execute("SELECT count(*) FROM user_profiles").fetchone() == (1,)
+
+
+@pytest.mark.parametrize("kind", ["sync", "async"])
+def test_another_role_is_registered_only_under_the_admin_role(
+    db: Target, conn: psycopg.Connection[Any], kind: str
+) -> None:
+    make = SyncApi if kind == "sync" else AsyncApi
+    learners = make(db)
+    try:
+        with pytest.raises(Forbidden):
+            learners.call(
+                "register",
+                email="teach@network.test",
+                username="teach",
+                password=PASSWORD,
+                role="instructor",
+            )
+    finally:
+        learners.close()
+    assert conn.execute("SELECT count(*) FROM users").fetchone() == (0,)
+    admins = make(db, app_role="admin")
+    try:
+        teacher = admins.call(
+            "register",
+            email="teach@network.test",
+            username="teach",
+            password=PASSWORD,
+            role="instructor",
+            first_name="Ada",
+            last_name="Byron",
+        )
+        editor = admins.call(
+            "register",
+            email="edit@network.test",
+            username="edit",
+            password=PASSWORD,
+            role="admin",
+            display_name="The Editor",
+        )
+    finally:
+        admins.close()
+    assert (teacher.role, teacher.email, teacher.username) == (
+        "instructor",
+        "teach@network.test",
+        "teach",
+    )
+    assert (editor.role, editor.account_status) == ("admin", "active")
+    profiles = conn.execute(
+        "SELECT user_id, first_name, last_name, display_name"
+        " FROM user_profiles ORDER BY first_name NULLS LAST"
+    ).fetchall()
+    assert profiles == [
+        (teacher.id, "Ada", "Byron", "teach"),
+        (editor.id, None, None, "The Editor"),
+    ]
+    login = make(db)
+    try:
+        assert login.call("login", login="teach", password=PASSWORD).user.role == "instructor"
+    finally:
+        login.close()
 
 
 @pytest.mark.parametrize(
