@@ -5,6 +5,7 @@ only that module mutated and only its own tests run: a score per module and the 
     python -m mutation.python --module grading --module session
     python -m mutation.python --report docs/mutation-python.md
     python -m mutation.python --module flows --keep /tmp/m  # then in /tmp/m/flows: mutmut show X
+    python -m mutation.python --module flows --keep /tmp/m --resume  # go on after a stop
 
 mutmut 3 copies the package to `mutants/` inside the scratch copy and runs pytest there, with
 the tests that reach each mutated function, in a process forked per mutant. Every mutant's
@@ -35,7 +36,7 @@ from netplus_db.migrate import Migrator
 REPO = Path(__file__).resolve().parent.parent
 MUTMUT = Path(sys.executable).with_name("mutmut")
 # Besides the package and tests/: what the package reads at run time from a checkout.
-# `mutation` for its pytest plugin, which orders each mutant's tests fastest first.
+# `mutation` for its pytest plugin, which runs each mutant's likely killers first.
 ALSO_COPY = ("queries", "migrations", "seed", "schema", "bench", "bin", "mutation")
 
 
@@ -137,7 +138,7 @@ def scratch_copy(directory: Path, module: Module) -> None:
         "    -p",
         "    no:cacheprovider",
         "    -p",
-        "    mutation.fastest_first",
+        "    mutation.killers_first",
         # mutmut's deadline is (timed seconds + constant) x multiplier x 2 of wall time: its
         # default x15 gave a mutant that hangs in pg_restore twenty minutes. x3 still leaves
         # room for fixtures (untimed) and a busy machine; a timeout counts as killed.
@@ -150,29 +151,41 @@ def scratch_copy(directory: Path, module: Module) -> None:
 
 
 def mutate(
-    name: str, module: Module, jobs: int, env: dict[str, str], keep: Path | None = None
+    name: str,
+    module: Module,
+    jobs: int,
+    env: dict[str, str],
+    keep: Path | None = None,
+    resume: bool = False,
 ) -> Score:
     """Run mutmut on one module in a scratch copy; its score.
 
     With `keep`, the copy is made in `keep/<name>` and left there, so that `mutmut show NAME`
-    and `mutmut results` can be run in it afterwards.
+    and `mutmut results` can be run in it afterwards; with `resume` too, a copy already there
+    (a run that was stopped) goes on where it stopped: results it has stand.
     """
     if keep is not None:
         work = keep / name
-        if work.exists():
-            raise SystemExit(f"--keep: {work} already exists; remove it or name another directory")
-        work.mkdir(parents=True)
-        return _run(name, module, jobs, env, work)
+        if work.exists() and not resume:
+            raise SystemExit(
+                f"--keep: {work} already exists; remove it, name another directory or --resume it"
+            )
+        if resume and not (work / "setup.cfg").is_file():
+            raise SystemExit(f"--resume: {work} holds no copy made by --keep")
+        if not resume:
+            work.mkdir(parents=True)
+            scratch_copy(work, module)
+        return _run(name, jobs, env, work)
     with tempfile.TemporaryDirectory(prefix=f"netplus-mutmut-{name}-") as tmp:
-        return _run(name, module, jobs, env, Path(tmp))
+        scratch_copy(Path(tmp), module)
+        return _run(name, jobs, env, Path(tmp))
 
 
-def _run(name: str, module: Module, jobs: int, env: dict[str, str], work: Path) -> Score:
-    """mutmut run in `work`, a fresh scratch copy; its score."""
+def _run(name: str, jobs: int, env: dict[str, str], work: Path) -> Score:
+    """mutmut run in `work`, a scratch copy; its score."""
     started = time.perf_counter()
-    scratch_copy(work, module)
     log = work / "mutmut-run.log"
-    with log.open("wb") as out:
+    with log.open("ab") as out:
         ran = subprocess.run(
             [str(MUTMUT), "run", "--max-children", str(jobs)],
             cwd=work,
@@ -181,9 +194,8 @@ def _run(name: str, module: Module, jobs: int, env: dict[str, str], work: Path) 
             stderr=subprocess.STDOUT,
         )
     if ran.returncode != 0:
-        tail = log.read_bytes()[-4000:].decode("utf-8", "replace")
-        failed = f"{name}: mutmut run failed (exit {ran.returncode}); its output ends:"
-        raise SystemExit(f"{failed}\n{tail}")
+        failed = f"{name}: mutmut run failed (exit {ran.returncode}); its output ends ({log}):"
+        raise SystemExit(f"{failed}\n{as_shown(log.read_bytes())}")
     subprocess.run([str(MUTMUT), "export-cicd-stats"], cwd=work, env=env, check=True)
     stats = json.loads((work / "mutants" / "mutmut-cicd-stats.json").read_text("utf-8"))
     listed = subprocess.run(
@@ -192,6 +204,14 @@ def _run(name: str, module: Module, jobs: int, env: dict[str, str], work: Path) 
     survivors = [line.split(":")[0].strip() for line in listed.splitlines() if ": survived" in line]
     counts = {k: int(v) for k, v in stats.items() if isinstance(v, int)}
     return Score(name, counts, survivors, time.perf_counter() - started)
+
+
+def as_shown(output: bytes, lines: int = 30) -> str:
+    """The last `lines` lines of a program's output as a terminal left them: mutmut redraws
+    its progress line with carriage returns, thousands of times on one line of its log."""
+    text = output.decode("utf-8", "replace")
+    shown = [line.rstrip("\r").rsplit("\r", 1)[-1] for line in text.rstrip("\n").split("\n")]
+    return "\n".join(shown[-lines:])
 
 
 def report(scores: list[Score]) -> str:
@@ -227,7 +247,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--target", type=float, default=90.0, help="killed %% required")
     parser.add_argument("--report", type=Path, help="write the Markdown report here")
     parser.add_argument("--keep", type=Path, metavar="DIR", help="leave each copy in DIR/<module>")
+    parser.add_argument(
+        "--resume", action="store_true", help="with --keep: go on with copies a stopped run left"
+    )
     args = parser.parse_args(argv)
+    if args.resume and args.keep is None:
+        parser.error("--resume goes on with the copies in --keep DIR: name it")
     scores = []
     with server() as admin:
         template = admin.with_dbname(f"mutpy_{os.getpid()}_template")
@@ -241,7 +266,7 @@ def main(argv: list[str] | None = None) -> int:
                 "NETPLUS_TEST_TEMPLATE": template.dbname,
             }
             for name in args.module or list(MODULES):
-                score = mutate(name, MODULES[name], args.jobs, env, args.keep)
+                score = mutate(name, MODULES[name], args.jobs, env, args.keep, args.resume)
                 print(f"{name}: {100 * score.killed_share:.1f} % killed {score.counts}", flush=True)
                 scores.append(score)
         finally:

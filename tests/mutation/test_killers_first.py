@@ -1,0 +1,97 @@
+"""The pytest plugin that runs a mutant's likely killers first, run as mutmut runs it."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from mutation import killers_first
+
+REPO = Path(__file__).resolve().parents[2]
+
+TESTS = """
+import os
+def test_slow(): pass
+def test_unknown(): pass
+def test_quick(): pass
+def test_middling(): assert not os.environ.get("MUTANT")
+"""
+
+
+def run_order(directory: Path, mutant: bool = False) -> list[str]:
+    """The test names in the order pytest ran them in `directory`, with the plugin loaded
+    (with `mutant`, test_middling fails, as a test that kills a mutant does)."""
+    ran = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "-v",
+            "-p",
+            "mutation.killers_first",
+            "-p",
+            "no:cacheprovider",
+            "--rootdir=.",
+            "test_sample.py",
+        ],
+        cwd=directory,
+        env={
+            "PYTHONPATH": str(REPO),
+            "PATH": "/usr/bin:/bin",
+            **({"MUTANT": "1"} if mutant else {}),
+        },
+        capture_output=True,
+        text=True,
+    )
+    assert ran.returncode == (1 if mutant else 0), ran.stdout + ran.stderr
+    return [
+        line.split("::")[1].split()[0]
+        for line in ran.stdout.splitlines()
+        if line.startswith("test_sample.py::") and (" PASSED" in line or " FAILED" in line)
+    ]
+
+
+def timed(directory: Path, **seconds: float) -> None:
+    """Write mutmut's stats file with these tests' durations."""
+    recorded = {f"test_sample.py::test_{name}": s for name, s in seconds.items()}
+    (directory / "mutmut-stats.json").write_text(json.dumps({"duration_by_test": recorded}))
+
+
+@pytest.mark.slow
+def test_timed_tests_run_quickest_first_and_a_killer_first_once_it_has_killed(
+    tmp_path: Path,
+) -> None:
+    (tmp_path / "test_sample.py").write_text(TESTS, "utf-8")
+    timed(tmp_path, slow=9.0, quick=0.01, middling=0.5)
+    assert run_order(tmp_path) == ["test_quick", "test_middling", "test_slow", "test_unknown"]
+    assert not (tmp_path / "mutation-kills.txt").exists()
+    run_order(tmp_path, mutant=True)
+    killed = (tmp_path / "mutation-kills.txt").read_text()
+    assert killed == "test_sample.py::test_middling\n"
+    assert run_order(tmp_path) == ["test_middling", "test_quick", "test_slow", "test_unknown"]
+
+
+@pytest.mark.slow
+def test_before_mutmut_has_timed_the_tests_nothing_moves_and_no_kill_is_kept(
+    tmp_path: Path,
+) -> None:
+    (tmp_path / "test_sample.py").write_text(TESTS, "utf-8")
+    assert run_order(tmp_path) == ["test_slow", "test_unknown", "test_quick", "test_middling"]
+    run_order(tmp_path, mutant=True)
+    assert not (tmp_path / "mutation-kills.txt").exists()
+
+
+def test_the_records_read_back(tmp_path: Path) -> None:
+    stats, record = tmp_path / "mutmut-stats.json", tmp_path / "kills.txt"
+    assert killers_first.durations(stats) == {} and killers_first.kills(record) == {}
+    stats.write_text(
+        json.dumps({"tests_by_mangled_function_name": {}, "duration_by_test": {"a::b": 2}})
+    )
+    assert killers_first.durations(stats) == {"a::b": 2.0}
+    for node in ("a::b", "a::c", "a::b"):
+        killers_first.record_kill(node, record)
+    assert killers_first.kills(record) == {"a::b": 2, "a::c": 1}
