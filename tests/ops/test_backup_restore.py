@@ -359,11 +359,17 @@ def test_a_damaged_archive_fails_verify_and_restore(
     with pytest.raises(ArchiveError, match=r"size is .* says|sha256 is .* says") as caught:
         verify(db, full)
     assert str(full) in str(caught.value)
+    manifest = re.escape(manifest_path(full).name)
     if damage is _truncate:
-        manifest = re.escape(manifest_path(full).name)
         assert re.fullmatch(
             rf"{re.escape(str(full))}: size is \d+ bytes but {manifest} says \d+: the archive is "
             "truncated or was changed after the backup",
+            str(caught.value),
+        )
+    else:
+        assert re.fullmatch(
+            rf"{re.escape(str(full))}: sha256 is [0-9a-f]{{64}} but {manifest} says [0-9a-f]{{64}}:"
+            " the archive is corrupted or was changed after the backup",
             str(caught.value),
         )
     with pytest.raises(ArchiveError, match=r"truncated|corrupted"):
