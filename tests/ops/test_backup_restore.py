@@ -527,13 +527,21 @@ def test_a_gzipped_plain_sql_dump_restores(
     restore(seeded, path, drop_old=True, report=report)  # done in well under 10 s: no lines
     assert not [line for line in quiet if line.startswith("psql: ")]
     monkeypatch.setattr(archive_loading, "PROGRESS_EVERY", -1.0)  # a line for every chunk
+    monkeypatch.setattr(archive_loading, "CHUNK", 64 * 1024)  # several chunks to a test dump
     seen, report = lines()
+    started = time.perf_counter()
     done = restore(seeded, path, drop_old=True, report=report)
+    took = time.perf_counter() - started
     assert done.kind == "full" and done.manifest is None
-    fed = [line for line in seen if line.startswith("psql: ")]
-    assert all(re.fullmatch(r"psql: .+ of SQL fed \(\d+s\)", line) for line in fed)
-    size = human_bytes(len(gzip.decompress(path.read_bytes())))
-    assert fed[-1].startswith(f"psql: {size} of SQL fed (")
+    fed = [m for m in (re.fullmatch(r"psql: (.+) of SQL fed \((\d+)s\)", x) for x in seen) if m]
+    text = gzip.decompress(path.read_bytes())
+    chunks = -(-len(text) // (64 * 1024))
+    assert chunks > 2 and len(fed) == chunks
+    # What was fed so far, chunk by chunk, and the seconds since feeding began.
+    assert [m.group(1) for m in fed] == [
+        human_bytes(min(n * 64 * 1024, len(text))) for n in range(1, chunks + 1)
+    ]
+    assert all(int(m.group(2)) <= took + 1 for m in fed)
     assert snapshot(seeded) == before
     assert databases(server, seeded) == []
 
