@@ -166,7 +166,12 @@ def test_an_encrypted_backup_round_trips_and_never_holds_the_key(
     assert manifest["encryption"]["algorithm"] == "AES-256-GCM"
     assert manifest["encryption"]["key_id"] == key_from_env({KEY_VARIABLE: KEY}).key_id  # type: ignore[union-attr]
     assert KEY not in manifest_path(path).read_text() + result.output
-    assert verify(seeded, path).compared
+    monkeypatch.setattr(archive_loading, "Meter", EagerMeter)
+    piped: list[str] = []
+    assert verify(seeded, path, report=piped.append).compared
+    # Decrypted on the fly into pg_restore's standard input, its progress still table by table.
+    passed = [int(m.group(1)) // 10 for m in (re.fullmatch(PERCENT, x) for x in piped) if m]
+    assert len(passed) > 2 and passed == sorted(set(passed)) and passed[-1] == 10
     restore(_copy(seeded), path, jobs=2)  # jobs fall back to one stream
     assert snapshot(_copy(seeded)) == snapshot(seeded)
 
