@@ -31,7 +31,7 @@ from netplus_db.cli.backup import restore as restore_cli
 from netplus_db.cli.context import CliContext
 from netplus_db.config import Target
 from netplus_db.connection import connect, database_exists
-from netplus_db.errors import ClientToolError
+from netplus_db.errors import ClientToolError, UnknownVersion
 from netplus_db.ops import archive_loading, client_tools
 from netplus_db.ops import backup as backup_module
 from netplus_db.ops.archive_loading import verify
@@ -285,6 +285,14 @@ def test_data_and_schema_backups_verify_and_restore(
 ) -> None:
     taken = backup(seeded, kind, tmp_path)
     verify(seeded, taken.path, migrations_dir=MIGRATIONS)
+    if kind == "data":
+        # The schema a data backup is loaded into is built from the migrations it is given.
+        elsewhere = tmp_path / "no-migrations"
+        elsewhere.mkdir()
+        version = taken.manifest.migration_version
+        with pytest.raises(UnknownVersion, match=f"^--to {version}: no migration file has"):
+            verify(seeded, taken.path, migrations_dir=elsewhere)
+        assert databases(server, seeded) == []
     new = seeded.with_dbname(seeded.dbname + "__new")
     restore(new, taken.path, migrations_dir=MIGRATIONS)
     restored, original = snapshot(new), snapshot(seeded)
