@@ -532,6 +532,10 @@ def test_a_gzipped_plain_sql_dump_restores(
     before = snapshot(seeded)
     with connect(seeded, autocommit=True) as conn:
         add_marker(conn, "written after the backup")
+    # The DBA's own psqlrc is not read into a restore (psql -X).
+    psqlrc = tmp_path / "psqlrc"
+    psqlrc.write_text("CREATE TABLE psqlrc_ran ();\n")
+    monkeypatch.setenv("PSQLRC", str(psqlrc))
     quiet, report = lines()
     restore(seeded, path, drop_old=True, report=report)  # done in well under 10 s: no lines
     assert not [line for line in quiet if line.startswith("psql: ")]
@@ -552,6 +556,8 @@ def test_a_gzipped_plain_sql_dump_restores(
     ]
     assert all(int(m.group(2)) <= took + 1 for m in fed)
     assert snapshot(seeded) == before
+    with connect(seeded, autocommit=True) as conn:
+        assert _one(conn, "SELECT to_regclass('psqlrc_ran') IS NULL", [])
     assert databases(server, seeded) == []
 
 
