@@ -19,7 +19,6 @@ module scores under --target (default 90 %).
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import shutil
 import subprocess
@@ -104,7 +103,8 @@ MODULES = {
 
 @dataclass(frozen=True)
 class Score:
-    """A module's mutants by outcome, and the names of those that survived."""
+    """A module's mutants by outcome (mutmut's words, spaces as underscores: killed, survived,
+    timeout, caught_by_type_check, no_tests...), and the names of those that survived."""
 
     module: str
     counts: dict[str, int]
@@ -112,11 +112,40 @@ class Score:
     seconds: float
 
     @property
+    def total(self) -> int:
+        """Every mutant of the module."""
+        return sum(self.counts.values())
+
+    @property
     def killed_share(self) -> float:
-        """Killed (timeouts count as killed, as mutmut counts them) over all tested."""
+        """Killed over all judged: by a failing test, a timeout (as mutmut counts it) or mypy,
+        which `make lint` runs on every change, so a mutant it rejects could not land."""
+        done = sum(self.counts.get(k, 0) for k in ("killed", "timeout", "caught_by_type_check"))
+        judged = done + self.counts.get("survived", 0) + self.counts.get("suspicious", 0)
+        return done / judged if judged else 0.0
+
+    @property
+    def tests_share(self) -> float:
+        """Killed by the tests alone, over the mutants that mypy lets through."""
         done = self.counts.get("killed", 0) + self.counts.get("timeout", 0)
         tested = done + self.counts.get("survived", 0) + self.counts.get("suspicious", 0)
         return done / tested if tested else 0.0
+
+
+def outcomes(listing: str) -> tuple[dict[str, int], list[str]]:
+    """Counts by outcome and the survivors' names, from `mutmut results --all true`
+    (lines of `name: outcome`)."""
+    counts: dict[str, int] = {}
+    survivors = []
+    for line in listing.splitlines():
+        name, sep, outcome = line.strip().rpartition(": ")
+        if not sep:
+            continue
+        key = outcome.replace(" ", "_")
+        counts[key] = counts.get(key, 0) + 1
+        if key == "survived":
+            survivors.append(name)
+    return counts, survivors
 
 
 def scratch_copy(directory: Path, module: Module) -> None:
@@ -126,6 +155,17 @@ def scratch_copy(directory: Path, module: Module) -> None:
         if name and (REPO / name).is_file():
             (directory / name).parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(REPO / name, directory / name)
+    (directory / "setup.cfg").write_text(setup_cfg(module), "utf-8")
+
+
+def setup_cfg(module: Module) -> str:
+    """mutmut's configuration for one module."""
+    sources = sorted(
+        str(path.relative_to(REPO))
+        for glob in module.globs
+        for path in REPO.glob(glob)
+        if path.suffix == ".py"
+    )
     lines = [
         "[mutmut]",
         "source_paths = netplus_db",
@@ -144,10 +184,21 @@ def scratch_copy(directory: Path, module: Module) -> None:
         # room for fixtures (untimed) and a busy machine; a timeout counts as killed.
         "timeout_multiplier = 3",
         "timeout_constant = 10",
+        # mypy --strict runs on every change (`make lint`): a mutant it rejects could not land,
+        # and is judged in one mypy run instead of a test run each. Its `# type: ignore`s on
+        # mutmut's trampolines are unused, which is not the mutant's fault.
+        "type_check_command =",
+        f"    {sys.executable}",
+        "    -m",
+        "    mypy",
+        "    --output",
+        "    json",
+        "    --no-warn-unused-ignores",
+        *(f"    {source}" for source in sources),
         "also_copy =",
         *(f"    {path}" for path in ALSO_COPY),
     ]
-    (directory / "setup.cfg").write_text("\n".join(lines) + "\n", "utf-8")
+    return "\n".join(lines) + "\n"
 
 
 def mutate(
@@ -172,7 +223,11 @@ def mutate(
             )
         if resume and not (work / "setup.cfg").is_file():
             raise SystemExit(f"--resume: {work} holds no copy made by --keep")
-        if not resume:
+        if resume:  # this checkout's configuration and plugin; mutmut keeps what they leave valid
+            (work / "setup.cfg").write_text(setup_cfg(module), "utf-8")
+            for copy in (work / "mutation", work / "mutants" / "mutation"):
+                shutil.copytree(REPO / "mutation", copy, dirs_exist_ok=True)
+        else:
             work.mkdir(parents=True)
             scratch_copy(work, module)
         return _run(name, jobs, env, work)
@@ -196,13 +251,15 @@ def _run(name: str, jobs: int, env: dict[str, str], work: Path) -> Score:
     if ran.returncode != 0:
         failed = f"{name}: mutmut run failed (exit {ran.returncode}); its output ends ({log}):"
         raise SystemExit(f"{failed}\n{as_shown(log.read_bytes())}")
-    subprocess.run([str(MUTMUT), "export-cicd-stats"], cwd=work, env=env, check=True)
-    stats = json.loads((work / "mutants" / "mutmut-cicd-stats.json").read_text("utf-8"))
     listed = subprocess.run(
-        [str(MUTMUT), "results"], cwd=work, env=env, capture_output=True, text=True, check=True
+        [str(MUTMUT), "results", "--all", "true"],
+        cwd=work,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
     ).stdout
-    survivors = [line.split(":")[0].strip() for line in listed.splitlines() if ": survived" in line]
-    counts = {k: int(v) for k, v in stats.items() if isinstance(v, int)}
+    counts, survivors = outcomes(listed)
     return Score(name, counts, survivors, time.perf_counter() - started)
 
 
@@ -220,17 +277,21 @@ def report(scores: list[Score]) -> str:
         "# Python mutation scores",
         "",
         "Generated by `make mutation` (`python -m mutation.python`); docs/mutation.md says what",
-        "each survivor means and which are equivalent.",
+        "each survivor means and which are equivalent. *killed %* counts mutants killed by a",
+        "test, a timeout or mypy (which `make lint` runs on every change); *by tests %* counts",
+        "only the tests, over the mutants mypy lets through.",
         "",
-        "| module | mutants | killed | timeout | survived | no tests | killed % | minutes |",
-        "|---|---|---|---|---|---|---|---|",
+        "| module | mutants | killed | timeout | mypy | survived | no tests"
+        " | killed % | by tests % | minutes |",
+        "|---|---|---|---|---|---|---|---|---|---|",
     ]
     for s in scores:
         c = s.counts
         out.append(
-            f"| {s.module} | {c.get('total', 0)} | {c.get('killed', 0)} | {c.get('timeout', 0)}"
-            f" | {c.get('survived', 0)} | {c.get('no_tests', 0)}"
-            f" | {100 * s.killed_share:.1f} | {s.seconds / 60:.1f} |"
+            f"| {s.module} | {s.total} | {c.get('killed', 0)} | {c.get('timeout', 0)}"
+            f" | {c.get('caught_by_type_check', 0)} | {c.get('survived', 0)}"
+            f" | {c.get('no_tests', 0)} | {100 * s.killed_share:.1f}"
+            f" | {100 * s.tests_share:.1f} | {s.seconds / 60:.1f} |"
         )
     for s in scores:
         if s.survivors:
@@ -267,7 +328,11 @@ def main(argv: list[str] | None = None) -> int:
             }
             for name in args.module or list(MODULES):
                 score = mutate(name, MODULES[name], args.jobs, env, args.keep, args.resume)
-                print(f"{name}: {100 * score.killed_share:.1f} % killed {score.counts}", flush=True)
+                print(
+                    f"{name}: {100 * score.killed_share:.1f} % killed"
+                    f" ({100 * score.tests_share:.1f} % by tests) {score.counts}",
+                    flush=True,
+                )
                 scores.append(score)
         finally:
             drop_database(template)

@@ -30,3 +30,33 @@ def test_keep_refuses_an_existing_copy_and_resume_needs_one(
         python.main(["--resume"])
     assert usage.value.code == 2
     assert "--resume goes on with the copies in --keep DIR: name it" in capsys.readouterr().err
+
+
+def test_outcomes_are_counted_from_mutmuts_listing_and_mypys_catches_count_as_killed() -> None:
+    listing = """
+    m.x_f__mutmut_1: killed
+    m.x_f__mutmut_2: survived
+    m.x_f__mutmut_3: caught by type check
+    m.x_g__mutmut_1: timeout
+    m.x_g__mutmut_2: caught by type check
+    m.x_g__mutmut_3: no tests
+    """
+    counts, survivors = python.outcomes(listing)
+    assert counts == {
+        "killed": 1,
+        "survived": 1,
+        "caught_by_type_check": 2,
+        "timeout": 1,
+        "no_tests": 1,
+    }
+    assert survivors == ["m.x_f__mutmut_2"]
+    score = python.Score("m", counts, survivors, 60.0)
+    assert (score.total, score.killed_share, score.tests_share) == (6, 4 / 5, 2 / 3)
+    assert "| m | 6 | 1 | 1 | 2 | 1 | 1 | 80.0 | 66.7 | 1.0 |" in python.report([score])
+    assert "- `m.x_f__mutmut_2`" in python.report([score])
+
+
+def test_each_modules_configuration_type_checks_its_own_files() -> None:
+    flows = python.setup_cfg(python.MODULES["flows"])
+    assert "    netplus_db/flows/accounts.py\n" in flows and "*" not in flows.split("type_check")[1]
+    assert "    mutation.killers_first\n" in flows and "timeout_multiplier = 3\n" in flows
