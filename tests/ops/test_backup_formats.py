@@ -300,6 +300,27 @@ def test_a_plain_pg_dump_custom_file_verifies_with_nothing_to_compare(
     assert not manifest_path(path).exists() and databases(server, seeded) == []
 
 
+@pytest.mark.parametrize(
+    ("flag", "kind"), [("--schema-only", "schema"), ("--data-only", "data"), (None, "full")]
+)
+def test_an_archive_without_a_manifest_is_told_apart_by_its_table_of_contents(
+    seeded: Target, server: Server, tmp_path: Path, flag: str | None, kind: str
+) -> None:
+    path = tmp_path / f"{kind}.dump"
+    pg_dump = find_tool("pg_dump", server.major).path
+    args = [str(pg_dump), "-Fc", f"--file={path}", *([flag] if flag else [])]
+    subprocess.run(args, env=seeded.libpq_env(), check=True, timeout=60)
+    said: list[str] = []
+    if kind == "data":  # nothing says which schema version its rows belong to
+        with pytest.raises(ArchiveError, match="a data-only backup needs its manifest's migration"):
+            verify(seeded, path, report=said.append)
+    else:
+        proven = verify(seeded, path, report=said.append, migrations_dir=MIGRATIONS)
+        assert proven.kind == kind and f"{path.name}: pg_dump custom format, {kind} backup" in said
+        assert proven.row_counts and any(proven.row_counts.values()) == (kind == "full")
+    assert databases(server, seeded) == []
+
+
 # --- restore progress -------------------------------------------------------------------------
 
 

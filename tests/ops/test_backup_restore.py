@@ -434,6 +434,35 @@ def test_an_archive_whose_manifest_disagrees_is_refused_and_the_target_untouched
     _assert_untouched(db, server, before)
 
 
+def test_an_archive_without_the_ledger_its_manifest_promises_is_refused(
+    full: Path, seeded: Target, server: Server, tmp_path: Path
+) -> None:
+    """A dump without schema netplus, passed off with a full backup's manifest: the rows
+    match, but the migration ledger the manifest's version speaks of is not there."""
+    public_only = tmp_path / "public-only.dump"
+    pg_dump = find_tool("pg_dump", server.major).path
+    subprocess.run(
+        [pg_dump, "-Fc", "--exclude-schema=netplus", f"--file={public_only}"],
+        env=seeded.libpq_env(),
+        check=True,
+        timeout=60,
+    )
+    data = json.loads(manifest_path(full).read_text("utf-8"))
+    assert data["migration_version"]
+    data.update(
+        sha256=hashlib.sha256(public_only.read_bytes()).hexdigest(),
+        size=public_only.stat().st_size,
+    )
+    manifest_path(public_only).write_text(json.dumps(data), "utf-8")
+    with pytest.raises(ArchiveError) as caught:
+        verify(seeded, public_only)
+    assert str(caught.value) == (
+        f"{public_only}: the restored database does not match the backup: "
+        "no migration ledger (netplus.schema_migrations) in the restored database"
+    )
+    assert databases(server, seeded) == []
+
+
 def test_a_truncated_archive_passing_list_fails_the_real_restore(
     full: Path, server: Server, db: Target
 ) -> None:
