@@ -1542,6 +1542,53 @@ def test_a_malformed_definition_is_named_where_it_is_wrong(
         validate_question(question_type, data, key)
 
 
+ONE_OPTION = {"options": [{"id": "a", "text": "22"}]}
+LIST_OF_ITEMS = r"^question_data\.options must be a non-empty list of \{id, text\}$"
+NOT_A_LIST = r"^correct_answer\.accepted must be a non-empty list$"
+NO_ANSWER = r"^each correct_answer\.accepted item needs an answer string$"
+NOT_A_NUMBER = r"^correct_answer\.accepted\.credit must be a number$"
+
+
+@pytest.mark.parametrize(
+    ("question_type", "data", "key", "message"),
+    [
+        (
+            "multiple_choice",
+            ONE_OPTION,
+            {"option": "a"},
+            r"^question_data\.options needs at least two options$",
+        ),
+        ("multiple_choice", {"options": "ab"}, {"option": "a"}, LIST_OF_ITEMS),
+        ("multiple_choice", {"options": []}, {"option": "a"}, LIST_OF_ITEMS),
+        ("multiple_choice", {"options": ["a", "b"]}, {"option": "a"}, LIST_OF_ITEMS),
+        ("multiple_choice", {"options": [{"id": "a"}, {"id": 2}]}, {"option": "a"}, LIST_OF_ITEMS),
+        (
+            "multiple_choice",
+            {"options": [{"id": "a", "text": "22"}, {"id": "a", "text": "23"}]},
+            {"option": "a"},
+            r"^question_data\.options repeats an id$",
+        ),
+        ("fill_blank", {}, {"accepted": []}, NOT_A_LIST),
+        ("fill_blank", {}, {"accepted": "443"}, NOT_A_LIST),
+        ("fill_blank", {}, {"accepted": ["443"]}, NO_ANSWER),
+        ("fill_blank", {}, {"accepted": [{"credit": 1}]}, NO_ANSWER),
+        ("fill_blank", {}, {"accepted": [{"answer": "443", "credit": "full"}]}, NOT_A_NUMBER),
+        ("fill_blank", {}, {"accepted": [{"answer": "443", "credit": True}]}, NOT_A_NUMBER),
+        (
+            "fill_blank",
+            {"normalize": "number", "units": "ms"},
+            {"accepted": [{"answer": "5", "credit": 1}]},
+            r"^question_data\.units must be a list of strings$",
+        ),
+    ],
+)
+def test_a_malformed_list_in_a_definition_is_named_with_what_it_must_be(
+    question_type: str, data: dict[str, Any], key: dict[str, Any], message: str
+) -> None:
+    with pytest.raises(QuestionFormatError, match=message):
+        validate_question(question_type, data, key)
+
+
 def test_answer_key_refuses_an_unknown_type_by_name() -> None:
     with pytest.raises(QuestionFormatError, match=r"^unknown question type 'essay'$"):
         answer_key("essay", {}, {})
