@@ -1589,6 +1589,34 @@ def test_a_malformed_list_in_a_definition_is_named_with_what_it_must_be(
         validate_question(question_type, data, key)
 
 
+@pytest.mark.parametrize(
+    ("data", "accepted", "text", "fraction"),
+    [
+        # A unit longer than the answer is passed over; the next one is still tried.
+        ({"normalize": "number", "units": ["milliseconds", "ms"]}, ["5"], "5ms", 1),
+        # A network with host bits set is not a network: unreadable, no credit.
+        ({"normalize": "cidr"}, ["192.168.1.0/24"], "192.168.1.5/24", 0),
+        # Case-sensitive terms keep their letters: XML is not ML.
+        ({"normalize": "term", "case_sensitive": True}, ["XML"], "ML", 0),
+        ({"normalize": "term", "case_sensitive": True}, ["XML"], "XML", 1),
+        # Each half of "abbreviation (expansion)" is a term of its own: its article goes too.
+        ({"normalize": "term"}, ["Domain Name System", "DNS"], "DNS (the Domain Name System)", 1),
+    ],
+)
+def test_fill_blank_edges_of_units_networks_and_terms(
+    data: dict[str, Any], accepted: list[str], text: str, fraction: int
+) -> None:
+    key = {"accepted": [{"answer": a} for a in accepted]}
+    assert grade("fill_blank", data, key, {"text": text}).fraction == fraction
+
+
+def test_unknown_types_and_normalizers_are_named() -> None:
+    with pytest.raises(QuestionFormatError, match=r"^unknown question type 'essay'$"):
+        grade("essay", {}, {}, {"text": "an essay"})
+    with pytest.raises(QuestionFormatError, match=r"^unknown normalizer 'soundex'$"):
+        grade("fill_blank", {"normalize": "soundex"}, {"accepted": []}, {"text": "Smith"})
+
+
 def test_answer_key_refuses_an_unknown_type_by_name() -> None:
     with pytest.raises(QuestionFormatError, match=r"^unknown question type 'essay'$"):
         answer_key("essay", {}, {})
