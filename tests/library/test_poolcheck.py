@@ -12,6 +12,7 @@ import psycopg
 import pytest
 from psycopg_pool import AsyncConnectionPool, ConnectionPool
 
+from netplus_db import poolcheck
 from netplus_db.config import Target
 from netplus_db.database import AsyncDatabase, Database
 from netplus_db.poolcheck import AsyncBorrowCheck, BorrowCheck, socket_readable
@@ -60,6 +61,19 @@ def test_a_connection_idle_past_the_limit_gets_the_round_trip(
         with pool.connection():
             pass
         assert state_change(conn, pid) > before
+
+
+def test_a_connection_idle_exactly_the_limit_gets_the_round_trip(
+    conn: psycopg.Connection[Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The limit is inclusive: at `full_check_after` seconds the socket alone is not trusted."""
+    check = BorrowCheck(full_check_after=2.0)
+    clock = iter([100.0, 101.0, 103.0, 104.9])
+    monkeypatch.setattr(poolcheck, "monotonic", lambda: next(clock))
+    assert check.needs_round_trip(conn)  # never lent: the full check
+    assert not check.needs_round_trip(conn)  # 1 s later, nothing to read: the socket's word
+    assert check.needs_round_trip(conn)  # 2 s after that: exactly the limit
+    assert not check.needs_round_trip(conn)
 
 
 def test_a_terminated_backend_is_replaced_before_it_is_lent(
