@@ -178,7 +178,7 @@ def setup_cfg(module: Module) -> str:
         "    -p",
         "    no:cacheprovider",
         "    -p",
-        "    mutation.killers_first",
+        "    mutation.pytest_plugin",
         # mutmut's deadline is (timed seconds + constant) x multiplier x 2 of wall time: its
         # default x15 gave a mutant that hangs in pg_restore twenty minutes. x3 still leaves
         # room for fixtures (untimed) and a busy machine; a timeout counts as killed.

@@ -59,4 +59,4 @@ def test_outcomes_are_counted_from_mutmuts_listing_and_mypys_catches_count_as_ki
 def test_each_modules_configuration_type_checks_its_own_files() -> None:
     flows = python.setup_cfg(python.MODULES["flows"])
     assert "    netplus_db/flows/accounts.py\n" in flows and "*" not in flows.split("type_check")[1]
-    assert "    mutation.killers_first\n" in flows and "timeout_multiplier = 3\n" in flows
+    assert "    mutation.pytest_plugin\n" in flows and "timeout_multiplier = 3\n" in flows

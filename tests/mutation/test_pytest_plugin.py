@@ -1,4 +1,4 @@
-"""The pytest plugin that runs a mutant's likely killers first, run as mutmut runs it."""
+"""The pytest plugin for mutmut's runs (likely killers first), run as mutmut runs it."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from mutation import killers_first
+from mutation import pytest_plugin
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -32,7 +32,7 @@ def run_order(directory: Path, mutant: bool = False) -> list[str]:
             "pytest",
             "-v",
             "-p",
-            "mutation.killers_first",
+            "mutation.pytest_plugin",
             "-p",
             "no:cacheprovider",
             "--rootdir=.",
@@ -85,13 +85,28 @@ def test_before_mutmut_has_timed_the_tests_nothing_moves_and_no_kill_is_kept(
     assert not (tmp_path / "mutation-kills.txt").exists()
 
 
+@pytest.mark.slow
+def test_what_the_run_inherited_is_frozen_out_of_the_collectors_way(tmp_path: Path) -> None:
+    (tmp_path / "test_sample.py").write_text(
+        "import gc\ndef test_frozen(): assert gc.get_freeze_count() > 1000\n", "utf-8"
+    )
+    ran = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "mutation.pytest_plugin", "test_sample.py"],
+        cwd=tmp_path,
+        env={"PYTHONPATH": str(REPO), "PATH": "/usr/bin:/bin"},
+        capture_output=True,
+        text=True,
+    )
+    assert ran.returncode == 0, ran.stdout + ran.stderr
+
+
 def test_the_records_read_back(tmp_path: Path) -> None:
     stats, record = tmp_path / "mutmut-stats.json", tmp_path / "kills.txt"
-    assert killers_first.durations(stats) == {} and killers_first.kills(record) == {}
+    assert pytest_plugin.durations(stats) == {} and pytest_plugin.kills(record) == {}
     stats.write_text(
         json.dumps({"tests_by_mangled_function_name": {}, "duration_by_test": {"a::b": 2}})
     )
-    assert killers_first.durations(stats) == {"a::b": 2.0}
+    assert pytest_plugin.durations(stats) == {"a::b": 2.0}
     for node in ("a::b", "a::c", "a::b"):
-        killers_first.record_kill(node, record)
-    assert killers_first.kills(record) == {"a::b": 2, "a::c": 1}
+        pytest_plugin.record_kill(node, record)
+    assert pytest_plugin.kills(record) == {"a::b": 2, "a::c": 1}
