@@ -93,7 +93,7 @@ def test_a_taken_email_or_username_is_a_conflict_and_nothing_is_written(
 
 
 @pytest.mark.parametrize("kind", ["sync", "async"])
-def test_another_role_is_registered_only_under_the_admin_role(
+def test_a_student_registers_anywhere_another_role_only_under_the_admin_role(
     db: Target, conn: psycopg.Connection[Any], kind: str
 ) -> None:
     make = SyncApi if kind == "sync" else AsyncApi
@@ -107,9 +107,17 @@ def test_another_role_is_registered_only_under_the_admin_role(
                 password=PASSWORD,
                 role="instructor",
             )
+        assert conn.execute("SELECT count(*) FROM users").fetchone() == (0,)
+        student = learners.call(
+            "register",
+            email="grace@network.test",
+            username="grace",
+            password=PASSWORD,
+            first_name="Grace",
+            last_name="Hopper",
+        )
     finally:
         learners.close()
-    assert conn.execute("SELECT count(*) FROM users").fetchone() == (0,)
     admins = make(db, app_role="admin")
     try:
         teacher = admins.call(
@@ -143,6 +151,7 @@ def test_another_role_is_registered_only_under_the_admin_role(
     ).fetchall()
     assert profiles == [
         (teacher.id, "Ada", "Byron", "teach"),
+        (student.id, "Grace", "Hopper", "grace"),
         (editor.id, None, None, "The Editor"),
     ]
     login = make(db)
@@ -169,6 +178,15 @@ def test_bad_registration_input_names_the_field(
     with pytest.raises(ValidationError) as caught:
         api.call("register", **values)
     assert caught.value.field == field
+
+
+def test_a_malformed_stored_hash_never_matches(api: Api, conn: psycopg.Connection[Any]) -> None:
+    """A hash damaged by hand (or by a bad import) refuses every password, the right one too."""
+    user = new_user(api)
+    conn.execute("UPDATE users SET password_hash = 'not a bcrypt hash' WHERE id = %s", [user.id])
+    for password in (PASSWORD, "anything at all", "not a bcrypt hash"):
+        result = api.call("login", login=user.email, password=password)
+        assert (result.user, result.reason) == (None, "invalid_credentials")
 
 
 @pytest.mark.parametrize("status", ["suspended", "deactivated"])
