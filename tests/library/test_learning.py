@@ -65,6 +65,12 @@ def test_readiness_report_and_review_session_after_a_quiz(
         time_spent_seconds=12,
     )
     assert graded.is_correct and graded.rating == 3 and graded.correct_answer is not None
+    logged = conn.execute(
+        "SELECT rating, time_spent_seconds FROM review_log"
+        " WHERE user_id = %s AND question_id = %s AND source = 'review'",
+        [user.id, item.question_id],
+    ).fetchall()
+    assert logged == [(3, 12)]
     with pytest.raises(NotDue, match=r"^question \S+ is not due for review until [^\n]+$"):
         api.call(
             "answer_review",
