@@ -5,10 +5,14 @@ mutmut hands each mutant the tests that reach its function in no set order and s
 the first failure (`-x`). Where those tests restore real archives, a mutant killed by one
 check could first sit through a minute of others. Two records order them instead:
 
-- each test that fails (kills a mutant) is appended to `mutation-kills.txt`; the mutants of
-  one function tend to die to the same few tests, so the tests that killed most run first;
-- mutmut's own `mutmut-stats.json` holds each test's duration: the rest run quickest first,
-  tests it never timed last.
+- each test that fails (kills a mutant) is appended to `mutation-kills.txt`: the mutants of
+  one function tend to die to the same few tests;
+- mutmut's own `mutmut-stats.json` holds each test's duration.
+
+Tests run by their seconds per kill so far (seconds / (kills + 1/2): Smith's rule for the
+least expected time to the first failure), so a test that kills often and quickly goes first,
+one that kills often but slowly after the quick ones, and one that has not killed yet by its
+duration alone; tests mutmut never timed go last.
 
 Both files are in the working directory of mutmut's runs (its `mutants/`). Without them
 (mutmut's first, timing run) the order is left alone.
@@ -63,8 +67,12 @@ def record_kill(nodeid: str, record: Path = KILLS) -> None:
 def likely_killers_first(
     items: list[pytest.Item], seconds: dict[str, float], killed: Counter[str]
 ) -> None:
-    """Sort `items` in place: most kills first, then quickest; ties keep their order."""
-    items.sort(key=lambda item: (-killed[item.nodeid], seconds.get(item.nodeid, float("inf"))))
+    """Sort `items` in place by seconds per kill (untimed tests last); ties keep their order."""
+
+    def cost(item: pytest.Item) -> float:
+        return seconds.get(item.nodeid, float("inf")) / (killed[item.nodeid] + 0.5)
+
+    items.sort(key=cost)
 
 
 def pytest_configure() -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from collections import Counter
 from pathlib import Path
 
 import pytest
@@ -62,11 +63,13 @@ def timed(directory: Path, **seconds: float) -> None:
 
 
 @pytest.mark.slow
-def test_timed_tests_run_quickest_first_and_a_killer_first_once_it_has_killed(
+def test_timed_tests_run_quickest_first_and_a_killer_by_its_seconds_per_kill(
     tmp_path: Path,
 ) -> None:
+    """Before any kill, by duration; after middling's one kill its 0.5 s count as 0.33 s a
+    kill, less than quick's 0.2 s with none (0.4): it goes first."""
     (tmp_path / "test_sample.py").write_text(TESTS, "utf-8")
-    timed(tmp_path, slow=9.0, quick=0.01, middling=0.5)
+    timed(tmp_path, slow=9.0, quick=0.2, middling=0.5)
     assert run_order(tmp_path) == ["test_quick", "test_middling", "test_slow", "test_unknown"]
     assert not (tmp_path / "mutation-kills.txt").exists()
     run_order(tmp_path, mutant=True)
@@ -110,3 +113,15 @@ def test_the_records_read_back(tmp_path: Path) -> None:
     for node in ("a::b", "a::c", "a::b"):
         pytest_plugin.record_kill(node, record)
     assert pytest_plugin.kills(record) == {"a::b": 2, "a::c": 1}
+
+
+def test_a_quick_test_that_never_killed_still_runs_before_a_slow_killer() -> None:
+    class Item:
+        def __init__(self, nodeid: str) -> None:
+            self.nodeid = nodeid
+
+    items = [Item(n) for n in ("slow_killer", "untimed", "instant", "quick_killer")]
+    seconds = {"slow_killer": 1.8, "instant": 0.001, "quick_killer": 0.02}
+    killed = Counter({"slow_killer": 128, "quick_killer": 30})
+    pytest_plugin.likely_killers_first(items, seconds, killed)  # type: ignore[arg-type]
+    assert [i.nodeid for i in items] == ["quick_killer", "instant", "slow_killer", "untimed"]
