@@ -63,5 +63,5 @@ mutation-sql: $(STAMP) ## policy, grant and search_path mutants against the sche
 mutation-planted: $(STAMP) ## the five bugs of issue 19 planted one at a time in a copy: each must fail a test
 	$(BIN)/python -m mutation.planted
 
-mutation: $(STAMP) ## mutmut on the modules that carry guarantees, one scratch copy per module -> docs/mutation.md
+mutation: $(STAMP) ## mutmut on the modules that carry guarantees, a scratch copy each (MUTATION_ARGS="--report docs/mutation-python.md")
 	$(BIN)/python -m mutation.python $(MUTATION_ARGS)

@@ -375,3 +375,6 @@ def test_restore_progress_weighs_tables_by_the_manifests_bytes_or_counts_them(
     assert [int(m.group(1)) // 10 for m in counted] == list(range(1, 11))
     done = [int(m.group(2).removesuffix(" tables")) for m in counted]
     assert done == sorted(set(done)) and done[-1] == tables
+    shown.clear()
+    verify(seeded, plain, live=shown.append, migrations_dir=MIGRATIONS)
+    assert shown[-1] is None and str(shown[-2]).startswith(f"pg_restore: 100% ({tables} tables")
