@@ -92,6 +92,13 @@ def test_a_taken_email_or_username_is_a_conflict_and_nothing_is_written(
     assert conn.execute("SELECT count(*) FROM user_profiles").fetchone() == (1,)
 
 
+def register(api: Api, name: str, **extra: Any) -> Any:
+    """Register `name` (its email at network.test) with the tests' password."""
+    return api.call(
+        "register", email=f"{name}@network.test", username=name, password=PASSWORD, **extra
+    )
+
+
 @pytest.mark.parametrize("kind", ["sync", "async"])
 def test_a_student_registers_anywhere_another_role_only_under_the_admin_role(
     db: Target, conn: psycopg.Connection[Any], kind: str
@@ -100,43 +107,15 @@ def test_a_student_registers_anywhere_another_role_only_under_the_admin_role(
     learners = make(db)
     try:
         with pytest.raises(Forbidden):
-            learners.call(
-                "register",
-                email="teach@network.test",
-                username="teach",
-                password=PASSWORD,
-                role="instructor",
-            )
+            register(learners, "teach", role="instructor")
         assert conn.execute("SELECT count(*) FROM users").fetchone() == (0,)
-        student = learners.call(
-            "register",
-            email="grace@network.test",
-            username="grace",
-            password=PASSWORD,
-            first_name="Grace",
-            last_name="Hopper",
-        )
+        student = register(learners, "grace", first_name="Grace", last_name="Hopper")
     finally:
         learners.close()
     admins = make(db, app_role="admin")
     try:
-        teacher = admins.call(
-            "register",
-            email="teach@network.test",
-            username="teach",
-            password=PASSWORD,
-            role="instructor",
-            first_name="Ada",
-            last_name="Byron",
-        )
-        editor = admins.call(
-            "register",
-            email="edit@network.test",
-            username="edit",
-            password=PASSWORD,
-            role="admin",
-            display_name="The Editor",
-        )
+        teacher = register(admins, "teach", role="instructor", first_name="Ada", last_name="Byron")
+        editor = register(admins, "edit", role="admin", display_name="The Editor")
     finally:
         admins.close()
     assert (teacher.role, teacher.email, teacher.username) == (

@@ -1450,6 +1450,11 @@ def test_wrong_answers_is_empty_when_no_answer_can_be_wrong() -> None:
 
 
 TWO_OPTIONS = {"options": [{"id": "a", "text": "A"}, {"id": "b", "text": "B"}]}
+ONE_OPTION = {"options": [{"id": "a", "text": "22"}]}
+LIST_OF_ITEMS = r"^question_data\.options must be a non-empty list of \{id, text\}$"
+NOT_A_LIST = r"^correct_answer\.accepted must be a non-empty list$"
+NO_ANSWER = r"^each correct_answer\.accepted item needs an answer string$"
+NOT_A_NUMBER = r"^correct_answer\.accepted\.credit must be a number$"
 
 
 @pytest.mark.parametrize(
@@ -1533,25 +1538,6 @@ TWO_OPTIONS = {"options": [{"id": "a", "text": "A"}, {"id": "b", "text": "B"}]}
             {"parts": {"p1": {}}},
             r"^question_data\.parts\.p1\.type must be a non-simulation question type$",
         ),
-    ],
-)
-def test_a_malformed_definition_is_named_where_it_is_wrong(
-    question_type: str, data: dict[str, Any], key: dict[str, Any], message: str
-) -> None:
-    with pytest.raises(QuestionFormatError, match=message):
-        validate_question(question_type, data, key)
-
-
-ONE_OPTION = {"options": [{"id": "a", "text": "22"}]}
-LIST_OF_ITEMS = r"^question_data\.options must be a non-empty list of \{id, text\}$"
-NOT_A_LIST = r"^correct_answer\.accepted must be a non-empty list$"
-NO_ANSWER = r"^each correct_answer\.accepted item needs an answer string$"
-NOT_A_NUMBER = r"^correct_answer\.accepted\.credit must be a number$"
-
-
-@pytest.mark.parametrize(
-    ("question_type", "data", "key", "message"),
-    [
         (
             "multiple_choice",
             ONE_OPTION,
@@ -1582,7 +1568,7 @@ NOT_A_NUMBER = r"^correct_answer\.accepted\.credit must be a number$"
         ),
     ],
 )
-def test_a_malformed_list_in_a_definition_is_named_with_what_it_must_be(
+def test_a_malformed_definition_is_named_where_it_is_wrong(
     question_type: str, data: dict[str, Any], key: dict[str, Any], message: str
 ) -> None:
     with pytest.raises(QuestionFormatError, match=message):
