@@ -77,8 +77,11 @@ def test_a_directory_backup_with_two_jobs_restores_identically(
     assert stat.S_IMODE(path.stat().st_mode) == 0o700
     assert all(stat.S_IMODE(p.stat().st_mode) == 0o600 for p in path.iterdir())
     assert taken.manifest.format == "directory" and taken.manifest.row_counts
-    proven = verify(seeded, path, jobs=2)
+    said: list[str] = []
+    proven = verify(seeded, path, jobs=2, report=said.append)
     assert proven.compared and proven.row_counts == taken.manifest.row_counts
+    assert any(re.fullmatch(r"pg_restore into \S+__verify_\w+, 2 jobs \(.+s\)", x) for x in said)
+    assert not any(x.startswith("note: --jobs") for x in said)
     restore(_copy(seeded), path, jobs=2)
     assert snapshot(_copy(seeded)) == snapshot(seeded)
 
@@ -172,7 +175,10 @@ def test_an_encrypted_backup_round_trips_and_never_holds_the_key(
     # Decrypted on the fly into pg_restore's standard input, its progress still table by table.
     passed = [int(m.group(1)) // 10 for m in (re.fullmatch(PERCENT, x) for x in piped) if m]
     assert len(passed) > 2 and passed == sorted(set(passed)) and passed[-1] == 10
-    restore(_copy(seeded), path, jobs=2)  # jobs fall back to one stream
+    said: list[str] = []
+    restore(_copy(seeded), path, jobs=2, report=said.append)  # jobs fall back to one stream
+    assert f"note: --jobs 2 ignored: {path.name} is decrypted as one stream" in said
+    assert any(re.fullmatch(r"pg_restore into \S+ \(.+s\)", x) for x in said)
     assert snapshot(_copy(seeded)) == snapshot(seeded)
 
 

@@ -541,6 +541,40 @@ def test_a_foreign_file_is_refused_with_a_clear_message(
     _assert_untouched(seeded, server, before)
 
 
+NOT_A_BACKUP = (
+    "not a PostgreSQL backup: expected a pg_dump custom-format archive (starting with PGDMP),"
+    " a directory-format one, or a pg_dump plain SQL dump, gzipped or not"
+)
+
+
+def test_what_a_file_is_not_is_said_whole(db: Target, tmp_path: Path) -> None:
+    """The refusals of `prepare`, before any database is touched, each exactly as said."""
+    cases = {
+        "text.dump": (b"hello, this is a shopping list\n", NOT_A_BACKUP),
+        "text.sql.gz": (
+            gzip.compress(b"SELECT 1;\n"),
+            "a gzip file, but not of a pg_dump plain SQL dump",
+        ),
+        "empty.dump": (b"", "the file is empty"),
+    }
+    for name, (content, message) in cases.items():
+        (tmp_path / name).write_bytes(content)
+        with pytest.raises(ArchiveError) as caught:
+            verify(db, tmp_path / name)
+        assert str(caught.value) == f"{tmp_path / name}: {message}"
+    folder = tmp_path / "not-an-archive"
+    folder.mkdir()
+    (folder / "notes.txt").write_text("no toc.dat here")
+    missing = tmp_path / "missing.dump"
+    for path, message in (
+        (folder, "a directory, but not a pg_dump directory-format archive"),
+        (missing, "no such file"),
+    ):
+        with pytest.raises(ArchiveError) as caught:
+            verify(db, path)
+        assert str(caught.value) == f"{path}: {message}"
+
+
 # --- plain SQL dumps --------------------------------------------------------------------------
 
 
@@ -566,8 +600,9 @@ def test_a_gzipped_plain_sql_dump_restores(
     psqlrc.write_text("CREATE TABLE psqlrc_ran ();\n")
     monkeypatch.setenv("PSQLRC", str(psqlrc))
     quiet, report = lines()
-    restore(seeded, path, drop_old=True, report=report)  # done in well under 10 s: no lines
+    restore(seeded, path, drop_old=True, report=report, jobs=2)  # well under 10 s: no lines
     assert not [line for line in quiet if line.startswith("psql: ")]
+    assert f"note: --jobs 2 ignored: {path.name} is SQL for psql" in quiet
     monkeypatch.setattr(archive_loading, "PROGRESS_EVERY", -1.0)  # a line for every chunk
     monkeypatch.setattr(archive_loading, "CHUNK", 64 * 1024)  # several chunks to a test dump
     seen, report = lines()
