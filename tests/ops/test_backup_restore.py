@@ -463,6 +463,21 @@ def test_an_archive_without_the_ledger_its_manifest_promises_is_refused(
     assert databases(server, seeded) == []
 
 
+def test_an_archive_its_manifest_calls_encrypted_is_refused_by_name(
+    full: Path, db: Target, server: Server
+) -> None:
+    where = manifest_path(full)
+    data = json.loads(where.read_text("utf-8"))
+    data["encryption"] = {"algorithm": "AES-256-GCM", "key_id": "0" * 16}
+    where.write_text(json.dumps(data), "utf-8")
+    with pytest.raises(ArchiveError) as caught:
+        verify(db, full)
+    assert str(caught.value) == (
+        f"{full}: its manifest says it is encrypted, but it is the other way round"
+    )
+    assert databases(server, db) == []
+
+
 def test_a_truncated_archive_passing_list_fails_the_real_restore(
     full: Path, server: Server, db: Target
 ) -> None:
