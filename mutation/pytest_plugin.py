@@ -89,5 +89,5 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 
 def pytest_runtest_logreport(report: pytest.TestReport) -> None:
     """pytest's hook: a failing test (in any phase) has killed this run's mutant."""
-    if report.failed and durations():
+    if report.failed and STATS.is_file():  # mutmut has timed the tests: a mutant's run
         record_kill(report.nodeid)
