@@ -52,8 +52,19 @@ def test_outcomes_are_counted_from_mutmuts_listing_and_mypys_catches_count_as_ki
     assert survivors == ["m.x_f__mutmut_2"]
     score = python.Score("m", counts, survivors, 60.0)
     assert (score.total, score.killed_share, score.tests_share) == (6, 4 / 5, 2 / 3)
-    assert "| m | 6 | 1 | 1 | 2 | 1 | 1 | 80.0 | 66.7 | 1.0 |" in python.report([score])
-    assert "- `m.x_f__mutmut_2`" in python.report([score])
+    text = python.report([score, python.Score("n", {"killed": 3}, [], 30.0, marked=2)])
+    assert "| m | 6 | 1 | 1 | 2 | 1 | 1 | 80.0 | 66.7 | 0 | 1.0 |" in text
+    assert "| n | 3 | 3 | 0 | 0 | 0 | 0 | 100.0 | 100.0 | 2 | 0.5 |" in text
+    assert "- `m.x_f__mutmut_2`" in text and "9 mutants in 1.5 minutes." in text
+
+
+def test_lines_marked_equivalent_are_counted_per_module() -> None:
+    """Only lines that end in the pragma count: one that mentions it in passing does not."""
+    grading = python.MODULES["grading"]
+    source = (python.REPO / "netplus_db/grading.py").read_text("utf-8")
+    ending = [line for line in source.splitlines() if line.rstrip().endswith(python.PRAGMA)]
+    assert python.marked_equivalent(grading) == len(ending) > 0
+    assert python.sources(python.MODULES["flows"])[0].startswith("netplus_db/flows/")
 
 
 def test_each_modules_configuration_type_checks_its_own_files() -> None:
