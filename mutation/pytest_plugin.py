@@ -22,6 +22,10 @@ pytest collects garbage twice as it ends, walking every inherited object and so 
 every page of the heap into the child: a fifth of a second a mutant. Freezing what was
 inherited (`gc.freeze()`, as CPython advises after a fork) leaves the collector only the
 mutant's own objects.
+
+A property test that fails has killed its mutant: which example did it is of no interest, so
+hypothesis does not shrink it (a profile without the shrink phase, loaded before the tests'
+own settings are made, which inherit it).
 """
 
 from __future__ import annotations
@@ -33,6 +37,7 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
+from hypothesis import Phase, settings
 
 STATS = Path("mutmut-stats.json")
 KILLS = Path("mutation-kills.txt")
@@ -76,8 +81,11 @@ def likely_killers_first(
 
 
 def pytest_configure() -> None:
-    """pytest's hook, first thing in a run: freeze what the process inherited."""
+    """pytest's hook, first thing in a run: freeze what the process inherited, and stop
+    hypothesis from shrinking the example that killed a mutant."""
     gc.freeze()
+    settings.register_profile("mutation", phases=[p for p in Phase if p is not Phase.shrink])
+    settings.load_profile("mutation")
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

@@ -103,6 +103,27 @@ def test_what_the_run_inherited_is_frozen_out_of_the_collectors_way(tmp_path: Pa
     assert ran.returncode == 0, ran.stdout + ran.stderr
 
 
+@pytest.mark.slow
+def test_a_property_test_that_kills_a_mutant_is_not_shrunk(tmp_path: Path) -> None:
+    """The tests' own settings, made after the plugin has configured the run, inherit its
+    profile: every phase but shrinking."""
+    (tmp_path / "test_sample.py").write_text(
+        "from hypothesis import Phase, settings\n"
+        "def test_profile():\n"
+        "    own = settings(max_examples=5)\n"
+        "    assert Phase.shrink not in own.phases and Phase.generate in own.phases\n",
+        "utf-8",
+    )
+    ran = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "mutation.pytest_plugin", "test_sample.py"],
+        cwd=tmp_path,
+        env={"PYTHONPATH": str(REPO), "PATH": "/usr/bin:/bin"},
+        capture_output=True,
+        text=True,
+    )
+    assert ran.returncode == 0, ran.stdout + ran.stderr
+
+
 def test_the_records_read_back(tmp_path: Path) -> None:
     stats, record = tmp_path / "mutmut-stats.json", tmp_path / "kills.txt"
     assert pytest_plugin.durations(stats) == {} and pytest_plugin.kills(record) == {}
