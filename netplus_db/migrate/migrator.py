@@ -265,7 +265,7 @@ class Migrator:
         found: list[MigrationStateError] = []
         for s in statuses:
             if s.state is State.EDITED and s.applied is not None and s.path is not None:
-                line = _first_changed_line(s.applied.source, s.path.read_text("utf-8"))
+                line = _first_changed_line(s.applied.source, s.path.read_bytes().decode())
                 found.append(
                     ChecksumMismatch(
                         f"{s.path}:{line}: edited after it was applied on "
@@ -431,21 +431,23 @@ class Migrator:
             conn.close()  # also releases the session advisory lock
 
     def _acquire(self, conn: psycopg.Connection[Any]) -> None:
-        q = sql_files()
+        """Take the migration lock, polling every 0.1 s until `lock_wait_seconds` have passed;
+        a wait is reported once, naming who holds the lock."""
+        q = sql_files().ledger
         deadline = time.monotonic() + self.lock_wait_seconds
-        told = False
-        while not q.ledger.try_lock(conn, key=LOCK_KEY):
-            if not told:
-                held = q.ledger.lock_holders(conn, key=LOCK_KEY)
-                holders = ", ".join(f"pid {r[0]} from {r[1]}" for r in held)
-                self.report(f"waiting for another migration runner ({holders or 'unknown'})")
-                told = True
-            if time.monotonic() >= deadline:
-                raise MigrationLockTimeout(
-                    f"another migration runner held the lock on {self.target.dbname} for more "
-                    f"than {self.lock_wait_seconds:g}s; nothing was applied"
-                )
+        if q.try_lock(conn, key=LOCK_KEY):
+            return
+        held = q.lock_holders(conn, key=LOCK_KEY)
+        holders = ", ".join(f"pid {r[0]} from {r[1]}" for r in held)
+        self.report(f"waiting for another migration runner ({holders or 'unknown'})")
+        while time.monotonic() < deadline:
             time.sleep(0.1)
+            if q.try_lock(conn, key=LOCK_KEY):
+                return
+        raise MigrationLockTimeout(
+            f"another migration runner held the lock on {self.target.dbname} for more "
+            f"than {self.lock_wait_seconds:g}s; nothing was applied"
+        )
 
     def _record(self, conn: psycopg.Connection[Any], m: Migration) -> dict[str, Any]:
         return {
@@ -509,8 +511,7 @@ class Migrator:
     def _rollback(self, conn: psycopg.Connection[Any], a: Applied) -> MigrationRun:
         started = time.perf_counter()
         path = self.migrations_dir / f"{a.version:04d}_{a.name}.sql"
-        down_line = _down_first_line(a.source)
-        options = _down_marker_options(path, a.source, down_line - 1)
+        down_line, options = _down_marker(path, a.source)
         section = Section(
             a.down_sql,
             down_line,
@@ -568,7 +569,10 @@ class Migrator:
                     ) from None
         finally:
             if not conn.closed:
-                q.set_lock_timeout(conn, timeout="0")
+                # equivalent for mutation testing: every later section sets its own lock_timeout,
+                # so "0" or NULL (the session's default) reaches only the ledger write, which
+                # waits on no lock: the advisory lock keeps other runners off the ledger
+                q.set_lock_timeout(conn, timeout="0")  # pragma: no mutate
                 q.set_statement_timeout(conn, timeout="0")
 
     def _execute(
@@ -622,9 +626,8 @@ def _failure(
     line = statement.line
     position = diag.statement_position
     if position and position.isdigit():
-        line += statement.sql.count("\n", 0, int(position) - 1) - _leading_blank_or_comment(
-            statement.sql
-        )
+        before = statement.sql[: int(position) - 1]
+        line += before.count("\n") - _leading_blank_or_comment(statement.sql)
     message = (diag.message_primary or str(exc)).strip()
     if diag.message_detail:
         message += f" ({diag.message_detail})"
@@ -667,19 +670,24 @@ def _leading_blank_or_comment(sql: str) -> int:
 
 
 def _first_changed_line(old: str, new: str) -> int:
+    """The first line that differs, or the line after the shorter text when one text is the
+    start of the other."""
     old_lines, new_lines = old.splitlines(), new.splitlines()
-    for number, (a, b) in enumerate(zip(old_lines, new_lines, strict=False), start=1):
-        if a != b:
-            return number
-    return min(len(old_lines), len(new_lines)) + 1
+    shorter = min(len(old_lines), len(new_lines))
+    for index in range(shorter):
+        if old_lines[index] != new_lines[index]:
+            return index + 1
+    return shorter + 1
 
 
-def _down_first_line(source: str) -> int:
+def _down_marker(path: Path, source: str) -> tuple[int, MarkerOptions]:
+    """The first line of the down section and its marker's options (its timeouts), as the file
+    was when applied; line 1 and no options for a source without a down marker."""
     for number, line in enumerate(source.splitlines(), start=1):
         found = MARKER.match(line.strip())
         if found and found["kind"] == "down":
-            return number + 1
-    return 1
+            return number + 1, marker_options(path, number, found["options"])
+    return 1, MarkerOptions()
 
 
 def _applied_by(conn: psycopg.Connection[Any]) -> str:
@@ -691,13 +699,6 @@ def _os_user() -> str:
         return getpass.getuser()
     except (KeyError, OSError):
         return "unknown"
-
-
-def _down_marker_options(path: Path, source: str, line: int) -> MarkerOptions:
-    """The options of the down marker (its timeouts) as the file was when applied."""
-    lines = source.splitlines()
-    found = MARKER.match(lines[line - 1].strip()) if 0 < line <= len(lines) else None
-    return marker_options(path, line, found["options"] if found else "")
 
 
 def _elapsed_ms(started: float) -> int:

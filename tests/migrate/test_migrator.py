@@ -25,7 +25,9 @@ from netplus_db.errors import (
     OutOfOrderMigration,
     UnknownVersion,
 )
+from netplus_db.migrate import migrator as migrator_module
 from netplus_db.migrate.migrator import LOCK_KEY, Migrator, State
+from netplus_db.sql import sql_files
 from tests.support.server import Server, fresh_name
 
 ONE = "-- migrate:up\nCREATE TABLE one (id int PRIMARY KEY);\n-- migrate:down\nDROP TABLE one;\n"
@@ -255,6 +257,75 @@ def test_a_second_runner_waits_for_the_lock_then_gives_up(empty_db: Target, thre
         holding = rf"pid {pid} from no application name at (local|[0-9a-f.:/]+)"
         assert re.fullmatch(rf"waiting for another migration runner \({holding}\)", waiting)
     assert tables(empty_db) == []
+
+
+class FakeClock:
+    """The migrator's `time` on a clock that moves only when the migrator sleeps."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+        self.sleeps: list[float] = []
+
+    def monotonic(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.sleeps.append(seconds)
+        self.now += seconds
+
+
+@pytest.mark.parametrize(("wait", "sleeps"), [(0, []), (0.25, [0.1, 0.1, 0.1])])
+def test_the_lock_is_polled_every_tenth_of_a_second_until_the_wait_is_over(
+    empty_db: Target, three: Path, monkeypatch: pytest.MonkeyPatch, wait: float, sleeps: list[float]
+) -> None:
+    """A runner told to wait 0 s gives up at once, without sleeping; a longer wait polls
+    every 0.1 s and gives up at the first poll past it."""
+    clock = FakeClock()
+    monkeypatch.setattr(migrator_module, "time", clock)
+    with connect(empty_db, autocommit=True) as holder:
+        holder.execute("SELECT pg_advisory_lock(%s)", [LOCK_KEY])
+        with pytest.raises(MigrationLockTimeout, match=rf"for more than {wait:g}s; nothing"):
+            Migrator(empty_db, three, lock_wait_seconds=wait).up()
+    assert clock.sleeps == sleeps
+
+
+def test_the_wait_names_every_holder_of_the_lock(empty_db: Target, three: Path) -> None:
+    """Two sessions holding the lock shared (by hand) are both named, in one line."""
+    said: list[str] = []
+    with connect(empty_db, autocommit=True) as a, connect(empty_db, autocommit=True) as b:
+        for holder in (a, b):
+            holder.execute("SELECT pg_advisory_lock_shared(%s)", [LOCK_KEY])
+        with pytest.raises(MigrationLockTimeout):
+            Migrator(empty_db, three, lock_wait_seconds=0, report=said.append).up()
+        pids = sorted([a.info.backend_pid, b.info.backend_pid])
+    [waiting] = said
+    named = re.fullmatch(
+        r"waiting for another migration runner \(pid (\d+) from [^,]+, pid (\d+) from [^,]+\)",
+        waiting,
+    )
+    assert named, waiting
+    assert sorted(int(pid) for pid in named.groups()) == pids
+
+
+def test_a_holder_gone_before_it_is_named_is_unknown_and_the_runner_goes_on(
+    empty_db: Target, three: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The holder may release the lock between the runner's try and its look-up of who holds
+    it: the wait is then said with an unknown holder, and the next poll takes the lock."""
+    said: list[str] = []
+    ledger_queries = sql_files().ledger
+    lock_holders = ledger_queries.lock_holders
+    with connect(empty_db, autocommit=True) as holder:
+        holder.execute("SELECT pg_advisory_lock(%s)", [LOCK_KEY])
+
+        def released_then_asked(conn: psycopg.Connection[Any], **params: Any) -> Any:
+            holder.execute("SELECT pg_advisory_unlock(%s)", [LOCK_KEY])
+            return lock_holders(conn, **params)
+
+        monkeypatch.setattr(ledger_queries, "lock_holders", released_then_asked)
+        steps = Migrator(empty_db, three, report=said.append).up()
+    assert said[0] == "waiting for another migration runner (unknown)"
+    assert [s.version for s in steps] == [1, 2, 3]
 
 
 def test_ddl_does_not_queue_forever_behind_a_long_transaction(

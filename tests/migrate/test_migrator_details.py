@@ -4,7 +4,9 @@ statements, baselines, and the history and status as JSON."""
 
 from __future__ import annotations
 
+import getpass
 import re
+import time
 from pathlib import Path
 from typing import Any
 
@@ -13,7 +15,7 @@ import pytest
 from netplus_db.config import Target
 from netplus_db.connection import connect
 from netplus_db.errors import MigrationFailed, MigrationStateError, UnknownVersion
-from netplus_db.migrate.migrator import Event, MigrationRun, Migrator, State, pace
+from netplus_db.migrate.migrator import Event, MigrationRun, Migrator, State, _elapsed_ms, pace
 from tests.migrate.test_migrator import ONE, THREE, TWO, ledger, tables, write_set
 from tests.support.server import Server, fresh_name
 
@@ -349,6 +351,7 @@ def test_status_runs_and_events_as_json(empty_db: Target, three: Path) -> None:
 def test_the_pace_line_says_what_is_left_at_the_average_so_far() -> None:
     assert pace([200, 400], 5) == "3 left; about 0.9 s more at the pace so far"
     assert pace([1500], 3) == "2 left; about 3.0 s more at the pace so far"
+    assert pace([100_000, 100_000], 4) == "2 left; about 200.0 s more at the pace so far"
     assert pace([100], 2) is None  # two steps: the count says enough
     assert pace([], 5) is None and pace([100, 100, 100], 3) is None
 
@@ -552,3 +555,98 @@ def test_a_failing_up_section_outside_a_transaction_says_what_stayed(
         "EXISTS) and re-run [SQLSTATE 22012]"
     )
     assert tables(empty_db) == ["kept"] and ledger(empty_db) == []
+
+
+def test_a_client_side_refusal_is_said_in_psycopgs_words(empty_db: Target, tmp_path: Path) -> None:
+    """COPY FROM STDIN is refused by psycopg, not the server: no primary message, no SQLSTATE;
+    the message is psycopg's own."""
+    source = "-- migrate:up\nCREATE TABLE c (i int);\nCOPY c FROM STDIN;\n-- migrate:down\n"
+    path, message = failed_up(empty_db, tmp_path, "0001_copy", source)
+    assert message.startswith(f"{path}:3: COPY cannot be used")
+    assert message.endswith("; the migration's transaction was rolled back")
+    assert ledger(empty_db) == []
+
+
+def test_a_version_0_file_is_pending_on_an_empty_ledger(server: Server, tmp_path: Path) -> None:
+    migrations = write_set(tmp_path / "m", **{"0000_zero": ONE, "0001_two": TWO})
+    missing = Migrator(server.database(fresh_name("missing")), migrations)
+    assert [(s.version, s.state) for s in missing.status()] == [
+        (0, State.PENDING),
+        (1, State.PENDING),
+    ]
+    assert missing.problems() == []
+
+
+def test_history_gives_the_newest_thousand_events_by_default(empty_db: Target, three: Path) -> None:
+    migrator = Migrator(empty_db, three)
+    migrator.up(to=1)
+    with connect(empty_db, autocommit=True) as conn:
+        conn.execute(
+            "INSERT INTO netplus.schema_migration_events (version, name, action, checksum)"
+            " SELECT 1, 'one', 'up', repeat('a', 64) FROM generate_series(1, 1000)"
+        )
+    events = migrator.history()
+    assert len(events) == 1000
+    assert {e.checksum for e in events} == {"a" * 64}  # the oldest, the real apply, is left out
+    assert [e.id for e in events] == sorted(e.id for e in events)
+
+
+def test_an_os_user_that_cannot_be_found_is_unknown(
+    empty_db: Target, three: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """In a container running as a user id without a passwd entry and no USER or LOGNAME,
+    getpass finds no name: the ledger and the history say `unknown`."""
+
+    def no_user() -> str:
+        raise OSError("No username set in the environment")
+
+    monkeypatch.setattr(getpass, "getuser", no_user)
+    migrator = Migrator(empty_db, three)
+    migrator.up(to=1)
+    [row] = ledger(empty_db)
+    assert re.fullmatch(rf"{re.escape(empty_db.user)} \(unknown@.+\)", row[3]), row[3]
+    [event] = migrator.history()
+    assert event.os_user == "unknown"
+
+
+def test_elapsed_time_is_in_whole_milliseconds() -> None:
+    assert 10_000 <= _elapsed_ms(time.perf_counter() - 10.0) < 10_005
+
+
+def test_a_ledger_source_without_a_down_marker_counts_the_down_sql_from_line_1(
+    empty_db: Target, three: Path
+) -> None:
+    """A ledger row edited by hand may keep a source without its down marker: its down SQL is
+    still run, with no marker options, and an error in it is named from line 1."""
+    migrator = Migrator(empty_db, three)
+    migrator.up(to=1)
+    with connect(empty_db, autocommit=True) as conn:
+        conn.execute(
+            "UPDATE netplus.schema_migrations SET source = %s, down_sql = %s WHERE version = 1",
+            ["-- migrate:up\nCREATE TABLE one (id int PRIMARY KEY);\n", "\nSELECT 1 / 0;\n"],
+        )
+    with pytest.raises(MigrationFailed) as caught:
+        migrator.down()
+    assert str(caught.value).startswith(f"{three / '0001_one.sql'}:2: division by zero;")
+
+
+def test_a_section_outside_a_transaction_leaves_later_ones_without_a_statement_timeout(
+    empty_db: Target, tmp_path: Path
+) -> None:
+    """After its own statement_timeout, the runner's session has none (docs/migrations.md:
+    none by default), even where the database sets one for its applications."""
+    with connect(empty_db, autocommit=True) as conn:
+        conn.execute(f"ALTER DATABASE \"{empty_db.dbname}\" SET statement_timeout = '1h'")
+    migrations = write_set(
+        tmp_path / "m",
+        **{
+            "0001_own": "-- migrate:up transaction:false statement_timeout:9s\n"
+            "SELECT 1;\n-- migrate:down\n",
+            "0002_after": "-- migrate:up\n"
+            "CREATE TABLE seen AS SELECT current_setting('statement_timeout') AS t;\n"
+            "-- migrate:down\n",
+        },
+    )
+    Migrator(empty_db, migrations).up()
+    with connect(empty_db) as conn:
+        assert conn.execute("SELECT t FROM seen").fetchall() == [("0",)]
