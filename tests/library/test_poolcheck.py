@@ -4,6 +4,7 @@ check (and a replacement) when the server has spoken, or the connection sat idle
 from __future__ import annotations
 
 import asyncio
+import os
 import select
 import time
 from typing import Any
@@ -176,3 +177,28 @@ def test_database_uses_the_borrow_check_unless_given_another(db: Target) -> None
         pass
     assert len(seen) == 1
     assert isinstance(AsyncDatabase(db).pool._check, AsyncBorrowCheck)
+
+
+def test_a_socket_numbered_past_selects_limit_is_still_asked(db: Target) -> None:
+    """In a process with more than 1024 files open (FD_SETSIZE), a connection's socket may get
+    a number select() refuses ("filedescriptor out of range"): poll(), which has no such
+    limit, is the one asked wherever it exists."""
+    fillers: list[int] = []
+    try:
+        while not fillers or fillers[-1] < 1100:  # the next descriptor is past select()'s limit
+            fillers.append(os.open(os.devnull, os.O_RDONLY))
+        with (
+            psycopg.connect(db.conninfo, autocommit=True) as listener,
+            psycopg.connect(db.conninfo, autocommit=True) as sender,
+        ):
+            assert listener.fileno() > 1024
+            listener.execute("LISTEN netplus_poolcheck_high")
+            assert socket_readable(listener) is False
+            sender.execute("NOTIFY netplus_poolcheck_high")
+            deadline = time.monotonic() + 10
+            while not socket_readable(listener) and time.monotonic() < deadline:
+                time.sleep(0.01)
+            assert socket_readable(listener) is True
+    finally:
+        for fd in fillers:
+            os.close(fd)
