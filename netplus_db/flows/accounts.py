@@ -157,20 +157,20 @@ def _check_password(password: str) -> None:
     check.text("password", password, max_length=MAX_LOGIN)
     if len(password) < MIN_PASSWORD:
         raise ValidationError("password", f"must be at least {MIN_PASSWORD} characters")
-    if len(password.encode("utf-8")) > 72:
+    if len(password.encode()) > 72:
         raise ValidationError("password", "must be at most 72 bytes (bcrypt's limit)")
 
 
 def _hash(password: str, rounds: int) -> str:
-    return bcrypt.hashpw(password.encode("utf-8"), bcrypt.gensalt(rounds)).decode("ascii")
+    return bcrypt.hashpw(password.encode(), bcrypt.gensalt(rounds)).decode()
 
 
 def _check(password: str, stored: str | None) -> bool:
     """Whether the password matches the stored hash; with no account (None), the dummy hash
     is compared against (and made, the first time, here: outside any transaction) and the
-    answer is False."""
-    against = _dummy_hash() if stored is None else stored.encode("ascii")
+    answer is False. A malformed stored hash (non-ASCII too) never matches."""
+    against = _dummy_hash() if stored is None else stored.encode()
     try:
-        return bcrypt.checkpw(password.encode("utf-8"), against) and stored is not None
-    except ValueError:  # a malformed stored hash never matches
+        return bcrypt.checkpw(password.encode(), against) and stored is not None
+    except ValueError:  # bcrypt's refusal of a malformed stored hash
         return False

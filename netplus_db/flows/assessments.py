@@ -178,7 +178,7 @@ def submit_attempt(*, user_id: uuid.UUID, attempt_id: uuid.UUID) -> Flow[Submitt
     try:
         row: SubmitAttemptRow = yield call(AssessmentsQueries.submit_attempt, attempt_id=attempt_id)
     except psycopg.errors.ObjectNotInPrerequisiteState as exc:
-        raise AttemptClosed(exc.diag.message_primary or str(exc)) from None
+        raise AttemptClosed(exc.diag.message_primary) from None  # the server always gives one
     attempt = Attempt(**{name: getattr(row, name) for name in Attempt.field_names()})
     progress = None
     if row.progress_id is not None:

@@ -107,7 +107,7 @@ def answer_review(
             time_spent_seconds=time_spent_seconds,
         )
     except psycopg.errors.ObjectNotInPrerequisiteState as exc:
-        raise NotDue(exc.diag.message_primary or str(exc)) from None
+        raise NotDue(exc.diag.message_primary) from None  # the server always gives one
     assert row is not None  # answer_review returns its row or raises
     return row
 

@@ -5,7 +5,11 @@ a write, acting as a user with or without an application role, and as nobody."""
 from __future__ import annotations
 
 import asyncio
+import inspect
+import traceback
 import uuid
+from contextlib import AbstractAsyncContextManager, AbstractContextManager
+from types import TracebackType
 from typing import Any
 
 import psycopg
@@ -13,18 +17,25 @@ import pytest
 
 from netplus_db.config import Target
 from netplus_db.database import AsyncDatabase, Database
-from netplus_db.errors import Conflict, NotFound, ValidationError
+from netplus_db.errors import AttemptClosed, Conflict, NotFound, ValidationError
 from netplus_db.flows import (
     ActAs,
+    Call,
     Flow,
+    Step,
     accounts,
     adrive,
+    adrive_pooled,
     assessments,
     call,
+    catalog,
     drive,
+    drive_pooled,
     learning,
     review,
+    run_steps,
 )
+from netplus_db.generated import AsyncQueries, Queries
 from netplus_db.generated.bookmarks import BookmarksQueries
 from tests.support import factories
 from tests.support.apis import FLOWS, PASSWORD
@@ -171,3 +182,179 @@ def test_an_answer_review_checks_its_answer_before_its_first_step() -> None:
             )
         )
     assert caught.value.field.startswith("user_answer")
+
+
+def test_a_query_step_refuses_positional_arguments_and_says_why() -> None:
+    method: Any = BookmarksQueries.list_bookmarks  # untyped: as a caller without mypy has it
+    with pytest.raises(TypeError, match=r"^generated query methods take keyword arguments only$"):
+        call(method, uuid.uuid4())
+
+
+def acted_then_read(who: uuid.UUID, owner: uuid.UUID) -> Flow[tuple[Any, int]]:
+    """What the ActAs step gave the flow, and how many of `owner`'s bookmarks `who` sees."""
+    acted = yield ActAs(who)
+    rows = yield call(BookmarksQueries.list_bookmarks, user_id=owner)
+    return acted, len(rows)
+
+
+def test_every_driver_gives_an_act_as_step_none_and_acts_under_its_role(
+    db: Target, conn: psycopg.Connection[Any]
+) -> None:
+    """The same results from the four drivers: the ActAs step gives None, and switches to the
+    role each is given, even in a pooled transaction begun as nobody (the connecting role,
+    which sees every bookmark): `other` sees none of `owner`'s."""
+    owner, other, component = factories.user(conn), factories.user(conn), factories.component(conn)
+    factories.bookmark(conn, user_id=owner, component_id=component)
+    got = []
+    with Database(db, min_size=1, max_size=1, timeout=QUICK) as lib:
+        assert lib.run(read_as(owner, owner)) == 1  # the bookmark is there to be hidden
+        with lib.transaction() as q:
+            got.append(drive(acted_then_read(other, owner), q, "app_user"))
+        got.append(drive_pooled(acted_then_read(other, owner), lib.transaction, "app_user"))
+
+    async def scenario() -> list[tuple[Any, int]]:
+        async with AsyncDatabase(db, min_size=1, max_size=1, timeout=QUICK) as alib:
+            async with alib.transaction() as aq:
+                inside = await adrive(acted_then_read(other, owner), aq, "app_user")
+            pooled = await adrive_pooled(
+                acted_then_read(other, owner), alib.transaction, "app_user"
+            )
+        return [inside, pooled]
+
+    got += asyncio.run(scenario())
+    assert got == [(None, 0)] * 4
+
+
+ExitArgs = tuple[type[BaseException] | None, BaseException | None, TracebackType | None]
+
+
+class Noted:
+    """A transaction that notes what its __exit__ is given before it ends."""
+
+    def __init__(self, inner: AbstractContextManager[Queries], seen: list[ExitArgs]) -> None:
+        self.inner, self.seen = inner, seen
+
+    def __enter__(self) -> Queries:
+        return self.inner.__enter__()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> bool | None:
+        self.seen.append((exc_type, exc, tb))
+        return self.inner.__exit__(exc_type, exc, tb)
+
+
+class AsyncNoted:
+    """The async twin of Noted."""
+
+    def __init__(
+        self, inner: AbstractAsyncContextManager[AsyncQueries], seen: list[ExitArgs]
+    ) -> None:
+        self.inner, self.seen = inner, seen
+
+    async def __aenter__(self) -> AsyncQueries:
+        return await self.inner.__aenter__()
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> bool | None:
+        self.seen.append((exc_type, exc, tb))
+        return await self.inner.__aexit__(exc_type, exc, tb)
+
+
+def said_as_with_would(seen: list[ExitArgs], raised: BaseException) -> None:
+    """One transaction ended as a `with` block would end it on `raised`: its type, itself, and
+    its traceback, which reaches where the flow raised it."""
+    assert len(seen) == 1 and seen[0][:2] == (type(raised), raised)
+    tb = seen[0][2]
+    assert tb is not None and traceback.extract_tb(tb)[-1].name == "bookmark_then_raise"
+
+
+def test_the_pooled_drivers_end_a_transaction_as_a_with_block_would(
+    db: Target, conn: psycopg.Connection[Any]
+) -> None:
+    """`begin` may give any context manager: a failed flow hands it the exception's type,
+    the exception and its traceback; a finished one three Nones."""
+    user, component = factories.user(conn), factories.component(conn)
+    failed: list[ExitArgs] = []
+    done: list[ExitArgs] = []
+    with Database(db, min_size=1, max_size=1, timeout=QUICK) as lib:
+        with pytest.raises(Changed) as caught:
+            drive_pooled(
+                bookmark_then_raise(user, component),
+                lambda: Noted(lib.as_user(user), failed),
+                "app_user",
+            )
+        said_as_with_would(failed, caught.value)
+        drive_pooled(read_as(user, user), lambda: Noted(lib.as_user(user), done), "app_user")
+        assert done == [(None, None, None)]
+
+    async def scenario() -> tuple[list[ExitArgs], BaseException, list[ExitArgs]]:
+        afailed: list[ExitArgs] = []
+        adone: list[ExitArgs] = []
+        async with AsyncDatabase(db, min_size=1, max_size=1, timeout=QUICK) as alib:
+            with pytest.raises(Changed) as acaught:
+                await adrive_pooled(
+                    bookmark_then_raise(user, component),
+                    lambda: AsyncNoted(alib.as_user(user), afailed),
+                    "app_user",
+                )
+            await adrive_pooled(
+                read_as(user, user), lambda: AsyncNoted(alib.as_user(user), adone), "app_user"
+            )
+        return afailed, acaught.value, adone
+
+    afailed, araised, adone = asyncio.run(scenario())
+    said_as_with_would(afailed, araised)
+    assert adone == [(None, None, None)]
+    assert count_bookmarks(conn, user) == 0
+
+
+FLOW_MODULES = (accounts, assessments, catalog, learning, review)
+DEFAULTS = [
+    (name, param.name, param.default)
+    for module in FLOW_MODULES
+    for name, flow in vars(module).items()
+    if inspect.isgeneratorfunction(flow) and hasattr(Database, name)
+    for param in inspect.signature(flow).parameters.values()
+    if param.default is not inspect.Parameter.empty
+]
+
+
+@pytest.mark.parametrize(("name", "argument", "default"), DEFAULTS)
+def test_a_flow_driven_directly_has_the_defaults_of_its_database_method(
+    name: str, argument: str, default: Any
+) -> None:
+    """A caller driving a flow itself (drive/adrive) and leaving an argument out gets what
+    Database and AsyncDatabase give when it is left out there."""
+    for cls in (Database, AsyncDatabase):
+        method = inspect.signature(getattr(cls, name)).parameters[argument]
+        assert method.default == default, (cls.__name__, name, argument)
+
+
+def test_a_save_on_an_attempt_gone_since_says_it_is_gone() -> None:
+    """No row saved, and then no attempt to be found (deleted by another transaction in
+    between): AttemptClosed says the attempt is gone, after asking for both."""
+    attempt_id = uuid.uuid4()
+    flow = assessments.save_answer(
+        user_id=uuid.uuid4(),
+        attempt_id=attempt_id,
+        question_id=uuid.uuid4(),
+        user_answer={"option": "c"},
+    )
+    asked: list[str] = []
+
+    def nothing(step: Step) -> None:
+        assert isinstance(step, Call)
+        asked.append(step.name)
+
+    gone = f"^attempt {attempt_id} takes no more answers: it is gone$"
+    with pytest.raises(AttemptClosed, match=gone):
+        run_steps(flow, nothing)
+    assert asked == ["save_answer", "attempt_state"]

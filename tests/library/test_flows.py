@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import uuid
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -159,11 +159,15 @@ def test_bad_registration_input_names_the_field(
     assert caught.value.field == field
 
 
-def test_a_malformed_stored_hash_never_matches(api: Api, conn: psycopg.Connection[Any]) -> None:
-    """A hash damaged by hand (or by a bad import) refuses every password, the right one too."""
+@pytest.mark.parametrize("damaged", ["not a bcrypt hash", "pas un hachage bcrypt ½"])
+def test_a_malformed_stored_hash_never_matches(
+    api: Api, conn: psycopg.Connection[Any], damaged: str
+) -> None:
+    """A hash damaged by hand (or by a bad import), ASCII or not, refuses every password, the
+    right one too."""
     user = new_user(api)
-    conn.execute("UPDATE users SET password_hash = 'not a bcrypt hash' WHERE id = %s", [user.id])
-    for password in (PASSWORD, "anything at all", "not a bcrypt hash"):
+    conn.execute("UPDATE users SET password_hash = %s WHERE id = %s", [damaged, user.id])
+    for password in (PASSWORD, "anything at all", damaged):
         result = api.call("login", login=user.email, password=password)
         assert (result.user, result.reason) == (None, "invalid_credentials")
 
@@ -458,6 +462,25 @@ def test_assessment_flow_start_answer_submit_score_progress_dashboard(
     assert dashboard.average_assessment_score == Decimal("83.34")
     history = api.q(user.id, "analytics", "assessment_history", user_id=user.id)
     assert [h.attempt_number for h in history] == [2, 1]
+
+
+def test_a_submit_keeps_the_mastery_date_of_a_component_mastered_before(
+    api: Api, course: Catalog, conn: psycopg.Connection[Any]
+) -> None:
+    """Progress only moves forward: a quiz mastered before (set by hand, as an import would)
+    stays mastered, and the submit's progress row says since when."""
+    user = new_user(api)
+    since = datetime(2024, 3, 1, tzinfo=UTC)
+    conn.execute(
+        "INSERT INTO user_progress (user_id, component_id, status, progress_percentage,"
+        " completion_date, mastery_date) VALUES (%s, %s, 'mastered', 100, %s, %s)",
+        [user.id, course.quiz_component, since, since],
+    )
+    started = api.call("start_attempt", user_id=user.id, assessment_id=course.assessment)
+    result = api.call("submit_attempt", user_id=user.id, attempt_id=started.attempt.id)
+    assert result.progress is not None
+    kept = result.progress.progress
+    assert (kept.status, kept.completion_date, kept.mastery_date) == ("mastered", since, since)
 
 
 def test_a_second_submit_is_refused_and_grades_nothing_again(api: Api, course: Catalog) -> None:

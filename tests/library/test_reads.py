@@ -9,6 +9,7 @@ from typing import Any
 
 import psycopg
 
+from tests.support import factories
 from tests.support.apis import Api, Catalog, build_catalog, new_user
 
 
@@ -86,6 +87,24 @@ def test_browse_pages_say_whether_more_follow(api: Api, course: Catalog) -> None
     labs = api.call("browse_components", component_type="lab", difficulty_level="intermediate")
     assert [c.id for c in labs.items] == [course.lab] and not labs.has_more
     assert api.call("browse_components", domain="2.0").items == []
+
+
+def test_browse_filters_by_subdomain_and_pages_through_equal_titles(
+    api: Api, conn: psycopg.Connection[Any]
+) -> None:
+    """Two components of one title are told apart by id, one page each; a third of that
+    title in another subdomain is filtered out."""
+    same = sorted(factories.component(conn, title="Subnetting", subdomain="1.7") for _ in "ab")
+    factories.component(conn, title="Subnetting", subdomain="1.6")
+    seen: list[uuid.UUID] = []
+    after: dict[str, Any] = {}
+    for _ in range(4):
+        page = api.call("browse_components", subdomain="1.7", page_size=1, **after)
+        seen += [c.id for c in page.items]
+        if not page.has_more:
+            break
+        after = {"after_title": page.next_after_title, "after_id": page.next_after_id}
+    assert seen == same
 
 
 def complete(api: Api, user: Any, course: Catalog) -> None:
