@@ -96,6 +96,7 @@ MODULES = {
         (
             "tests/ops/test_backup_restore.py",
             "tests/ops/test_backup_formats.py",
+            "tests/ops/test_archive_loading_edges.py",
             "tests/ops/test_restore_crash.py",
         ),
     ),

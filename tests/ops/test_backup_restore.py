@@ -252,6 +252,8 @@ def test_verify_restores_into_a_recorded_scratch_database_it_drops(
     assert (made["target"], made["source"]) == (db.dbname, str(full))
     assert made["netplus-db"] == "verify"
     assert any(re.fullmatch(rf"validated {made['name']} \(\d+\.\d\ds\)", line) for line in said)
+    # One job, one transaction: the phase line says no more.
+    assert any(re.fullmatch(rf"pg_restore into {made['name']} \(.+s\)", line) for line in said)
     assert databases(server, db) == []
 
 
@@ -283,6 +285,8 @@ def test_verify_ignores_owners_the_server_lacks(db: Target, server: Server, tmp_
 def test_data_and_schema_backups_verify_and_restore(
     seeded: Target, server: Server, tmp_path: Path, kind: Any
 ) -> None:
+    with connect(seeded, autocommit=True) as conn:  # a row for the weekly progress view
+        conn.execute("UPDATE user_progress SET status = 'in_progress'")
     taken = backup(seeded, kind, tmp_path)
     verify(seeded, taken.path, migrations_dir=MIGRATIONS)
     if kind == "data":
@@ -294,8 +298,15 @@ def test_data_and_schema_backups_verify_and_restore(
             verify(seeded, taken.path, migrations_dir=elsewhere)
         assert databases(server, seeded) == []
     new = seeded.with_dbname(seeded.dbname + "__new")
-    restore(new, taken.path, migrations_dir=MIGRATIONS)
+    said, report = lines()
+    restore(new, taken.path, migrations_dir=MIGRATIONS, report=report)
     restored, original = snapshot(new), snapshot(seeded)
+    refreshed = [x for x in said if re.fullmatch(r"materialized views refreshed \(.+s\)", x)]
+    assert len(refreshed) == (kind == "data")
+    if kind == "data":
+        with connect(new, autocommit=True) as conn:
+            # Built by the migrations over empty tables, refreshed after the data came.
+            assert _one(conn, "SELECT count(*) FROM mv_weekly_domain_progress", []) == 1
     if kind == "data":
         assert taken.manifest.row_counts == original.counts
         assert restored == original
@@ -603,7 +614,11 @@ def _plain_gzip_dump(target: Target, server: Server, path: Path) -> None:
 
 
 def test_a_gzipped_plain_sql_dump_restores(
-    seeded: Target, server: Server, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    seeded: Target,
+    server: Server,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capfd: pytest.CaptureFixture[str],
 ) -> None:
     path = tmp_path / "backup.sql.gz"
     _plain_gzip_dump(seeded, server, path)
@@ -625,6 +640,8 @@ def test_a_gzipped_plain_sql_dump_restores(
     done = restore(seeded, path, drop_old=True, report=report)
     took = time.perf_counter() - started
     assert done.kind == "full" and done.manifest is None
+    assert not [line for line in seen if line.startswith("note: --jobs")]
+    assert capfd.readouterr().out == ""  # psql's query results are not this program's output
     fed = [m for m in (re.fullmatch(r"psql: (.+) of SQL fed \((\d+)s\)", x) for x in seen) if m]
     text = gzip.decompress(path.read_bytes())
     chunks = -(-len(text) // (64 * 1024))
