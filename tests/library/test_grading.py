@@ -1587,6 +1587,12 @@ def test_a_malformed_definition_is_named_where_it_is_wrong(
         ({"normalize": "term", "case_sensitive": True}, ["XML"], "XML", 1),
         # Each half of "abbreviation (expansion)" is a term of its own: its article goes too.
         ({"normalize": "term"}, ["Domain Name System", "DNS"], "DNS (the Domain Name System)", 1),
+        # A number written with a unit keeps its thousands separator readable.
+        ({"normalize": "number", "units": ["ms"]}, ["1000"], "1,000 ms", 1),
+        ({"normalize": "number", "units": ["ms"]}, ["1000"], "ms 1,000", 1),
+        # A half that folds to nothing is no answer, even where an accepted one folds to
+        # nothing too (an answer of only hyphens).
+        ({"normalize": "term"}, ["DNS", "-"], "DNS ( _ )", 0),
     ],
 )
 def test_fill_blank_edges_of_units_networks_and_terms(
@@ -1638,6 +1644,13 @@ def test_answer_key_refuses_an_unknown_type_by_name() -> None:
             {"options": "a"},
             {"options": ["a"]},
             r"^correct_answer\.options: must be",
+        ),
+        (
+            "true_false",
+            {},
+            {"value": "yes"},
+            {"value": True},
+            r"^correct_answer\.value: must be true or false$",
         ),
     ],
 )
