@@ -8,6 +8,7 @@ import asyncio
 import inspect
 import traceback
 import uuid
+from collections.abc import Callable
 from contextlib import AbstractAsyncContextManager, AbstractContextManager
 from types import TracebackType
 from typing import Any
@@ -336,6 +337,76 @@ def test_a_flow_driven_directly_has_the_defaults_of_its_database_method(
     for cls in (Database, AsyncDatabase):
         method = inspect.signature(getattr(cls, name)).parameters[argument]
         assert method.default == default, (cls.__name__, name, argument)
+
+
+class _Enough(Exception):
+    """Stops a flow once the step a test looks at has been seen."""
+
+
+def sent_by(flow: Flow[Any], query: str) -> dict[str, Any]:
+    """The arguments the flow sends to its query named `query` (its earlier steps answered
+    with nothing; a flow is stopped there)."""
+    seen: dict[str, Any] = {}
+
+    def perform(step: Step) -> Any:
+        assert isinstance(step, Call)
+        if step.name == query:
+            seen.update(step.kwargs)
+            raise _Enough
+        return []
+
+    with pytest.raises(_Enough):
+        run_steps(flow, perform)
+    return seen
+
+
+U = uuid.UUID(int=1)
+
+
+@pytest.mark.parametrize(
+    ("make", "query", "sent", "method", "argument"),
+    [
+        (
+            lambda: review.readiness(user_id=U),
+            "weakest_objectives",
+            "limit",
+            "readiness",
+            "weakest",
+        ),
+        (
+            lambda: review.review_session(user_id=U),
+            "review_queue",
+            "limit",
+            "review_session",
+            "limit",
+        ),
+        *(
+            (
+                lambda: learning.record_progress(user_id=U, component_id=U, status="in_progress"),
+                "record_progress",
+                argument,
+                "record_progress",
+                argument,
+            )
+            for argument in ("progress_percentage", "time_spent_minutes", "last_position")
+        ),
+        (
+            lambda: assessments.save_answer(user_id=U, attempt_id=U, question_id=U, user_answer={}),
+            "save_answer",
+            "flagged_for_review",
+            "save_answer",
+            "flagged_for_review",
+        ),
+    ],
+    ids=lambda value: value if isinstance(value, str) else None,
+)
+def test_an_argument_left_out_of_a_flow_reaches_its_query_as_databases_default(
+    make: Callable[[], Flow[Any]], query: str, sent: str, method: str, argument: str
+) -> None:
+    """What the query is sent, not what the signature says: the value a flow driven directly
+    sends for an argument left out is the one Database sends when it is left out there."""
+    default = inspect.signature(getattr(Database, method)).parameters[argument].default
+    assert sent_by(make(), query)[sent] == default  # made here: in the mutant under test
 
 
 def test_a_save_on_an_attempt_gone_since_says_it_is_gone() -> None:
