@@ -475,7 +475,7 @@ def _write_all(sink: IO[bytes], chunk: bytes) -> None:
 
 def _sql_chunks(path: Path) -> Iterator[bytes]:
     try:
-        with gzip.open(path, "rb") if _is_gzip(path) else path.open("rb") as f:
+        with gzip.open(path) if _is_gzip(path) else path.open("rb") as f:
             while chunk := f.read(CHUNK):
                 yield chunk
     except (EOFError, zlib.error, gzip.BadGzipFile) as exc:

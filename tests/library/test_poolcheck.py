@@ -202,3 +202,36 @@ def test_a_socket_numbered_past_selects_limit_is_still_asked(db: Target) -> None
     finally:
         for fd in fillers:
             os.close(fd)
+
+
+def test_the_socket_is_asked_without_waiting_on_either_path(
+    db: Target, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The check runs on every borrow, so it must never wait for the socket: poll() is given a
+    timeout of 0 ms and select() (where there is no poll) one of 0 s. Both calls go to the
+    real system calls; only their timeouts are recorded."""
+    timeouts: list[tuple[str, Any]] = []
+    real_poll, real_select = select.poll, select.select
+
+    class Poller:
+        def __init__(self) -> None:
+            self.poller = real_poll()
+
+        def register(self, fd: int, mask: int) -> None:
+            self.poller.register(fd, mask)
+
+        def poll(self, timeout: Any = None) -> list[tuple[int, int]]:
+            timeouts.append(("poll", timeout))
+            return self.poller.poll(timeout)
+
+    def recorded_select(r: Any, w: Any, x: Any, timeout: Any = None) -> Any:
+        timeouts.append(("select", timeout))
+        return real_select(r, w, x, timeout)
+
+    with psycopg.connect(db.conninfo, autocommit=True) as quiet:
+        monkeypatch.setattr(select, "poll", Poller)
+        assert socket_readable(quiet) is False
+        monkeypatch.delattr(select, "poll")
+        monkeypatch.setattr(select, "select", recorded_select)
+        assert socket_readable(quiet) is False
+    assert timeouts == [("poll", 0), ("select", 0)]
