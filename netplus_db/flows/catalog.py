@@ -55,8 +55,8 @@ def browse_components(
     if (after_title is None) != (after_id is None):
         raise ValidationError("after_id", "after_title and after_id go together (or neither)")
     check.integer("page_size", page_size, minimum=1, maximum=MAX_PAGE_SIZE)
-    # one row past the page says whether more follow (equivalent for mutation testing: any
-    # look-ahead of one row or more gives the same page; one is the least to send)
+    # equivalent for mutation testing: any look-ahead of one row or more gives the same page;
+    # one row past it, the least to send, says whether more follow
     look_ahead = 1  # pragma: no mutate
     rows: list[BrowseComponentsRow] = yield call(
         ContentQueries.browse_components,

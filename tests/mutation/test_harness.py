@@ -71,3 +71,25 @@ def test_each_modules_configuration_type_checks_its_own_files() -> None:
     flows = python.setup_cfg(python.MODULES["flows"])
     assert "    netplus_db/flows/accounts.py\n" in flows and "*" not in flows.split("type_check")[1]
     assert "    mutation.pytest_plugin\n" in flows and "timeout_multiplier = 3\n" in flows
+
+
+def test_every_line_marked_equivalent_says_why_above_it() -> None:
+    """A line under `# pragma: no mutate` makes no mutant, so the reason must be there to
+    read: the comment above it (or above the run of marked lines it belongs to) starts
+    "equivalent for mutation testing:"."""
+    unexplained = []
+    for source in sorted(python.REPO.glob("netplus_db/**/*.py")):
+        lines = source.read_text("utf-8").splitlines()
+        for number, line in enumerate(lines):
+            if not line.rstrip().endswith(python.PRAGMA):
+                continue
+            above = number - 1
+            while above >= 0 and lines[above].rstrip().endswith(python.PRAGMA):
+                above -= 1
+            while above >= 0 and lines[above].lstrip().startswith("#"):
+                if lines[above].lstrip().startswith("# equivalent for mutation testing:"):
+                    break
+                above -= 1
+            else:
+                unexplained.append(f"{source.relative_to(python.REPO)}:{number + 1}")
+    assert unexplained == []
