@@ -425,6 +425,10 @@ class Migrator:
         conn = connect(self.target, autocommit=True, application_name=APPLICATION_NAME)
         try:
             require_pinned(conn, self.target, APPLICATION_NAME)
+            # No statement_timeout unless a section sets its own (docs/migrations.md), even
+            # where the database or role sets one for its applications: the same before a
+            # transaction:false section as after it, which resets to this.
+            sql_files().ledger.set_statement_timeout(conn, timeout="0")
             self._acquire(conn)
             yield conn
         finally:

@@ -630,23 +630,28 @@ def test_a_ledger_source_without_a_down_marker_counts_the_down_sql_from_line_1(
     assert str(caught.value).startswith(f"{three / '0001_one.sql'}:2: division by zero;")
 
 
-def test_a_section_outside_a_transaction_leaves_later_ones_without_a_statement_timeout(
+def test_a_section_without_its_own_statement_timeout_has_none_before_or_after_another(
     empty_db: Target, tmp_path: Path
 ) -> None:
-    """After its own statement_timeout, the runner's session has none (docs/migrations.md:
-    none by default), even where the database sets one for its applications."""
+    """The runner's session has no statement_timeout but a section's own (docs/migrations.md:
+    none by default), even where the database sets one for its applications: before a
+    transaction:false section with its own, and after it."""
     with connect(empty_db, autocommit=True) as conn:
         conn.execute(f"ALTER DATABASE \"{empty_db.dbname}\" SET statement_timeout = '1h'")
+    seen = "INSERT INTO seen VALUES ({}, current_setting('statement_timeout'));\n"
     migrations = write_set(
         tmp_path / "m",
         **{
-            "0001_own": "-- migrate:up transaction:false statement_timeout:9s\n"
-            "SELECT 1;\n-- migrate:down\n",
-            "0002_after": "-- migrate:up\n"
-            "CREATE TABLE seen AS SELECT current_setting('statement_timeout') AS t;\n"
-            "-- migrate:down\n",
+            "0001_before": "-- migrate:up\nCREATE TABLE seen (version int, t text);\n"
+            + seen.format(1)
+            + "-- migrate:down\n",
+            "0002_own": "-- migrate:up transaction:false statement_timeout:9s\n"
+            + seen.format(2)
+            + "-- migrate:down\n",
+            "0003_after": "-- migrate:up\n" + seen.format(3) + "-- migrate:down\n",
         },
     )
     Migrator(empty_db, migrations).up()
     with connect(empty_db) as conn:
-        assert conn.execute("SELECT t FROM seen").fetchall() == [("0",)]
+        found = conn.execute("SELECT version, t FROM seen ORDER BY version").fetchall()
+    assert found == [(1, "0"), (2, "9s"), (3, "0")]
