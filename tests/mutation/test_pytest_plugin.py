@@ -88,40 +88,37 @@ def test_before_mutmut_has_timed_the_tests_nothing_moves_and_no_kill_is_kept(
     assert not (tmp_path / "mutation-kills.txt").exists()
 
 
-@pytest.mark.slow
-def test_what_the_run_inherited_is_frozen_out_of_the_collectors_way(tmp_path: Path) -> None:
-    (tmp_path / "test_sample.py").write_text(
-        "import gc\ndef test_frozen(): assert gc.get_freeze_count() > 1000\n", "utf-8"
-    )
+def passes_with_the_plugin(directory: Path, test: str) -> None:
+    """`test` (a test module's text) passes when pytest runs it with the plugin loaded."""
+    (directory / "test_sample.py").write_text(test, "utf-8")
     ran = subprocess.run(
         [sys.executable, "-m", "pytest", "-q", "-p", "mutation.pytest_plugin", "test_sample.py"],
-        cwd=tmp_path,
+        cwd=directory,
         env={"PYTHONPATH": str(REPO), "PATH": "/usr/bin:/bin"},
         capture_output=True,
         text=True,
     )
     assert ran.returncode == 0, ran.stdout + ran.stderr
+
+
+@pytest.mark.slow
+def test_what_the_run_inherited_is_frozen_out_of_the_collectors_way(tmp_path: Path) -> None:
+    passes_with_the_plugin(
+        tmp_path, "import gc\ndef test_frozen(): assert gc.get_freeze_count() > 1000\n"
+    )
 
 
 @pytest.mark.slow
 def test_a_property_test_that_kills_a_mutant_is_not_shrunk(tmp_path: Path) -> None:
     """The tests' own settings, made after the plugin has configured the run, inherit its
     profile: every phase but shrinking."""
-    (tmp_path / "test_sample.py").write_text(
+    passes_with_the_plugin(
+        tmp_path,
         "from hypothesis import Phase, settings\n"
         "def test_profile():\n"
         "    own = settings(max_examples=5)\n"
         "    assert Phase.shrink not in own.phases and Phase.generate in own.phases\n",
-        "utf-8",
     )
-    ran = subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-p", "mutation.pytest_plugin", "test_sample.py"],
-        cwd=tmp_path,
-        env={"PYTHONPATH": str(REPO), "PATH": "/usr/bin:/bin"},
-        capture_output=True,
-        text=True,
-    )
-    assert ran.returncode == 0, ran.stdout + ran.stderr
 
 
 def test_the_records_read_back(tmp_path: Path) -> None:
