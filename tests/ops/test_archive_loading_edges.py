@@ -240,9 +240,16 @@ def test_tables_the_manifest_does_not_weigh_add_nothing_to_the_progress(
     db = seeded
     monkeypatch.setattr(archive_loading, "Meter", EagerMeter)
     path = tmp_path / "full.dump"
-    pg_dump = find_tool("pg_dump", server.major).path
-    subprocess.run([pg_dump, "-Fc", f"--file={path}"], env=db.libpq_env(), check=True)
-    _manifest(path, table_bytes={"public.users": 10})
+    pg_dump = find_tool("pg_dump", server.major)
+    subprocess.run([pg_dump.path, "-Fc", f"--file={path}"], env=db.libpq_env(), check=True)
+    # the versions that wrote it: a newer one claimed would pick a newer pg_restore, whose
+    # settings (transaction_timeout, 17+) an older server refuses
+    _manifest(
+        path,
+        table_bytes={"public.users": 10},
+        server_version=f"{server.major}.0",
+        pg_dump_version=f"{pg_dump.major}.0",
+    )
     said: list[str] = []
     verify(db, path, report=said.append)
     amounts = [m.group(2, 3) for m in (re.fullmatch(PERCENT, x) for x in said) if m]
