@@ -38,6 +38,8 @@ MUTMUT = Path(sys.executable).with_name("mutmut")
 # Besides the package and tests/: what the package reads at run time from a checkout.
 # `mutation` for its pytest plugin, which runs each mutant's likely killers first.
 ALSO_COPY = ("queries", "migrations", "seed", "schema", "bench", "bin", "mutation")
+# mutmut makes no mutant of a line ending in this (each explained above it).
+PRAGMA = "# pragma: no mutate"
 
 
 @dataclass(frozen=True)
@@ -179,9 +181,6 @@ def marked_equivalent(module: Module) -> int:
         for source in sources(module)
         for line in (REPO / source).read_text("utf-8").splitlines()
     )
-
-
-PRAGMA = "# pragma: no mutate"
 
 
 def setup_cfg(module: Module) -> str:
